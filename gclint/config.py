@@ -1,0 +1,189 @@
+"""`[tool.gclint]` in pyproject.toml, and code selection.
+
+Selection follows flake8 and ruff: a code is on when the most specific
+prefix that names it comes from select / extend-select rather than ignore
+(on a tie, ignore wins).
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from gclint.context import Options
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9 / 3.10
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix; reported in one line, exit 2."""
+
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", "build", "dist", "__pycache__",
+    ".tox", ".nox", "node_modules", "site-packages", ".gclint_cache",
+)
+_TARGET = re.compile(r"^py3(\d{1,2})$")
+SUPPORTED_TARGETS = tuple(f"py3{minor}" for minor in range(9, 15))
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: Tuple[str, ...] = ("GCL",)
+    extend_select: Tuple[str, ...] = ()
+    ignore: Tuple[str, ...] = ()
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    target_version: str = "py39"
+    root: Optional[str] = None  # directory of the pyproject.toml, if any
+
+    def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
+        ignore = self.ignore + self._ignored_for(path)
+        chosen = _longest_prefix(code, self.select + self.extend_select)
+        dropped = _longest_prefix(code, ignore)
+        return chosen > dropped
+
+    def _ignored_for(self, path: Optional[str]) -> Tuple[str, ...]:
+        if not path or not self.per_file_ignores:
+            return ()
+        rel = self.relative(path)
+        codes: List[str] = []
+        for pattern, pattern_codes in self.per_file_ignores:
+            if _path_matches(rel, pattern):
+                codes.extend(pattern_codes)
+        return tuple(codes)
+
+    def relative(self, path: str) -> str:
+        if self.root:
+            try:
+                return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return PurePosixPath(Path(path).as_posix()).as_posix()
+
+    def is_excluded(self, path: str) -> bool:
+        rel = self.relative(path)
+        patterns = self.exclude + self.extend_exclude
+        name = os.path.basename(path.rstrip("/\\")) or path
+        return any(fnmatch.fnmatch(name, p) or _path_matches(rel, p) for p in patterns)
+
+    def options_for(self, path: str) -> Options:
+        return Options(target_version=parse_target(self.target_version), is_test_file=is_test_path(path))
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
+    """Length of the longest prefix of `code` among `prefixes` (-1 when none)."""
+    return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+
+
+def _path_matches(rel: str, pattern: str) -> bool:
+    pattern = pattern.rstrip("/")
+    return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*")
+
+
+def is_test_path(path: str) -> bool:
+    parts = PurePosixPath(Path(path).as_posix()).parts
+    name = parts[-1] if parts else ""
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(p in ("test", "tests", "testing") for p in parts[:-1])
+    )
+
+
+def parse_target(value: str) -> Tuple[int, int]:
+    match = _TARGET.match(value)
+    if not match or value not in SUPPORTED_TARGETS:
+        raise ConfigError(f"target-version {value!r}: expected one of {', '.join(SUPPORTED_TARGETS)}")
+    return (3, int(match.group(1)))
+
+
+def find_pyproject(start: str) -> Optional[Path]:
+    """The nearest pyproject.toml at or above `start`."""
+    here = Path(os.path.abspath(start))
+    if not here.is_dir():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude"}
+_CODE_KEYS = {"select", "extend-select", "ignore"}
+
+
+def load_settings(pyproject: Optional[Path], known_codes: Sequence[str]) -> Settings:
+    if pyproject is None:
+        return Settings()
+    try:
+        with open(pyproject, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read: {exc}") from None
+    table = data.get("tool", {}).get("gclint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.gclint] must be a table")
+    return settings_from_table(table, str(pyproject), known_codes, root=str(pyproject.parent))
+
+
+def settings_from_table(
+    table: Mapping[str, Any], where: str, known_codes: Sequence[str], root: Optional[str] = None
+) -> Settings:
+    values: Dict[str, Any] = {"root": root}
+    for key, value in table.items():
+        if key in _LIST_KEYS:
+            items = _string_list(value, key, where)
+            if key in _CODE_KEYS:
+                check_codes(items, known_codes, f"{where}: {key}")
+            values[key.replace("-", "_")] = items
+        elif key == "per-file-ignores":
+            values["per_file_ignores"] = _per_file_ignores(value, where, known_codes)
+        elif key == "target-version":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: target-version must be a string such as \"py311\"")
+            try:
+                parse_target(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            values["target_version"] = value
+        else:
+            raise ConfigError(f"{where}: unknown key {key!r} in [tool.gclint]")
+    return Settings(**values)
+
+
+def _string_list(value: Any, key: str, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _per_file_ignores(value: Any, where: str, known_codes: Sequence[str]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: per-file-ignores must be a table of pattern = [codes]")
+    pairs = []
+    for pattern, codes in value.items():
+        items = _string_list(codes, f"per-file-ignores[{pattern!r}]", where)
+        check_codes(items, known_codes, f"{where}: per-file-ignores[{pattern!r}]")
+        pairs.append((pattern, items))
+    return tuple(pairs)
+
+
+def check_codes(codes: Iterable[str], known_codes: Sequence[str], where: str) -> None:
+    for code in codes:
+        if not code or not any(k.startswith(code) for k in known_codes):
+            raise ConfigError(f"{where}: unknown code or prefix {code!r}")
+
+
+def with_overrides(settings: Settings, **overrides: Any) -> Settings:
+    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

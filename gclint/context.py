@@ -1,0 +1,85 @@
+"""What rules may ask about the file being walked.
+
+The engine keeps the path from the module to the current node on a stack,
+so parents, the enclosing function and class, and the scope chain for name
+resolution come from the walk itself instead of metadata passes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from gclint.model import Severity
+from gclint.names import NameResolver, Scope
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings rules may read (everything else in the config is selection)."""
+
+    target_version: Tuple[int, int] = (3, 9)
+    is_test_file: bool = False
+
+
+@dataclass
+class Report:
+    code: str
+    severity: Severity
+    node: cst.CSTNode
+    message: str
+
+
+class FileContext:
+    def __init__(self, path: str, source: str, module: cst.Module, options: Options) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.options = options
+        self.stack: List[cst.CSTNode] = []
+        self.names = NameResolver(module)
+        self.reports: List[Report] = []
+        self.metadata_cache: Dict[type, Any] = {}
+
+    def report(self, code: str, severity: Severity, node: cst.CSTNode, message: str) -> None:
+        self.reports.append(Report(code, severity, node, message))
+
+    def parent(self, levels: int = 1) -> Optional[cst.CSTNode]:
+        """The ancestor `levels` above the current node."""
+        index = len(self.stack) - 1 - levels
+        return self.stack[index] if index >= 0 else None
+
+    def scopes(self) -> Tuple[Scope, ...]:
+        """Enclosing function, lambda and class scopes, innermost first.
+
+        A function is a scope only for what is inside its body: its
+        decorators and defaults are evaluated in the enclosing scope.
+        """
+        found = []
+        stack = self.stack
+        for i in range(len(stack) - 2, -1, -1):
+            node = stack[i]
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and stack[i + 1] is node.body:
+                found.append(node)
+        return tuple(found)
+
+    def enclosing_function(self) -> Optional[cst.FunctionDef]:
+        for scope in self.scopes():
+            if isinstance(scope, cst.FunctionDef):
+                return scope
+        return None
+
+    def enclosing_class(self) -> Optional[cst.ClassDef]:
+        for scope in self.scopes():
+            if isinstance(scope, cst.ClassDef):
+                return scope
+        return None
+
+    def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
+        """Dotted name `node` refers to at the current point of the walk."""
+        return self.names.qualified_name(node, self.scopes())
+
+    def metadata(self, provider: type, node: cst.CSTNode) -> Any:
+        """A metadata value; the provider must be in the rule's METADATA."""
+        return self.metadata_cache[provider][node]

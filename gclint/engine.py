@@ -1,0 +1,208 @@
+"""One file in, findings out: decode, parse once, one batched walk, noqa."""
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from gclint.config import Settings
+from gclint.context import FileContext, Options, Report
+from gclint.model import Finding, Severity
+from gclint.rule import Rule, all_rules
+from gclint.tree import walk
+
+
+class SourceError(Exception):
+    """The file cannot be analysed; becomes one GCL001 finding."""
+
+    def __init__(self, reason: str, line: int = 1, col: int = 1) -> None:
+        super().__init__(reason)
+        self.reason, self.line, self.col = reason, line, col
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text as Python does: BOM, then PEP 263 cookie, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"cannot decode: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
+        raise SourceError(f"cannot decode as {encoding}: {_first_line(exc)}", line) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def parse(text: str) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise SourceError("cannot parse: nesting too deep for the parser") from None
+    except Exception as exc:  # libcst's native parser raises bare errors on odd input
+        raise SourceError(f"cannot parse: {_first_line(exc)}") from None
+
+
+def check_syntax(text: str, path: str) -> None:
+    """Cheap compile check for files no rule needs to walk."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SourceError(f"cannot parse: {_first_line(exc)}") from None
+
+
+def select_rules(settings: Settings, path: str, text: str) -> List[Type[Rule]]:
+    return [r for r in all_rules() if settings.is_enabled(r.code, path) and r.triggered_by(text)]
+
+
+def lint_source(
+    source: Union[str, bytes],
+    path: str = "<stdin>",
+    settings: Optional[Settings] = None,
+) -> List[Finding]:
+    """All findings for one file's content, sorted, with noqa applied."""
+    settings = settings or Settings()
+    try:
+        text = decode(source) if isinstance(source, bytes) else source
+        text = text.lstrip("\ufeff") if text.startswith("\ufeff") else text
+        findings = _analyse(text, path, settings)
+    except SourceError as exc:
+        if not settings.is_enabled("GCL001", path):
+            return []
+        return [Finding(path, exc.line, exc.col, "GCL001", f"{path}: {exc.reason}", Severity.ERROR)]
+    return sorted(suppress(findings, text), key=lambda f: f.sort_key)
+
+
+def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
+    rule_classes = select_rules(settings, path, text)
+    if not rule_classes:
+        check_syntax(text, path)
+        return []
+    module = parse(text)
+    ctx = FileContext(path, text, module, settings.options_for(path))
+    rules = [cls(ctx) for cls in rule_classes]
+    _resolve_metadata(ctx, rules)
+    on_enter, on_leave = _dispatch(rules)
+    walk(module, on_enter, on_leave, ctx.stack)
+    return locate(ctx.reports, ctx)
+
+
+def _resolve_metadata(ctx: FileContext, rules: Sequence[Rule]) -> None:
+    providers = {p for rule in rules for p in rule.METADATA}
+    if providers:
+        wrapper = MetadataWrapper(ctx.module, unsafe_skip_copy=True)
+        ctx.metadata_cache.update(wrapper.resolve_many(providers))
+
+
+_METHODS: Dict[type, Tuple[Tuple[str, str], ...]] = {}
+
+
+def _hooks(rule_type: type) -> Tuple[Tuple[str, str], ...]:
+    """(kind, node type name) for every visit_X / leave_X the rule defines."""
+    hooks = _METHODS.get(rule_type)
+    if hooks is None:
+        hooks = tuple(
+            (attr, attr.split("_", 1)[1])
+            for attr in dir(rule_type)
+            if attr.startswith(("visit_", "leave_"))
+        )
+        _METHODS[rule_type] = hooks
+    return hooks
+
+
+def _dispatch(rules: Sequence[Rule]) -> Tuple[Dict[type, List[Callable]], Dict[type, List[Callable]]]:
+    on_enter: Dict[type, List[Callable]] = {}
+    on_leave: Dict[type, List[Callable]] = {}
+    for rule in rules:
+        for attr, node_name in _hooks(type(rule)):
+            node_type = getattr(cst, node_name)
+            table = on_enter if attr.startswith("visit_") else on_leave
+            table.setdefault(node_type, []).append(getattr(rule, attr))
+    return on_enter, on_leave
+
+
+def locate(reports: Sequence[Report], ctx: FileContext) -> List[Finding]:
+    """Positions only for the nodes that are reported (one codegen pass, only
+    for files that have findings)."""
+    if not reports:
+        return []
+    positions = MetadataWrapper(ctx.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    findings = []
+    for report in reports:
+        where = positions[report.node]
+        findings.append(
+            Finding(
+                ctx.path,
+                where.start.line,
+                where.start.column + 1,
+                report.code,
+                report.message,
+                report.severity,
+                end_line=where.end.line,
+                end_col=where.end.column + 1,
+            )
+        )
+    return findings
+
+
+# flake8's own patterns, so `# noqa` means the same through either door.
+_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.I)
+_FILE_NOQA = re.compile(r"#\s*gclint[:=]\s*noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.I)
+_CODE = re.compile(r"[A-Z][0-9]+", re.I)
+
+
+def suppress(findings: Iterable[Finding], text: str) -> List[Finding]:
+    findings = list(findings)
+    if not findings:
+        return findings
+    lines = text.splitlines()
+    file_codes = _file_noqa(text)
+    if file_codes == ():
+        return []
+    kept = []
+    for finding in findings:
+        if file_codes and finding.code.startswith(file_codes):
+            continue
+        line = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+        if not _line_suppresses(line, finding.code):
+            kept.append(finding)
+    return kept
+
+
+def _file_noqa(text: str) -> Optional[Tuple[str, ...]]:
+    """None: no file-level noqa; (): whole file; else the codes it names."""
+    if "gclint" not in text:
+        return None
+    codes: List[str] = []
+    for match in _FILE_NOQA.finditer(text):
+        if not match.group("codes"):
+            return ()
+        codes.extend(c.upper() for c in _CODE.findall(match.group("codes")))
+    return tuple(codes) or None
+
+
+def _line_suppresses(line: str, code: str) -> bool:
+    if "noqa" not in line.lower():
+        return False
+    match = _NOQA.search(line)
+    if match is None:
+        return False
+    if not match.group("codes"):
+        return True
+    codes = tuple(c.upper() for c in _CODE.findall(match.group("codes")))
+    return code in codes or code.startswith(codes)

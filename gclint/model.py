@@ -1,0 +1,122 @@
+"""Plain data shared by the engine, the rules and the reporters."""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing gclint reports: where it is, what it is, how bad it is.
+
+    Lines are 1-based; columns are 1-based too, as every editor shows them
+    (the flake8 adapter converts to flake8's 0-based column).
+    """
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    severity: Severity
+    end_line: Optional[int] = None
+    end_col: Optional[int] = None
+    # Filled in by dynamic mode: "confirmed", "not reproduced", "not executed".
+    status: Optional[str] = None
+    evidence: Tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def sort_key(self) -> Tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity.value,
+            "status": self.status,
+            "evidence": [dict(e) for e in self.evidence],
+        }
+
+    def with_path(self, path: str) -> "Finding":
+        return replace(self, path=path)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An INVALID example: the source and the exact (line, col) of each finding."""
+
+    source: str
+    expected: Tuple[Tuple[int, int], ...]
+
+    def __init__(self, source: str, *expected: Tuple[int, int]) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "expected", tuple(expected))
+
+
+DOC_SECTIONS = ("What it flags", "Why it matters", "Known limits")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What the CLI, the docs and the reporters know about a code."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    sections: Mapping[str, str] = field(default_factory=dict)
+    valid: Sequence[str] = ()
+    invalid: Sequence[Invalid] = ()
+
+    def markdown(self) -> str:
+        parts = [f"# {self.code} {self.name} ({self.severity.value})", "", self.summary, ""]
+        for title, text in self.sections.items():
+            parts += [f"## {title}", "", text, ""]
+        if self.invalid:
+            parts += ["## Example", "", *_code_blocks(i.source for i in self.invalid[:1])]
+        if self.valid:
+            parts += ["## Instead", "", *_code_blocks(self.valid[:1])]
+        if len(self.invalid) > 1 or len(self.valid) > 1:
+            parts += ["## More examples", "", "Flagged:", "", *_code_blocks(i.source for i in self.invalid[1:])]
+            parts += ["Not flagged:", "", *_code_blocks(self.valid[1:])]
+        return "\n".join(parts).rstrip() + "\n"
+
+
+def _code_blocks(sources) -> list:
+    blocks = []
+    for source in sources:
+        blocks += ["```python", source.rstrip(), "```", ""]
+    return blocks
+
+
+_HEADING = re.compile(r"^(What it flags|Why it matters|Known limits|[A-Z][\w ]+):\s*$", re.M)
+
+
+def parse_doc_sections(doc: str) -> Dict[str, str]:
+    """Split a rule docstring into its `Heading:` sections, in order."""
+    import textwrap
+
+    text = textwrap.dedent(doc).strip("\n")
+    # The first line of a class docstring is not indented like the rest.
+    first, _, rest = text.partition("\n")
+    text = first.strip() + "\n" + textwrap.dedent(rest)
+    sections: Dict[str, str] = {}
+    matches = list(_HEADING.finditer(text))
+    for here, after in zip(matches, matches[1:] + [None]):
+        end = after.start() if after else len(text)
+        sections[here.group(1)] = textwrap.dedent(text[here.end():end]).strip()
+    return sections

@@ -1,0 +1,110 @@
+"""The rule model and the registry (the project's only global state).
+
+A rule is one small class: its code, name, severity and message; its
+documentation as the class docstring (a summary line, then `What it flags:`,
+`Why it matters:` and `Known limits:` sections); the VALID / INVALID examples
+that are both its unit tests and the examples `gclint explain` shows; and
+`visit_<Node>` / `leave_<Node>` methods the engine calls during its one walk.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
+
+import libcst as cst
+
+from gclint.model import DOC_SECTIONS, Invalid, RuleInfo, Severity, parse_doc_sections
+
+if TYPE_CHECKING:
+    from gclint.context import FileContext
+
+_REGISTRY: Dict[str, Type["Rule"]] = {}
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    message: ClassVar[str]
+    # libcst metadata providers this rule reads through ctx.metadata(); the
+    # engine computes only those that active rules declare.
+    METADATA: ClassVar[Tuple[type, ...]] = ()
+    # The rule is skipped on a file whose text contains none of these
+    # strings; they must be necessary for any finding (or leave it empty).
+    TRIGGERS: ClassVar[Tuple[str, ...]] = ()
+    VALID: ClassVar[Sequence[str]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if code is None:
+            return
+        if code in _REGISTRY:
+            raise ValueError(f"duplicate rule code {code}: {_REGISTRY[code].__name__} and {cls.__name__}")
+        _REGISTRY[code] = cls
+
+    def __init__(self, ctx: "FileContext") -> None:
+        self.ctx = ctx
+
+    def report(self, node: cst.CSTNode, message: Optional[str] = None) -> None:
+        self.ctx.report(self.code, self.severity, node, message or self.message)
+
+    @classmethod
+    def triggered_by(cls, text: str) -> bool:
+        return not cls.TRIGGERS or any(t in text for t in cls.TRIGGERS)
+
+    @classmethod
+    def info(cls) -> RuleInfo:
+        doc = cls.__doc__ or ""
+        summary = doc.strip().splitlines()[0].strip() if doc.strip() else ""
+        return RuleInfo(
+            code=cls.code,
+            name=cls.name,
+            severity=cls.severity,
+            summary=summary,
+            sections=parse_doc_sections(doc),
+            valid=tuple(cls.VALID),
+            invalid=tuple(cls.INVALID),
+        )
+
+
+def _load() -> None:
+    import gclint.rules  # noqa: F401  (importing the package registers every family)
+
+
+def all_rules() -> List[Type[Rule]]:
+    _load()
+    return [_REGISTRY[code] for code in sorted(_REGISTRY)]
+
+
+def rule_for(code: str) -> Optional[Type[Rule]]:
+    _load()
+    return _REGISTRY.get(code.upper())
+
+
+# Codes the engine and dynamic mode report themselves, outside any rule class.
+ENGINE_CODES: Dict[str, RuleInfo] = {
+    "GCL001": RuleInfo(
+        code="GCL001",
+        name="file-not-analysed",
+        severity=Severity.ERROR,
+        summary="The file could not be read, decoded or parsed, so no rule looked at it.",
+        sections={
+            "What it flags": "A file gclint was asked to check but could not read, decode "
+            "(PEP 263 coding cookie, BOM) or parse. The message names the reason and, for "
+            "syntax errors, the position.",
+            "Why it matters": "Every other rule is silent on such a file: a clean run would be a false promise.",
+            "Known limits": "Syntax is judged by libcst's parser (and, when no rule needs the tree, "
+            "by the running interpreter's own compiler), which may differ from the Python version "
+            "the file is written for.",
+        },
+    ),
+}
+
+
+def known_codes() -> List[str]:
+    return sorted({*ENGINE_CODES, *(r.code for r in all_rules())})
+
+
+def required_sections_missing(info: RuleInfo) -> List[str]:
+    return [s for s in DOC_SECTIONS if not info.sections.get(s)]

@@ -1,0 +1,102 @@
+"""Small questions about libcst shapes that several rules ask."""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from gclint.context import FileContext
+from gclint.names import Scope
+from gclint.tree import descendants, is_scope
+
+
+def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
+    """The expression passed as positional `position` or as `keyword=`."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if len(positional) > position:
+        return positional[position].value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    return None
+
+
+def int_value(node: Optional[cst.BaseExpression]) -> Optional[int]:
+    if isinstance(node, cst.Integer):
+        value = node.evaluated_value
+        return value if isinstance(value, int) else None
+    return None
+
+
+def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls under `node` that run in its own scope (nested defs are skipped)."""
+    for child in descendants(node, stop=is_scope):
+        if isinstance(child, cst.Call):
+            yield child
+
+
+def finally_blocks(function: cst.CSTNode) -> Iterator[cst.Finally]:
+    for child in descendants(function, stop=is_scope):
+        if isinstance(child, cst.Finally):
+            yield child
+
+
+class Resolver:
+    """Qualified names for nodes away from the walk's current position, with
+    the scope chain captured where the rule was."""
+
+    def __init__(self, ctx: FileContext, scopes: Optional[Tuple[Scope, ...]] = None) -> None:
+        self.ctx = ctx
+        self.scopes = ctx.scopes() if scopes is None else scopes
+
+    def name(self, node: cst.BaseExpression) -> Optional[str]:
+        return self.ctx.names.qualified_name(node, self.scopes)
+
+    def calls(self, node: cst.CSTNode, wanted: Sequence[str]) -> Iterator[cst.Call]:
+        return (c for c in calls_in(node) if self.name(c.func) in wanted)
+
+    def mentions(self, node: cst.CSTNode, wanted: Sequence[str]) -> bool:
+        """Whether `node` refers to one of `wanted` other than by calling it
+        (`self.addCleanup(gc.enable)`)."""
+        for child in descendants(node, stop=is_scope):
+            if isinstance(child, cst.Arg) and self.name(child.value) in wanted:
+                return True
+        return False
+
+
+def methods_of(cls: cst.ClassDef) -> Iterator[cst.FunctionDef]:
+    body = cls.body
+    if isinstance(body, cst.IndentedBlock):
+        for stmt in body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                yield stmt
+
+
+def is_restored(
+    resolver: Resolver,
+    function: Optional[cst.FunctionDef],
+    cls: Optional[cst.ClassDef],
+    restorers: Sequence[str],
+    is_restoring: Callable[[cst.Call], bool] = lambda call: True,
+) -> bool:
+    """Whether a process-wide gc setting changed in `function` is put back on
+    every path: by a restoring call in a `finally` of the same function, a
+    restorer handed over as a cleanup callback, or a restoring call in a
+    sibling method of the same class (`__enter__`/`__exit__`, `setUp`/`tearDown`)."""
+    if function is None:
+        return False
+    for block in finally_blocks(function):
+        if any(is_restoring(c) for c in resolver.calls(block, restorers)):
+            return True
+    if resolver.mentions(function, restorers):
+        return True
+    if cls is None:
+        return False
+    sibling_scopes = (cls,) + resolver.scopes[resolver.scopes.index(cls) + 1:] if cls in resolver.scopes else resolver.scopes
+    for method in methods_of(cls):
+        if method is function:
+            continue
+        sibling = Resolver(resolver.ctx, (method,) + sibling_scopes)
+        if any(is_restoring(c) for c in sibling.calls(method.body, restorers)):
+            return True
+    return False

@@ -1,0 +1,388 @@
+"""GCL4xx: calls to the `gc` module that cannot do what they are used for.
+
+Facts checked on CPython 3.9-3.13 (tests/test_gc_facts.py re-runs the
+experiment on every installed interpreter): `gc.collect()` with no argument
+is a full collection of all generations; `gc.collect(0)` and `gc.collect(1)`
+leave a cycle that was promoted to the oldest generation in place.
+"""
+from __future__ import annotations
+
+from typing import Iterator, List, Optional
+
+import libcst as cst
+
+from gclint.model import Invalid, Severity
+from gclint.rule import Rule
+from gclint.rules._shapes import Resolver, argument, int_value, is_restored
+from gclint.tree import descendants
+
+_TRIGGERS = ("gc",)
+
+
+def _generation(call: cst.Call) -> Optional[int]:
+    """The generation a gc.collect call asks for: 2 when none is given,
+    None when it is not a literal."""
+    arg = argument(call, 0, "generation")
+    return 2 if arg is None else int_value(arg)
+
+
+class YoungGenerationCollect(Rule):
+    """`gc.collect(0)` or `gc.collect(1)` used where a full collection is expected.
+
+    What it flags:
+    `gc.collect(0)`, `gc.collect(1)` and `gc.collect(generation=0|1)`, however
+    `gc` or `collect` was imported.
+
+    Why it matters:
+    A generation-0 or generation-1 collection examines only the young
+    generations. A reference cycle that survived earlier collections has been
+    promoted to the oldest generation and is not even looked at, so the call
+    frees far less than a reader expects. `gc.collect()` with no argument is a
+    full collection (all generations) on every CPython version gclint
+    supports; the claim that it only collects generation 0 is a myth. On
+    CPython 3.14.0-3.14.4, whose collector is incremental, `gc.collect(1)`
+    runs one increment of it instead.
+
+    Known limits:
+    Only literal generations are checked; `gc.collect(n)` with a computed
+    `n` is not flagged. A deliberate cheap young collection (for example in a
+    latency-sensitive loop) is a legitimate use: suppress it with
+    `# noqa: GCL401` and a comment saying why.
+    """
+
+    code = "GCL401"
+    name = "young-generation-collect"
+    severity = Severity.WARNING
+    message = "gc.collect({gen}) examines only {which}; a cycle already promoted to the oldest generation survives it (gc.collect() with no argument is a full collection)"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import gc\n\ndef release():\n    gc.collect()\n",
+        "import gc\ngc.collect(2)\n",
+        "def f(gc):\n    gc.collect(0)\n",
+        "import gc\n\ndef f(n):\n    gc.collect(n)\n",
+    ]
+    INVALID = [
+        Invalid("import gc\n\ndef release():\n    gc.collect(0)\n", (4, 5)),
+        Invalid("import gc as g\ng.collect(generation=1)\n", (2, 1)),
+        Invalid("from gc import collect\n\nclass C:\n    def m(self):\n        return collect(1)\n", (5, 16)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualified_name(node.func) != "gc.collect":
+            return
+        gen = _generation(node)
+        if gen not in (0, 1):
+            return
+        which = "generation 0" if gen == 0 else "generations 0 and 1"
+        message = self.message.format(gen=gen, which=which)
+        if gen == 1 and self.ctx.options.target_version >= (3, 14):
+            message += "; on Python 3.14.0-3.14.4 it runs one increment of the incremental collector"
+        self.report(node, message)
+
+
+class CollectInLoop(Rule):
+    """A full `gc.collect()` inside a loop body or a comprehension.
+
+    What it flags:
+    A call of `gc.collect()` (or `gc.collect(2)`) that runs once per
+    iteration of a `for` or `while` body or of a comprehension in the same
+    function.
+
+    Why it matters:
+    Every full collection walks every object the collector tracks, so its
+    cost grows with the whole heap, not with the garbage. Once per iteration
+    turns a loop that is linear in its input into one that is proportional
+    to input times heap size. Reference counting already frees everything
+    that is not in a cycle; if the loop makes cycles, break them (weak
+    references, explicit clearing) instead.
+
+    Known limits:
+    A loop over a small literal `range(n)` (n <= 10) is a deliberate repeat
+    (to let finalizers and weakref callbacks that free further cycles run)
+    and is not flagged. A loop that runs rarely, such as a
+    once-an-hour maintenance loop, is flagged all the same: suppress it with
+    a comment saying why.
+    """
+
+    code = "GCL402"
+    name = "collect-in-loop"
+    severity = Severity.WARNING
+    message = "full gc.collect() on every iteration: each call walks every tracked object, so the loop's cost grows with the whole heap"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import gc\n\ndef batch(items):\n    for item in items:\n        item.process()\n    gc.collect()\n",
+        "import gc\n\ndef settle():\n    for _ in range(3):\n        gc.collect()\n",
+        "import gc\n\ndef young(items):\n    for item in items:\n        gc.collect(0)  # noqa: GCL401\n",
+        "import gc\n\nfor item in range(10):\n    def later():\n        gc.collect()\n",
+    ]
+    INVALID = [
+        Invalid("import gc\n\ndef batch(items):\n    for item in items:\n        item.process()\n        gc.collect()\n", (6, 9)),
+        Invalid("import gc\n\nwhile True:\n    if gc.collect() == 0:\n        break\n", (4, 8)),
+        Invalid("import gc\n\ncounts = [gc.collect() for _ in range(100)]\n", (3, 11)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualified_name(node.func) != "gc.collect" or _generation(node) != 2:
+            return
+        if self._in_repeating_part():
+            self.report(node)
+
+    def _in_repeating_part(self) -> bool:
+        stack = self.ctx.stack
+        for i in range(len(stack) - 2, -1, -1):
+            node, child = stack[i], stack[i + 1]
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+            if isinstance(node, (cst.For, cst.While)) and child is node.body:
+                return not _small_literal_range(node)
+            if isinstance(node, cst.While) and child is node.test:
+                return False
+            if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and child is node.elt:
+                return True
+            if isinstance(node, cst.DictComp) and child in (node.key, node.value):
+                return True
+        return False
+
+
+def _small_literal_range(loop: cst.CSTNode) -> bool:
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
+        return False
+    call = loop.iter
+    if not (isinstance(call.func, cst.Name) and call.func.value == "range" and len(call.args) == 1):
+        return False
+    count = int_value(call.args[0].value)
+    return count is not None and count <= 10
+
+
+class CollectAfterDrop(Rule):
+    """`del x` or `x = None` immediately followed by `gc.collect()`.
+
+    What it flags:
+    A statement that drops a reference (`del x`, `del self.cache`,
+    `x = None`) directly followed by a `gc.collect()` call, as if the
+    collection were needed to free what was dropped.
+
+    Why it matters:
+    Reference counting frees an object the moment its last reference goes:
+    the `del` itself releases it, unless it is part of a reference cycle or
+    still referenced elsewhere. `gc.collect()` cannot free what is still
+    reachable, memory held by C extensions (NumPy buffers, mmaps), or memory
+    the allocator keeps for reuse, so process memory often does not drop
+    either way. The call costs a full heap walk for nothing in the common
+    case.
+
+    Known limits:
+    gclint does not know whether the dropped object is in a cycle; when it
+    is, the collection is what frees it (and GCL2xx rules say how to avoid
+    the cycle). Test files are skipped: there the pair is the usual way to
+    make collection deterministic across Python implementations.
+    """
+
+    code = "GCL403"
+    name = "collect-after-drop"
+    severity = Severity.INFO
+    message = "gc.collect() right after dropping `{name}`: reference counting already freed it unless it is in a reference cycle, and gc.collect() cannot free what is still reachable or memory held by C extensions"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import gc\n\ndef f(big):\n    del big\n    report()\n    gc.collect()\n",
+        "import gc\n\ndef f():\n    gc.collect()\n",
+        "import gc\n\ndef f(x):\n    x = compute()\n    gc.collect()\n",
+    ]
+    INVALID = [
+        Invalid("import gc\n\ndef f(big):\n    del big\n    gc.collect()\n", (5, 5)),
+        Invalid("import gc\n\nclass Cache:\n    def reset(self):\n        self.data = None\n        n = gc.collect()\n", (6, 13)),
+        Invalid("import gc\nframe = None; gc.collect()\n", (2, 15)),
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._check_block(node.body)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._check_block(node.body)
+
+    def _check_block(self, body) -> None:
+        if self.ctx.options.is_test_file:
+            return
+        previous: Optional[cst.BaseSmallStatement] = None
+        for small in _small_statements(body):
+            dropped = _dropped_name(previous)
+            call = _collect_call(small)
+            if dropped and call is not None and self._is_gc_collect(call):
+                self.report(call, self.message.format(name=dropped))
+            previous = small
+
+    def _is_gc_collect(self, call: cst.Call) -> bool:
+        # The current node is the block, so the scope chain is already theirs.
+        return self.ctx.qualified_name(call.func) == "gc.collect"
+
+
+def _small_statements(body) -> Iterator[Optional[cst.BaseSmallStatement]]:
+    """Small statements in order; None marks a compound statement between them."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        else:
+            yield None
+
+
+def _dropped_name(small: Optional[cst.CSTNode]) -> Optional[str]:
+    if isinstance(small, cst.Del):
+        return cst.Module([]).code_for_node(small.target)
+    if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) and small.value.value == "None":
+        return cst.Module([]).code_for_node(small.targets[-1].target)
+    return None
+
+
+def _collect_call(small: Optional[cst.CSTNode]) -> Optional[cst.Call]:
+    value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+    return value if isinstance(value, cst.Call) and argument(value, 0, "generation") is None else None
+
+
+class DisableNotRestored(Rule):
+    """`gc.disable()` not undone by `gc.enable()` on every path.
+
+    What it flags:
+    `gc.disable()` at module level, and `gc.disable()` in a function that
+    does not re-enable collection in a `finally` block, does not hand
+    `gc.enable` over as a cleanup callback (`addCleanup`, `ExitStack.callback`,
+    `atexit.register`), and is not paired with a `gc.enable()` in a sibling
+    method of the same class (`__enter__`/`__exit__`, `setUp`/`tearDown`).
+    The `was = gc.isenabled()` ... `finally: if was: gc.enable()` pattern is
+    accepted.
+
+    Why it matters:
+    Automatic collection is process-wide. If an exception skips the
+    `gc.enable()`, every reference cycle the process creates from then on is
+    kept until someone collects by hand, and memory grows without bound.
+
+    Known limits:
+    gclint does not check that the `finally` covers the code after the
+    `gc.disable()`, only that the function has one that re-enables.
+    """
+
+    code = "GCL404"
+    name = "gc-disable-not-restored"
+    severity = Severity.WARNING
+    message = "gc.disable() is not undone by gc.enable() in a finally block: an exception leaves automatic collection off for the whole process"
+    module_message = "gc.disable() at module level turns automatic collection off for the whole process, for as long as it runs"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import gc\n\ndef timed(fn):\n    was = gc.isenabled()\n    gc.disable()\n    try:\n        return fn()\n    finally:\n        if was:\n            gc.enable()\n",
+        "import gc\n\nclass NoGC:\n    def __enter__(self):\n        gc.disable()\n\n    def __exit__(self, *exc):\n        gc.enable()\n",
+        "import gc\n\nclass T:\n    def setUp(self):\n        gc.disable()\n        self.addCleanup(gc.enable)\n",
+    ]
+    INVALID = [
+        Invalid("import gc\n\ndef timed(fn):\n    gc.disable()\n    result = fn()\n    gc.enable()\n    return result\n", (4, 5)),
+        Invalid("from gc import disable\ndisable()\n", (2, 1)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualified_name(node.func) != "gc.disable":
+            return
+        function = self.ctx.enclosing_function()
+        if function is None:
+            self.report(node, self.module_message)
+        elif not is_restored(Resolver(self.ctx), function, self.ctx.enclosing_class(), ("gc.enable",)):
+            self.report(node)
+
+
+_SAVE_FLAGS = ("gc.DEBUG_SAVEALL", "gc.DEBUG_LEAK")
+
+
+class SaveAllLeftOn(Rule):
+    """`gc.set_debug()` with `DEBUG_SAVEALL` or `DEBUG_LEAK` outside tests.
+
+    What it flags:
+    A `gc.set_debug(...)` call whose flags include `gc.DEBUG_SAVEALL` or
+    `gc.DEBUG_LEAK` (which contains it), in a file that is not a test file,
+    unless the same function puts the debug flags back in a `finally` block
+    or a sibling method of the class does.
+
+    Why it matters:
+    With `DEBUG_SAVEALL`, every object the collector finds unreachable is
+    appended to `gc.garbage` instead of being freed: all cyclic garbage the
+    process makes from then on is kept for its lifetime.
+
+    Known limits:
+    Test files (`test_*.py`, `*_test.py`, `conftest.py`, files under a
+    `test`/`tests` directory) are skipped, since leak tests use the flag on
+    purpose. Flags computed elsewhere and passed in a variable are not seen.
+    """
+
+    code = "GCL405"
+    name = "debug-saveall-left-on"
+    severity = Severity.WARNING
+    message = "gc.set_debug() with {flag} keeps every unreachable object in gc.garbage for the life of the process"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import gc\ngc.set_debug(gc.DEBUG_STATS)\n",
+        "import gc\n\ndef find_cycles(run):\n    old = gc.get_debug()\n    gc.set_debug(gc.DEBUG_SAVEALL)\n    try:\n        run()\n        gc.collect()\n        return list(gc.garbage)\n    finally:\n        gc.set_debug(old)\n        gc.garbage.clear()\n",
+    ]
+    INVALID = [
+        Invalid("import gc\ngc.set_debug(gc.DEBUG_SAVEALL)\n", (2, 1)),
+        Invalid("import gc as g\n\ndef debug():\n    g.set_debug(g.DEBUG_STATS | g.DEBUG_LEAK)\n", (4, 5)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.options.is_test_file or self.ctx.qualified_name(node.func) != "gc.set_debug":
+            return
+        resolver = Resolver(self.ctx)
+        flag = next(iter(self._save_flags(node, resolver)), None)
+        if flag is None:
+            return
+        function = self.ctx.enclosing_function()
+        restoring = lambda call: call is not node and not list(self._save_flags(call, resolver))
+        if not is_restored(resolver, function, self.ctx.enclosing_class(), ("gc.set_debug",), restoring):
+            self.report(node, self.message.format(flag=flag))
+
+    @staticmethod
+    def _save_flags(call: cst.Call, resolver: Resolver) -> List[str]:
+        found = []
+        for arg in call.args:
+            for node in (arg.value, *descendants(arg.value)):
+                name = resolver.name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+                if name in _SAVE_FLAGS:
+                    found.append(name)
+        return found
+
+
+class ThresholdZero(Rule):
+    """`gc.set_threshold(0, ...)` turns automatic collection off.
+
+    What it flags:
+    A `gc.set_threshold()` call whose first argument is the literal `0`,
+    unless the same function sets the threshold again in a `finally` block
+    or a sibling method of the class does.
+
+    Why it matters:
+    A generation-0 threshold of 0 disables automatic collection, exactly like
+    `gc.disable()`, but is easier to miss in review: from then on reference
+    cycles are only freed by explicit `gc.collect()` calls.
+
+    Known limits:
+    Thresholds computed at run time are not checked.
+    """
+
+    code = "GCL406"
+    name = "threshold-zero"
+    severity = Severity.WARNING
+    message = "gc.set_threshold(0) turns automatic collection off, like gc.disable(): cycles are freed only by explicit gc.collect() calls"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import gc\ngc.set_threshold(50_000, 20, 20)\n",
+        "import gc\n\ndef quiet(fn):\n    old = gc.get_threshold()\n    gc.set_threshold(0)\n    try:\n        fn()\n    finally:\n        gc.set_threshold(*old)\n",
+    ]
+    INVALID = [
+        Invalid("import gc\ngc.set_threshold(0)\n", (2, 1)),
+        Invalid("from gc import set_threshold as st\n\ndef boot():\n    st(0, 10, 10)\n", (4, 5)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualified_name(node.func) != "gc.set_threshold":
+            return
+        if int_value(argument(node, 0, "threshold0")) != 0:
+            return
+        resolver = Resolver(self.ctx)
+        restoring = lambda call: call is not node
+        if not is_restored(resolver, self.ctx.enclosing_function(), self.ctx.enclosing_class(), ("gc.set_threshold",), restoring):
+            self.report(node)
