@@ -1,6 +1,7 @@
 """Small questions about libcst shapes that several rules ask."""
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -64,25 +65,35 @@ class Resolver:
         return False
 
 
-def methods_of(cls: cst.ClassDef) -> Iterator[cst.FunctionDef]:
-    body = cls.body
-    if isinstance(body, cst.IndentedBlock):
-        for stmt in body.body:
+def functions_in(container: cst.CSTNode) -> Iterator[cst.FunctionDef]:
+    """Functions defined directly in a module or class body."""
+    body = container.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else body
+    if isinstance(statements, (list, tuple)):
+        for stmt in statements:
             if isinstance(stmt, cst.FunctionDef):
                 yield stmt
+
+
+# Names of functions whose job is to undo what a paired function set up.
+_UNDOING_NAME = re.compile(r"^_*(tear_?down|clean_?up|stop|close|a?exit|restore|reset|finish|shutdown|release)", re.I)
+
+
+def undoes(function: cst.FunctionDef) -> bool:
+    return bool(_UNDOING_NAME.search(function.name.value))
 
 
 def is_restored(
     resolver: Resolver,
     function: Optional[cst.FunctionDef],
-    cls: Optional[cst.ClassDef],
     restorers: Sequence[str],
     is_restoring: Callable[[cst.Call], bool] = lambda call: True,
 ) -> bool:
     """Whether a process-wide gc setting changed in `function` is put back on
     every path: by a restoring call in a `finally` of the same function, a
     restorer handed over as a cleanup callback, or a restoring call in a
-    sibling method of the same class (`__enter__`/`__exit__`, `setUp`/`tearDown`)."""
+    sibling function of the same class or module whose name says it undoes
+    (`__exit__`, `tearDown`, `tearDownModule`, `close`, `stop`, `restore`)."""
     if function is None:
         return False
     for block in finally_blocks(function):
@@ -90,13 +101,15 @@ def is_restored(
             return True
     if resolver.mentions(function, restorers):
         return True
-    if cls is None:
+    scopes = resolver.scopes
+    outer = scopes[scopes.index(function) + 1:] if function in scopes else ()
+    container = outer[0] if outer else resolver.ctx.module
+    if not isinstance(container, (cst.ClassDef, cst.Module)):
         return False
-    sibling_scopes = (cls,) + resolver.scopes[resolver.scopes.index(cls) + 1:] if cls in resolver.scopes else resolver.scopes
-    for method in methods_of(cls):
-        if method is function:
+    for sibling in functions_in(container):
+        if sibling is function or not undoes(sibling):
             continue
-        sibling = Resolver(resolver.ctx, (method,) + sibling_scopes)
-        if any(is_restoring(c) for c in sibling.calls(method.body, restorers)):
+        sibling_resolver = Resolver(resolver.ctx, (sibling,) + tuple(outer))
+        if any(is_restoring(c) for c in sibling_resolver.calls(sibling.body, restorers)):
             return True
     return False

@@ -13,7 +13,7 @@ import libcst as cst
 
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
-from gclint.rules._shapes import Resolver, argument, int_value, is_restored
+from gclint.rules._shapes import Resolver, argument, int_value, is_restored, undoes
 from gclint.tree import descendants
 
 _TRIGGERS = ("gc",)
@@ -45,7 +45,8 @@ class YoungGenerationCollect(Rule):
 
     Known limits:
     Only literal generations are checked; `gc.collect(n)` with a computed
-    `n` is not flagged. A deliberate cheap young collection (for example in a
+    `n` is not flagged. Test files are skipped: tests of the collector call
+    young collections on purpose. A deliberate cheap young collection (for example in a
     latency-sensitive loop) is a legitimate use: suppress it with
     `# noqa: GCL401` and a comment saying why.
     """
@@ -68,7 +69,7 @@ class YoungGenerationCollect(Rule):
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.qualified_name(node.func) != "gc.collect":
+        if self.ctx.options.is_test_file or self.ctx.qualified_name(node.func) != "gc.collect":
             return
         gen = _generation(node)
         if gen not in (0, 1):
@@ -97,11 +98,13 @@ class CollectInLoop(Rule):
     references, explicit clearing) instead.
 
     Known limits:
-    A loop over a small literal `range(n)` (n <= 10) is a deliberate repeat
-    (to let finalizers and weakref callbacks that free further cycles run)
-    and is not flagged. A loop that runs rarely, such as a
-    once-an-hour maintenance loop, is flagged all the same: suppress it with
-    a comment saying why.
+    Only collections that run on every iteration are flagged: one under an
+    `if` inside the loop (`if n % 10000 == 0: gc.collect()`) is not. A loop
+    over a small literal `range(n)` (n <= 10) is a deliberate repeat (to let
+    finalizers and weakref callbacks that free further cycles run), and a
+    loop that calls `time.sleep` or `asyncio.sleep` is a periodic task; neither
+    is flagged. Test files are skipped: stress tests collect in loops on
+    purpose.
     """
 
     code = "GCL402"
@@ -114,34 +117,59 @@ class CollectInLoop(Rule):
         "import gc\n\ndef settle():\n    for _ in range(3):\n        gc.collect()\n",
         "import gc\n\ndef young(items):\n    for item in items:\n        gc.collect(0)  # noqa: GCL401\n",
         "import gc\n\nfor item in range(10):\n    def later():\n        gc.collect()\n",
+        "import gc\n\ndef shrink(lst):\n    for n, item in enumerate(lst):\n        if n % 10000 == 0:\n            gc.collect()\n",
+        "import gc, time\n\ndef collector(period):\n    while True:\n        time.sleep(period)\n        gc.collect()\n",
     ]
     INVALID = [
         Invalid("import gc\n\ndef batch(items):\n    for item in items:\n        item.process()\n        gc.collect()\n", (6, 9)),
         Invalid("import gc\n\nwhile True:\n    if gc.collect() == 0:\n        break\n", (4, 8)),
         Invalid("import gc\n\ncounts = [gc.collect() for _ in range(100)]\n", (3, 11)),
+        Invalid("import gc\n\ndef drain(q):\n    while q:\n        try:\n            q.pop().close()\n        finally:\n            gc.collect()\n", (8, 13)),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.options.is_test_file:
+            return
         if self.ctx.qualified_name(node.func) != "gc.collect" or _generation(node) != 2:
             return
-        if self._in_repeating_part():
+        loop = self._loop_running_every_iteration()
+        if loop is not None and not _small_literal_range(loop) and not self._paced(loop):
             self.report(node)
 
-    def _in_repeating_part(self) -> bool:
+    def _loop_running_every_iteration(self) -> Optional[cst.CSTNode]:
+        """The loop or comprehension whose every iteration runs the current
+        node, or None when a condition, a handler or a scope lies between."""
         stack = self.ctx.stack
         for i in range(len(stack) - 2, -1, -1):
             node, child = stack[i], stack[i + 1]
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                return False
-            if isinstance(node, (cst.For, cst.While)) and child is node.body:
-                return not _small_literal_range(node)
-            if isinstance(node, cst.While) and child is node.test:
-                return False
-            if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and child is node.elt:
-                return True
-            if isinstance(node, cst.DictComp) and child in (node.key, node.value):
-                return True
-        return False
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ExceptHandler)):
+                return None
+            if isinstance(node, (cst.For, cst.While)):
+                return node if child is node.body else None
+            if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+                return node if child is node.elt else None
+            if isinstance(node, cst.DictComp):
+                return node if child in (node.key, node.value) else None
+            if _conditional_branch(node, child):
+                return None
+        return None
+
+    def _paced(self, loop: cst.CSTNode) -> bool:
+        """A loop that sleeps each round is a periodic task, not a hot loop."""
+        resolver = Resolver(self.ctx)
+        return any(True for _ in resolver.calls(loop, _SLEEPS))
+
+
+_SLEEPS = ("time.sleep", "asyncio.sleep", "trio.sleep")
+
+
+def _conditional_branch(node: cst.CSTNode, child: cst.CSTNode) -> bool:
+    """Whether `child` of `node` runs only on some executions of `node`."""
+    if isinstance(node, (cst.If, cst.IfExp)):
+        return child is not node.test
+    if isinstance(node, cst.BooleanOperation):
+        return child is node.right
+    return isinstance(node, cst.Try) and child is node.orelse
 
 
 def _small_literal_range(loop: cst.CSTNode) -> bool:
@@ -246,9 +274,12 @@ class DisableNotRestored(Rule):
     does not re-enable collection in a `finally` block, does not hand
     `gc.enable` over as a cleanup callback (`addCleanup`, `ExitStack.callback`,
     `atexit.register`), and is not paired with a `gc.enable()` in a sibling
-    method of the same class (`__enter__`/`__exit__`, `setUp`/`tearDown`).
+    function of the same class or module whose name says it undoes
+    (`__exit__`, `tearDown`, `tearDownModule`, `close`, `stop`, `restore`).
     The `was = gc.isenabled()` ... `finally: if was: gc.enable()` pattern is
-    accepted.
+    accepted, and so is a `gc.disable()` that puts back an earlier state:
+    `if not was: gc.disable()` with `was` saved from `gc.isenabled()`, or a
+    `gc.disable()` in a function whose name says it undoes (`tearDown`).
 
     Why it matters:
     Automatic collection is process-wide. If an exception skips the
@@ -257,7 +288,8 @@ class DisableNotRestored(Rule):
 
     Known limits:
     gclint does not check that the `finally` covers the code after the
-    `gc.disable()`, only that the function has one that re-enables.
+    `gc.disable()`, only that the function has one that re-enables, nor that
+    callers of a paired `start`/`stop` API call both.
     """
 
     code = "GCL404"
@@ -270,6 +302,8 @@ class DisableNotRestored(Rule):
         "import gc\n\ndef timed(fn):\n    was = gc.isenabled()\n    gc.disable()\n    try:\n        return fn()\n    finally:\n        if was:\n            gc.enable()\n",
         "import gc\n\nclass NoGC:\n    def __enter__(self):\n        gc.disable()\n\n    def __exit__(self, *exc):\n        gc.enable()\n",
         "import gc\n\nclass T:\n    def setUp(self):\n        gc.disable()\n        self.addCleanup(gc.enable)\n",
+        "import gc\n\nclass Toggling:\n    def setUp(self):\n        gc.enable()\n\n    def tearDown(self):\n        gc.disable()\n",
+        "import gc\n\ndef setUpModule():\n    global was\n    was = gc.isenabled()\n    gc.disable()\n\ndef tearDownModule():\n    gc.enable()\n    if not was:\n        gc.disable()\n",
     ]
     INVALID = [
         Invalid("import gc\n\ndef timed(fn):\n    gc.disable()\n    result = fn()\n    gc.enable()\n    return result\n", (4, 5)),
@@ -280,10 +314,34 @@ class DisableNotRestored(Rule):
         if self.ctx.qualified_name(node.func) != "gc.disable":
             return
         function = self.ctx.enclosing_function()
+        resolver = Resolver(self.ctx)
+        if self._restores_saved_state(resolver) or (function is not None and undoes(function)):
+            return
         if function is None:
             self.report(node, self.module_message)
-        elif not is_restored(Resolver(self.ctx), function, self.ctx.enclosing_class(), ("gc.enable",)):
+        elif not is_restored(resolver, function, ("gc.enable",)):
             self.report(node)
+
+    def _restores_saved_state(self, resolver: Resolver) -> bool:
+        """`if not was_enabled: gc.disable()`, with `was_enabled` saved from
+        `gc.isenabled()`, puts back the state found earlier."""
+        guard = next((n for n in reversed(self.ctx.stack) if isinstance(n, (cst.If, cst.FunctionDef))), None)
+        if not (isinstance(guard, cst.If) and isinstance(guard.test, cst.UnaryOperation)):
+            return False
+        negated = guard.test.expression
+        if not isinstance(negated, cst.Name):
+            return False
+        return negated.value in _names_saved_from(self.ctx.module, resolver, "gc.isenabled")
+
+
+def _names_saved_from(module: cst.Module, resolver: Resolver, function: str) -> List[str]:
+    """Names assigned anywhere in the file from a call of `function`."""
+    names = []
+    for node in descendants(module):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            if resolver.name(node.value.func) == function:
+                names.extend(cst.Module([]).code_for_node(t.target) for t in node.targets)
+    return names
 
 
 _SAVE_FLAGS = ("gc.DEBUG_SAVEALL", "gc.DEBUG_LEAK")
@@ -332,7 +390,7 @@ class SaveAllLeftOn(Rule):
             return
         function = self.ctx.enclosing_function()
         restoring = lambda call: call is not node and not list(self._save_flags(call, resolver))
-        if not is_restored(resolver, function, self.ctx.enclosing_class(), ("gc.set_debug",), restoring):
+        if not is_restored(resolver, function, ("gc.set_debug",), restoring):
             self.report(node, self.message.format(flag=flag))
 
     @staticmethod
@@ -384,5 +442,5 @@ class ThresholdZero(Rule):
             return
         resolver = Resolver(self.ctx)
         restoring = lambda call: call is not node
-        if not is_restored(resolver, self.ctx.enclosing_function(), self.ctx.enclosing_class(), ("gc.set_threshold",), restoring):
+        if not is_restored(resolver, self.ctx.enclosing_function(), ("gc.set_threshold",), restoring):
             self.report(node)
