@@ -103,7 +103,7 @@ def _code_blocks(sources) -> list:
     return blocks
 
 
-_HEADING = re.compile(r"^(What it flags|Why it matters|Known limits|[A-Z][\w ]+):\s*$", re.M)
+_HEADING = re.compile(r"^(What it flags|Why it matters|Known limits):\s*$", re.M)
 
 
 def parse_doc_sections(doc: str) -> Dict[str, str]:

@@ -279,7 +279,8 @@ class DisableNotRestored(Rule):
     The `was = gc.isenabled()` ... `finally: if was: gc.enable()` pattern is
     accepted, and so is a `gc.disable()` that puts back an earlier state:
     `if not was: gc.disable()` with `was` saved from `gc.isenabled()`, or a
-    `gc.disable()` in a function whose name says it undoes (`tearDown`).
+    `gc.disable()` in a function whose name says it undoes (`tearDown`), or
+    one in a function that first turned collection on itself.
 
     Why it matters:
     Automatic collection is process-wide. If an exception skips the
@@ -315,12 +316,22 @@ class DisableNotRestored(Rule):
             return
         function = self.ctx.enclosing_function()
         resolver = Resolver(self.ctx)
-        if self._restores_saved_state(resolver) or (function is not None and undoes(function)):
+        if self._restores_saved_state(resolver) or (function is not None and self._puts_back(function, node, resolver)):
             return
         if function is None:
             self.report(node, self.module_message)
         elif not is_restored(resolver, function, ("gc.enable",)):
             self.report(node)
+
+    @staticmethod
+    def _puts_back(function: cst.FunctionDef, disable: cst.Call, resolver: Resolver) -> bool:
+        """A disable in a teardown, or after the function's own temporary
+        `gc.enable()`, returns the collector to the state it found."""
+        if undoes(function):
+            return True
+        for call in resolver.calls(function.body, ("gc.enable", "gc.disable")):
+            return call is not disable and resolver.name(call.func) == "gc.enable"
+        return False
 
     def _restores_saved_state(self, resolver: Resolver) -> bool:
         """`if not was_enabled: gc.disable()`, with `was_enabled` saved from

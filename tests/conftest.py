@@ -1,0 +1,21 @@
+import re
+from pathlib import Path
+from typing import List, Set, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+_EXPECT = re.compile(r"#\s*expect:\s*(GCL\d+(?:\s*,\s*GCL\d+)*)")
+
+
+def fixture_files() -> List[Path]:
+    return sorted(FIXTURES.rglob("*.py"))
+
+
+def expectations(path: Path) -> Set[Tuple[int, str]]:
+    """(line, code) for every `# expect: CODE` comment in a fixture."""
+    found = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        match = _EXPECT.search(line)
+        if match:
+            found.update((number, code.strip()) for code in match.group(1).split(","))
+    return found

@@ -1,0 +1,37 @@
+"""Each fixture's static findings are exactly its `# expect:` lines, and it runs."""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, expectations, fixture_files
+from gclint import lint_source
+
+FILES = fixture_files()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
+def test_fixture_findings_equal_expectations(path):
+    found = {(f.line, f.code) for f in lint_source(path.read_bytes(), str(path))}
+    assert found == expectations(path)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES])
+def test_fixture_is_a_runnable_program_with_main(path):
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('fixture', {str(path)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "module.main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_family_has_a_clean_and_a_bad_fixture():
+    families = {p.parent.name for p in FILES}
+    for family in families:
+        members = [p for p in FILES if p.parent.name == family]
+        assert any(expectations(p) for p in members), family
+        assert any(not expectations(p) for p in members), family
