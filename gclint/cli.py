@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
 
-    sub.add_parser("rules", help="list every rule").add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_parser("rules", help="list every rule").add_argument("--format", choices=("text", "json", "markdown"), default="text")
     explain = sub.add_parser("explain", help="show a rule's documentation and examples")
     explain.add_argument("code")
     return parser
@@ -143,6 +143,9 @@ def rule_infos() -> List[RuleInfo]:
 
 def _rules(fmt: str) -> int:
     infos = [r.info() for r in all_rules()]
+    if fmt == "markdown":
+        sys.stdout.write(rule_table(infos))
+        return EXIT_CLEAN
     if fmt == "json":
         rows = [{"code": i.code, "name": i.name, "severity": i.severity.value, "summary": i.summary} for i in infos]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -159,6 +162,15 @@ def _rules(fmt: str) -> int:
         for i in infos:
             print(f"{i.code}  {i.name:<34} {i.severity.value:<8} {i.summary}")
     return EXIT_CLEAN
+
+
+def rule_table(infos: Sequence[RuleInfo]) -> str:
+    """The README's rule table (tests/test_readme.py keeps the two in step)."""
+    rows = ["| code | name | severity | what it finds |", "|---|---|---|---|"]
+    for i in infos:
+        summary = i.summary.replace("|", r"\|")
+        rows.append(f"| {i.code} | {i.name} | {i.severity.value} | {summary} |")
+    return "\n".join(rows) + "\n"
 
 
 def _explain(code: str) -> int:

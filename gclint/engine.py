@@ -161,9 +161,14 @@ def locate(reports: Sequence[Report], ctx: FileContext) -> List[Finding]:
 
 
 # flake8's own patterns, so `# noqa` means the same through either door.
-_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.I)
-_FILE_NOQA = re.compile(r"#\s*gclint[:=]\s*noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.I)
-_CODE = re.compile(r"[A-Z][0-9]+", re.I)
+_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.I)
+_FILE_NOQA = re.compile(r"#\s*gclint[:=]\s*noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.I)
+_SEPARATOR = re.compile(r"[,\s]+")
+
+
+def _code_list(text: str) -> Tuple[str, ...]:
+    # As flake8 does: split, no case folding (`# noqa: gcl401` names no code).
+    return tuple(c for c in _SEPARATOR.split(text) if c)
 
 
 def suppress(findings: Iterable[Finding], text: str) -> List[Finding]:
@@ -192,7 +197,7 @@ def _file_noqa(text: str) -> Optional[Tuple[str, ...]]:
     for match in _FILE_NOQA.finditer(text):
         if not match.group("codes"):
             return ()
-        codes.extend(c.upper() for c in _CODE.findall(match.group("codes")))
+        codes.extend(_code_list(match.group("codes")))
     return tuple(codes) or None
 
 
@@ -204,5 +209,4 @@ def _line_suppresses(line: str, code: str) -> bool:
         return False
     if not match.group("codes"):
         return True
-    codes = tuple(c.upper() for c in _CODE.findall(match.group("codes")))
-    return code in codes or code.startswith(codes)
+    return code.startswith(_code_list(match.group("codes")))
