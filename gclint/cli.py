@@ -108,7 +108,7 @@ def _check(args: argparse.Namespace) -> int:
     _report(result, args, sources)
     for error in result.errors:
         print(f"gclint: error: {error}", file=sys.stderr)
-    if result.errors:
+    if result.errors or any(f.code == "GCL002" for f in result.findings):
         return EXIT_ERROR
     return EXIT_FINDINGS if result.findings and not args.exit_zero else EXIT_CLEAN
 

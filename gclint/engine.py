@@ -98,7 +98,17 @@ def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
     rules = [cls(ctx) for cls in rule_classes]
     _resolve_metadata(ctx, rules)
     on_enter, on_leave = _dispatch(rules)
-    walk(module, on_enter, on_leave, ctx.stack)
+
+    def rule_failed(hook: Callable, node: cst.CSTNode, exc: Exception) -> None:
+        # One broken rule must not cost the file its other rules' findings.
+        rule = hook.__self__
+        for table in (on_enter, on_leave):
+            for node_type, hooks in table.items():
+                table[node_type] = [h for h in hooks if h.__self__ is not rule]
+        where = f"{type(exc).__name__}: {_first_line(exc)}"
+        ctx.report("GCL002", Severity.ERROR, node, f"internal error: rule {rule.code} failed here ({where}); please report it. Other rules' findings for this file are kept")
+
+    walk(module, on_enter, on_leave, ctx.stack, rule_failed)
     return locate(ctx.reports, ctx)
 
 

@@ -99,6 +99,20 @@ ENGINE_CODES: Dict[str, RuleInfo] = {
             "the file is written for.",
         },
     ),
+    "GCL002": RuleInfo(
+        code="GCL002",
+        name="internal-error",
+        severity=Severity.ERROR,
+        summary="A rule failed on this file; the other rules' findings are kept.",
+        sections={
+            "What it flags": "The place where one of gclint's rules raised an exception. The rule is "
+            "switched off for the rest of the file; every other rule still runs.",
+            "Why it matters": "It is a bug in gclint, not in your code: the file may have findings "
+            "that rule would have reported. The command exits with status 2.",
+            "Known limits": "Only failures inside rules are located this precisely; a failure in "
+            "the engine itself is reported per file on standard error.",
+        },
+    ),
 }
 
 

@@ -53,23 +53,31 @@ def walk(
     on_enter: Dict[type, Sequence[Visit]],
     on_leave: Dict[type, Sequence[Visit]],
     stack: List[cst.CSTNode],
+    on_error: Callable[[Visit, cst.CSTNode, Exception], None],
 ) -> None:
     """Depth-first walk without recursion; `stack` holds the current path.
 
     Iterative so that deeply nested expressions cannot exhaust the
-    interpreter's recursion limit.
+    interpreter's recursion limit. A hook that raises is handed to
+    `on_error` (which may unhook its rule) and the walk goes on.
     """
     todo: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
     while todo:
         node, leaving = todo.pop()
         if leaving:
             for leave in on_leave.get(type(node), ()):
-                leave(node)
+                try:
+                    leave(node)
+                except Exception as exc:
+                    on_error(leave, node, exc)
             stack.pop()
             continue
         stack.append(node)
         for enter in on_enter.get(type(node), ()):
-            enter(node)
+            try:
+                enter(node)
+            except Exception as exc:
+                on_error(enter, node, exc)
         todo.append((node, True))
         todo.extend((child, False) for child in reversed(children(node)))
 

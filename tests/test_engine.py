@@ -107,3 +107,16 @@ def test_deep_nesting_does_not_crash():
     source = "import gc\nx = " + "(" * 200 + "1" + ")" * 200 + "\ngc.collect(0)\n"
     result = lint_source(source)
     assert [f.code for f in result] in (["GCL401"], ["GCL001"])
+
+
+def test_a_failing_rule_costs_only_its_own_findings(monkeypatch):
+    from gclint.rules.gcapi import CollectInLoop
+
+    def explode(self, node):
+        raise AttributeError("boom")
+
+    monkeypatch.setattr(CollectInLoop, "visit_Call", explode)
+    found = codes("import gc\ngc.collect(0)\nfor x in y:\n    gc.collect()\n")
+    assert ("GCL401", 2, 1) in found
+    # Reported once, where it first failed; the rule is then switched off.
+    assert [c for c in found if c[0] == "GCL002"] == [("GCL002", 2, 1)]
