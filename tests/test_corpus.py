@@ -46,4 +46,4 @@ def test_stdlib_runs_clean_and_gcl001_only_for_uncompilable_files():
     # such as a misplaced `from __future__`; gclint analyses those.)
     assert unreadable <= _uncompilable(STDLIB, lambda data, path: compile(data, path, "exec", dont_inherit=True))
     assert _uncompilable(STDLIB, lambda data, path: ast.parse(data, path)) <= unreadable
-    assert len(unreadable) >= 5
+    assert unreadable, "every CPython ships deliberately broken test data"
