@@ -13,7 +13,7 @@ from gclint.config import ConfigError, Settings, check_codes, find_pyproject, lo
 from gclint.engine import lint_source
 from gclint.model import RuleInfo
 from gclint.report import FORMATS, TextReporter, render_github, render_json, render_sarif
-from gclint.rule import ENGINE_CODES, all_rules, known_codes, rule_for
+from gclint.rule import all_rules, extra_codes, known_codes, rule_for
 from gclint.runner import RunResult, discover, lint_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--target-version", help="oldest Python the code must run on (py39 ... py314)")
     check.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    dynamic = check.add_argument_group("dynamic mode (EXECUTES the code it checks, each target in a child process)")
+    dynamic.add_argument("--dynamic", action="store_true", help="run every checked file that defines main() and confirm findings")
+    dynamic.add_argument("--run", action="append", metavar="'script.py ARGS' | '-m module ARGS'", help="run this program instead (repeatable; implies --dynamic)")
+    dynamic.add_argument("--python", metavar="PATH", help="interpreter for the child (default: the one running gclint)")
+    dynamic.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit per target (default: 60)")
+    dynamic.add_argument("--memory-limit", type=int, default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
+    dynamic.add_argument("--tracemalloc-frames", type=int, default=10, metavar="N", help="frames kept per allocation (default: 10)")
 
     sub.add_parser("rules", help="list every rule").add_argument("--format", choices=("text", "json", "markdown"), default="text")
     explain = sub.add_parser("explain", help="show a rule's documentation and examples")
@@ -91,6 +98,7 @@ def _check(args: argparse.Namespace) -> int:
     sources = {}
     result = RunResult()
     paths = [p for p in args.paths if p != "-"]
+    files: List[str] = []
     if "-" in args.paths:
         name = args.stdin_filename or "<stdin>"
         data = sys.stdin.buffer.read()
@@ -104,6 +112,8 @@ def _check(args: argparse.Namespace) -> int:
         result.findings.extend(ran.findings)
         result.errors.extend(ran.errors)
         result.files += ran.files
+    if args.dynamic or args.run:
+        _confirm(result, args, settings, files)
     result.findings.sort(key=lambda f: f.sort_key)
     _report(result, args, sources)
     for error in result.errors:
@@ -111,6 +121,23 @@ def _check(args: argparse.Namespace) -> int:
     if result.errors or any(f.code == "GCL002" for f in result.findings):
         return EXIT_ERROR
     return EXIT_FINDINGS if result.findings and not args.exit_zero else EXIT_CLEAN
+
+
+def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, files: List[str]) -> None:
+    """Dynamic mode: run targets under gc inspection and mark each finding."""
+    from gclint.dynamic import DynamicOptions, confirm
+
+    options = DynamicOptions(
+        python=args.python or sys.executable,
+        run=tuple(args.run or ()),
+        timeout=args.timeout,
+        memory_limit_mb=args.memory_limit,
+        tracemalloc_frames=args.tracemalloc_frames,
+    )
+    outcome = confirm(result.findings, files, options)
+    result.findings = [f for f in outcome.findings if settings.is_enabled(f.code, f.path)]
+    for diagnostic in outcome.diagnostics:
+        print(f"gclint: dynamic: {diagnostic}", file=sys.stderr)
 
 
 def _run(files: Sequence[str], settings: Settings, args: argparse.Namespace) -> RunResult:
@@ -138,7 +165,7 @@ def _report(result: RunResult, args: argparse.Namespace, sources: dict) -> None:
 
 
 def rule_infos() -> List[RuleInfo]:
-    return [*ENGINE_CODES.values(), *(r.info() for r in all_rules())]
+    return [*extra_codes().values(), *(r.info() for r in all_rules())]
 
 
 def _rules(fmt: str) -> int:
@@ -175,7 +202,7 @@ def rule_table(infos: Sequence[RuleInfo]) -> str:
 
 def _explain(code: str) -> int:
     rule = rule_for(code)
-    info = rule.info() if rule else ENGINE_CODES.get(code.upper())
+    info = rule.info() if rule else extra_codes().get(code.upper())
     if info is None:
         print(f"gclint: error: unknown code {code!r}; `gclint rules` lists them", file=sys.stderr)
         return EXIT_ERROR

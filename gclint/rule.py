@@ -33,6 +33,9 @@ class Rule:
     TRIGGERS: ClassVar[Tuple[str, ...]] = ()
     VALID: ClassVar[Sequence[str]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
+    # Which kind of dynamic-mode evidence can confirm a finding of this rule:
+    # one of gclint.model.EVIDENCE_KINDS; "none" when nothing observable can.
+    EVIDENCE: ClassVar[str] = "none"
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -116,8 +119,15 @@ ENGINE_CODES: Dict[str, RuleInfo] = {
 }
 
 
+def extra_codes() -> Dict[str, RuleInfo]:
+    """Codes reported outside rule classes: the engine's and dynamic mode's."""
+    from gclint.dynamic.codes import DYNAMIC_CODES
+
+    return {**ENGINE_CODES, **DYNAMIC_CODES}
+
+
 def known_codes() -> List[str]:
-    return sorted({*ENGINE_CODES, *(r.code for r in all_rules())})
+    return sorted({*extra_codes(), *(r.code for r in all_rules())})
 
 
 def required_sections_missing(info: RuleInfo) -> List[str]:

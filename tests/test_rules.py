@@ -50,3 +50,10 @@ def test_a_duplicate_code_is_refused():
 
     with pytest.raises(ValueError, match="duplicate rule code"):
         type("Copy", (Rule,), {"code": RULES[0].code})
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_rule_names_a_known_evidence_kind(rule):
+    from gclint.model import EVIDENCE_KINDS
+
+    assert rule.EVIDENCE in EVIDENCE_KINDS

@@ -52,6 +52,7 @@ class YoungGenerationCollect(Rule):
     """
 
     code = "GCL401"
+    EVIDENCE = "gc-call"
     name = "young-generation-collect"
     severity = Severity.WARNING
     message = "gc.collect({gen}) examines only {which}; a cycle already promoted to the oldest generation survives it (gc.collect() with no argument is a full collection)"
@@ -108,6 +109,7 @@ class CollectInLoop(Rule):
     """
 
     code = "GCL402"
+    EVIDENCE = "gc-call"
     name = "collect-in-loop"
     severity = Severity.WARNING
     message = "full gc.collect() on every iteration: each call walks every tracked object, so the loop's cost grows with the whole heap"
@@ -207,6 +209,7 @@ class CollectAfterDrop(Rule):
     """
 
     code = "GCL403"
+    EVIDENCE = "gc-call"
     name = "collect-after-drop"
     severity = Severity.INFO
     message = "gc.collect() right after dropping `{name}`: reference counting already freed it unless it is in a reference cycle, and gc.collect() cannot free what is still reachable or memory held by C extensions"
@@ -294,6 +297,7 @@ class DisableNotRestored(Rule):
     """
 
     code = "GCL404"
+    EVIDENCE = "gc-state"
     name = "gc-disable-not-restored"
     severity = Severity.WARNING
     message = "gc.disable() is not undone by gc.enable() in a finally block: an exception leaves automatic collection off for the whole process"
@@ -379,6 +383,7 @@ class SaveAllLeftOn(Rule):
     """
 
     code = "GCL405"
+    EVIDENCE = "gc-state"
     name = "debug-saveall-left-on"
     severity = Severity.WARNING
     message = "gc.set_debug() with {flag} keeps every unreachable object in gc.garbage for the life of the process"
@@ -433,6 +438,7 @@ class ThresholdZero(Rule):
     """
 
     code = "GCL406"
+    EVIDENCE = "gc-state"
     name = "threshold-zero"
     severity = Severity.WARNING
     message = "gc.set_threshold(0) turns automatic collection off, like gc.disable(): cycles are freed only by explicit gc.collect() calls"
