@@ -7,7 +7,7 @@ __all__ = ["lint_source", "lint_paths", "__version__"]
 
 
 def lint_paths(paths, settings=None, jobs=1):
-    """Findings for every Python file under `paths` (see gclint.runner)."""
+    """Findings for every Python file under `paths`, sorted (no cache)."""
     from gclint.runner import lint_paths as _lint_paths
 
-    return _lint_paths(paths, settings, jobs=jobs)
+    return _lint_paths(paths, settings, jobs=jobs).findings

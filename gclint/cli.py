@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from gclint import __version__
+from gclint.cache import Cache
 from gclint.config import ConfigError, Settings, check_codes, find_pyproject, load_settings, parse_target, with_overrides
 from gclint.engine import lint_source
 from gclint.model import RuleInfo
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--target-version", help="oldest Python the code must run on (py39 ... py314)")
     check.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the findings cache")
+    check.add_argument("--cache-dir", help="where the cache lives (default: .gclint_cache next to pyproject.toml)")
     dynamic = check.add_argument_group("dynamic mode (EXECUTES the code it checks, each target in a child process)")
     dynamic.add_argument("--dynamic", action="store_true", help="run every checked file that defines main() and confirm findings")
     dynamic.add_argument("--run", action="append", metavar="'script.py ARGS' | '-m module ARGS'", help="run this program instead (repeatable; implies --dynamic)")
@@ -140,14 +143,22 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
         print(f"gclint: dynamic: {diagnostic}", file=sys.stderr)
 
 
+def _cache(settings: Settings, args: argparse.Namespace) -> Optional[Cache]:
+    if args.no_cache:
+        return None
+    directory = args.cache_dir or os.path.join(settings.root or ".", ".gclint_cache")
+    return Cache(directory, repr(settings))
+
+
 def _run(files: Sequence[str], settings: Settings, args: argparse.Namespace) -> RunResult:
+    cache = _cache(settings, args)
     if not (sys.stderr.isatty() and len(files) >= PROGRESS_MIN_FILES and args.format == "text"):
-        return lint_files(files, settings, args.jobs)
+        return lint_files(files, settings, args.jobs, cache=cache)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task("checking", total=len(files))
-        return lint_files(files, settings, args.jobs, progress=lambda: bar.advance(task))
+        return lint_files(files, settings, args.jobs, progress=lambda: bar.advance(task), cache=cache)
 
 
 def _report(result: RunResult, args: argparse.Namespace, sources: dict) -> None:

@@ -7,6 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from gclint.cache import Cache
 from gclint.config import Settings
 from gclint.engine import lint_source
 from gclint.model import Finding, Severity
@@ -46,23 +47,31 @@ def _walk(root: str, settings: Settings) -> Iterator[str]:
                 yield path
 
 
-def lint_file(path: str, settings: Settings) -> Tuple[List[Finding], Optional[str]]:
-    """Findings for one file; never raises (an internal error comes back as text)."""
+def _read(path: str) -> Tuple[Optional[bytes], Optional[str]]:
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read(), None
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        return None, exc.strerror or type(exc).__name__
+
+
+def lint_file(path: str, settings: Settings, cache: Optional[Cache] = None) -> Tuple[List[Finding], Optional[str]]:
+    """Findings for one file; never raises (an internal error comes back as text)."""
+    data, reason = _read(path)
+    if data is None:
         if not settings.is_enabled("GCL001", path):
             return [], None
         return [Finding(path, 1, 1, "GCL001", f"{path}: cannot read: {reason}", Severity.ERROR)], None
     try:
-        return lint_source(data, path, settings), None
+        findings = lint_source(data, path, settings)
     except Exception:  # a bug in gclint must not end the run
         return [], f"{path}: internal error in gclint:\n{traceback.format_exc()}"
+    if cache is not None and not any(f.code == "GCL002" for f in findings):
+        cache.put(cache.key(path, data), findings)
+    return findings, None
 
 
-def _lint_file_args(args: Tuple[str, Settings]) -> Tuple[List[Finding], Optional[str]]:
+def _lint_file_args(args: Tuple[str, Settings, Optional[Cache]]) -> Tuple[List[Finding], Optional[str]]:
     return lint_file(*args)
 
 
@@ -71,11 +80,21 @@ def lint_files(
     settings: Settings,
     jobs: int = 1,
     progress: Optional[Callable[[], None]] = None,
+    cache: Optional[Cache] = None,
 ) -> RunResult:
     result = RunResult(files=len(files))
+    misses = []
+    for path in files:
+        cached = _cached(path, cache)
+        if cached is None:
+            misses.append(path)
+            continue
+        result.findings.extend(cached)
+        if progress:
+            progress()
     # Largest files first, so one big file does not finish the run alone.
-    ordered = sorted(files, key=_size, reverse=True)
-    for findings, error in _map(ordered, settings, jobs):
+    misses.sort(key=_size, reverse=True)
+    for findings, error in _map(misses, settings, jobs, cache):
         result.findings.extend(findings)
         if error:
             result.errors.append(error)
@@ -85,17 +104,25 @@ def lint_files(
     return result
 
 
-def _map(files: Sequence[str], settings: Settings, jobs: int) -> Iterable[Tuple[List[Finding], Optional[str]]]:
+def _cached(path: str, cache: Optional[Cache]) -> Optional[List[Finding]]:
+    if cache is None:
+        return None
+    data, _ = _read(path)
+    return None if data is None else cache.get(cache.key(path, data))
+
+
+def _map(
+    files: Sequence[str], settings: Settings, jobs: int, cache: Optional[Cache]
+) -> Iterable[Tuple[List[Finding], Optional[str]]]:
     jobs = max(1, min(jobs, len(files)))
     if jobs == 1:
-        return (lint_file(f, settings) for f in files)
-    executor = ProcessPoolExecutor(max_workers=jobs)
-    return _pooled(executor, files, settings)
+        return (lint_file(f, settings, cache) for f in files)
+    return _pooled(ProcessPoolExecutor(max_workers=jobs), files, settings, cache)
 
 
-def _pooled(executor: ProcessPoolExecutor, files: Sequence[str], settings: Settings) -> Iterator:
+def _pooled(executor: ProcessPoolExecutor, files: Sequence[str], settings: Settings, cache: Optional[Cache]) -> Iterator:
     with executor:
-        yield from executor.map(_lint_file_args, ((f, settings) for f in files), chunksize=4)
+        yield from executor.map(_lint_file_args, ((f, settings, cache) for f in files), chunksize=4)
 
 
 def _size(path: str) -> int:
@@ -105,9 +132,11 @@ def _size(path: str) -> int:
         return 0
 
 
-def lint_paths(paths: Sequence[str], settings: Optional[Settings] = None, jobs: int = 1) -> RunResult:
+def lint_paths(
+    paths: Sequence[str], settings: Optional[Settings] = None, jobs: int = 1, cache: Optional[Cache] = None
+) -> RunResult:
     settings = settings or Settings()
     files, errors = discover(paths, settings)
-    result = lint_files(files, settings, jobs)
+    result = lint_files(files, settings, jobs, cache=cache)
     result.errors[:0] = errors
     return result

@@ -140,7 +140,7 @@ def test_github_annotations(project):
 
 
 def test_jobs_do_not_change_the_result():
-    outputs = {run("check", "--format", "json", "--jobs", str(n), str(FIXTURES))[1] for n in (1, 2, 3)}
+    outputs = {run("check", "--no-cache", "--format", "json", "--jobs", str(n), str(FIXTURES))[1] for n in (1, 2, 3)}
     assert len(outputs) == 1
 
 
