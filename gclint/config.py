@@ -43,6 +43,7 @@ class Settings:
     extend_exclude: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     target_version: str = "py39"
+    max_file_size: int = 2048  # KiB; larger files get GCL001 instead of a parse
     root: Optional[str] = None  # directory of the pyproject.toml, if any
 
     def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
@@ -149,6 +150,10 @@ def settings_from_table(
             values[key.replace("-", "_")] = items
         elif key == "per-file-ignores":
             values["per_file_ignores"] = _per_file_ignores(value, where, known_codes)
+        elif key == "max-file-size":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{where}: max-file-size must be a positive number of KiB")
+            values["max_file_size"] = value
         elif key == "target-version":
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: target-version must be a string such as \"py311\"")

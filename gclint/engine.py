@@ -9,11 +9,12 @@ import warnings
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from gclint.config import Settings
 from gclint.context import FileContext, Options, Report
 from gclint.model import Finding, Severity
+from gclint.positions import spans
 from gclint.rule import Rule, all_rules
 from gclint.tree import walk
 
@@ -44,6 +45,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def parse(text: str) -> cst.Module:
+    if "\0" in text:
+        # Python refuses such source too; libcst cannot say where.
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise SourceError("syntax error: source contains a NUL byte", line)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -93,6 +98,11 @@ def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
     if not rule_classes:
         check_syntax(text, path)
         return []
+    limit = settings.max_file_size * 1024
+    if len(text) > limit:
+        # libcst needs about a kilobyte of memory per byte of dense literal
+        # data, and minutes; a multi-megabyte module is almost always data.
+        raise SourceError(f"not analysed: {len(text) / 1048576:.1f} MiB is over max-file-size ({settings.max_file_size} KiB)")
     module = parse(text)
     ctx = FileContext(path, text, module, settings.options_for(path))
     rules = [cls(ctx) for cls in rule_classes]
@@ -151,20 +161,14 @@ def locate(reports: Sequence[Report], ctx: FileContext) -> List[Finding]:
     for files that have findings)."""
     if not reports:
         return []
-    positions = MetadataWrapper(ctx.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    where = spans(ctx.module, [r.node for r in reports])
     findings = []
     for report in reports:
-        where = positions[report.node]
+        (line, col), (end_line, end_col) = where[id(report.node)]
         findings.append(
             Finding(
-                ctx.path,
-                where.start.line,
-                where.start.column + 1,
-                report.code,
-                report.message,
-                report.severity,
-                end_line=where.end.line,
-                end_col=where.end.column + 1,
+                ctx.path, line, col + 1, report.code, report.message, report.severity,
+                end_line=end_line, end_col=end_col + 1,
             )
         )
     return findings

@@ -65,7 +65,8 @@ def lint_file(path: str, settings: Settings, cache: Optional[Cache] = None) -> T
     try:
         findings = lint_source(data, path, settings)
     except Exception:  # a bug in gclint must not end the run
-        return [], f"{path}: internal error in gclint:\n{traceback.format_exc()}"
+        # The end of the traceback says where; a RecursionError's middle is noise.
+        return [], f"{path}: internal error in gclint:\n{traceback.format_exc(limit=-12)}"
     if cache is not None and not any(f.code == "GCL002" for f in findings):
         cache.put(cache.key(path, data), findings)
     return findings, None
