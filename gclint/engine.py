@@ -22,9 +22,9 @@ from gclint.tree import walk
 class SourceError(Exception):
     """The file cannot be analysed; becomes one GCL001 finding."""
 
-    def __init__(self, reason: str, line: int = 1, col: int = 1) -> None:
+    def __init__(self, reason: str, line: int = 1, col: int = 1, code: str = "GCL001") -> None:
         super().__init__(reason)
-        self.reason, self.line, self.col = reason, line, col
+        self.reason, self.line, self.col, self.code = reason, line, col, code
 
 
 def decode(data: bytes) -> str:
@@ -52,11 +52,31 @@ def parse(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
+        _raise_if_python_rejects(text)
+        line, col = _libcst_error_position(exc)
+        raise SourceError(
+            f"valid Python that libcst cannot parse, so it was not analysed: {exc.message}", line, col, code="GCL003"
+        ) from None
     except RecursionError:
         raise SourceError("cannot parse: nesting too deep for the parser") from None
     except Exception as exc:  # libcst's native parser raises bare errors on odd input
         raise SourceError(f"cannot parse: {_first_line(exc)}") from None
+
+
+_NATIVE_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def _libcst_error_position(exc: cst.ParserSyntaxError) -> Tuple[int, int]:
+    # libcst's native parser puts the true position in its message; the
+    # error's own fields can point past it.
+    match = _NATIVE_POSITION.search(exc.message)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return exc.raw_line, exc.raw_column + 1
+
+
+def _raise_if_python_rejects(text: str) -> None:
+    check_syntax(text, "<source>")
 
 
 def check_syntax(text: str, path: str) -> None:
@@ -87,9 +107,10 @@ def lint_source(
         text = text.lstrip("\ufeff") if text.startswith("\ufeff") else text
         findings = _analyse(text, path, settings)
     except SourceError as exc:
-        if not settings.is_enabled("GCL001", path):
+        if not settings.is_enabled(exc.code, path):
             return []
-        return [Finding(path, exc.line, exc.col, "GCL001", f"{path}: {exc.reason}", Severity.ERROR)]
+        severity = Severity.ERROR if exc.code == "GCL001" else Severity.INFO
+        return [Finding(path, exc.line, exc.col, exc.code, f"{path}: {exc.reason}", severity)]
     return sorted(suppress(findings, text), key=lambda f: f.sort_key)
 
 

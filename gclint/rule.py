@@ -116,6 +116,19 @@ ENGINE_CODES: Dict[str, RuleInfo] = {
             "the engine itself is reported per file on standard error.",
         },
     ),
+    "GCL003": RuleInfo(
+        code="GCL003",
+        name="not-parsed-by-libcst",
+        severity=Severity.INFO,
+        summary="Valid Python that libcst's parser cannot read, so no rule looked at it.",
+        sections={
+            "What it flags": "A file the running interpreter compiles but libcst, the parser gclint "
+            "is built on, rejects (for example a parenthesised annotated target, `(x): int`).",
+            "Why it matters": "The file has not been analysed: a clean result would say nothing about it. "
+            "It is a limit of gclint's parser, not a problem in your code.",
+            "Known limits": "Reported once per file, at the position libcst gives up.",
+        },
+    ),
 }
 
 

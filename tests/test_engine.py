@@ -63,6 +63,12 @@ def test_unreadable_source_gives_one_gcl001(data, reason):
     assert "bad.py" in findings[0].message and reason in findings[0].message
 
 
+def test_valid_python_libcst_cannot_parse_is_gcl003_not_a_syntax_error():
+    (finding,) = lint_source("import gc\n(x): int = 1\ngc.collect(0)\n", "ann.py")
+    assert (finding.code, finding.line, finding.severity.value) == ("GCL003", 2, "info")
+    assert "valid Python that libcst cannot parse" in finding.message
+
+
 def test_gcl001_when_no_rule_needs_the_tree_too():
     # No rule triggers on this text, so only the cheap compile check runs.
     assert [f.code for f in lint_source(b"def f(:\n", "x.py")] == ["GCL001"]
