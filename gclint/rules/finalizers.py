@@ -1,0 +1,389 @@
+"""GCL1xx: `__del__` methods that resurrect, block, or are called by hand.
+
+Facts (CPython 3.4+, PEP 442): a finalizer runs at most once per object,
+even when it resurrects the object; it runs wherever the last reference
+goes or a collection is triggered, in whatever thread that happens.
+"""
+from __future__ import annotations
+
+import re
+from typing import FrozenSet, Optional
+
+import libcst as cst
+
+from gclint.model import Invalid, Severity
+from gclint.names import dotted
+from gclint.rule import Rule
+from gclint.rules._retention_shapes import (
+    Holder,
+    Method,
+    class_facts,
+    enclosing_method,
+    holder_for_method,
+)
+from gclint.rules._shapes import Resolver, argument
+from gclint.tree import descendants, is_scope
+
+_TRIGGERS = ("__del__",)
+
+
+def _in_del(scopes) -> Optional[Method]:
+    """The `__del__` method whose own body (not a nested scope) is current."""
+    method = enclosing_method(scopes)
+    if method is None or method.inner or method.function.name.value != "__del__":
+        return None
+    return method
+
+
+def _declared_outside(function: cst.FunctionDef) -> FrozenSet[str]:
+    """Names the function declares `global` or `nonlocal`."""
+    names = set()
+    for node in descendants(function.body, stop=is_scope):
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            names.update(n.name.value for n in node.names)
+    return frozenset(names)
+
+
+# Methods that put their argument into the container they are called on.
+_STORES = frozenset("append add insert appendleft extend extendleft put put_nowait setdefault push".split())
+# Calls that hand a callable or coroutine to something that runs it later.
+_SCHEDULERS = frozenset(
+    """asyncio.ensure_future asyncio.create_task asyncio.run_coroutine_threadsafe
+    threading.Thread threading.Timer _thread.start_new_thread atexit.register
+    signal.signal""".split()
+)
+_SCHEDULING_METHODS = frozenset(
+    """create_task ensure_future call_soon call_soon_threadsafe call_later call_at
+    run_in_executor submit add_done_callback start_new_thread""".split()
+)
+
+
+class ResurrectingDel(Rule):
+    """`__del__` stores `self` where it outlives the call, resurrecting the object.
+
+    What it flags:
+    Inside a `__del__` method, `self` (or a bound method of self, a lambda or
+    nested function that uses self, a tuple holding self) stored in a
+    `global` or `nonlocal` name, appended or assigned into a module-level or
+    class-level container (`_LIVE.append(self)`, `Cls.pool.append(self)`,
+    `_REGISTRY[key] = self`), assigned to an attribute of another object
+    (`self.parent.child = self`), or handed to something that runs it later:
+    `loop.create_task(self.close())`, `loop.call_soon(self.flush)`,
+    `threading.Thread(target=self.drain)`, `executor.submit(...)`,
+    `atexit.register(...)`.
+
+    Why it matters:
+    The object was about to be freed; after `__del__` it is reachable again,
+    half torn down, and its finalizer will not run a second time (PEP 442),
+    so whatever the finalizer was meant to release when the object really
+    dies is never released. Pooling objects from `__del__` is a classic
+    source of leaks and of use-after-close bugs.
+
+    Known limits:
+    Only the `__del__` body itself is read, not the functions it calls. A
+    container reached through a local variable (`pool = self._pool;
+    pool.append(self)`) is not followed. `self.items.append(self)` (the
+    object's own container) is not flagged unless `items` is a class-level
+    attribute shared by all instances.
+    """
+
+    code = "GCL101"
+    name = "del-resurrects-self"
+    severity = Severity.ERROR
+    message = "__del__ stores {what} where it outlives the call: the object is resurrected half torn down, and its finalizer will not run again"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import logging\n\nclass Conn:\n    def __del__(self):\n        logging.debug('closing %r', self)\n        self.sock = None\n        super().__del__()\n",
+        "class Node:\n    def __del__(self):\n        self.children.append(self)\n",
+        "_LIVE = []\n\nclass Conn:\n    def __del__(self):\n        _LIVE.append(self.stats)\n",
+        "class Conn:\n    def __del__(self):\n        pool = []\n        pool.append(self)\n",
+        "import asyncio\n\nclass Conn:\n    def __del__(self):\n        asyncio.get_event_loop().call_soon(self._sock.close)\n",
+        "class Stream:\n    async def drain(self):\n        pass\n\n    def __del__(self, schedule=print):\n        schedule(self.drain)\n",
+    ]
+    INVALID = [
+        Invalid("_LIVE = []\n\nclass Conn:\n    def __del__(self):\n        _LIVE.append(self)\n", (5, 9)),
+        Invalid("class Conn:\n    pool = []\n\n    def __del__(self):\n        Conn.pool.append(self)\n        type(self).pool.append(self)\n", (5, 9), (6, 9)),
+        Invalid("class Conn:\n    def __del__(self):\n        global last\n        last = self\n", (4, 9)),
+        Invalid("import asyncio\n\nclass Client:\n    async def close(self):\n        pass\n\n    def __del__(self):\n        loop = asyncio.get_event_loop()\n        loop.create_task(self.close())\n", (9, 9)),
+        Invalid("import threading\n\nclass Child:\n    def __del__(self):\n        self.parent.last_child = self\n        threading.Thread(target=lambda: self.flush()).start()\n", (5, 9), (6, 9)),
+        Invalid("_REGISTRY = {}\n\nclass Conn:\n    def __del__(self):\n        _REGISTRY[id(self)] = (self, 'closed')\n", (5, 9)),
+        Invalid("from asyncio import ensure_future as schedule\n\nclass Stream:\n    async def drain(self):\n        pass\n\n    def __del__(self):\n        schedule(self.drain())\n", (8, 9)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = _in_del(self.ctx.scopes())
+        if method is None:
+            return
+        holder = holder_for_method(method, Resolver(self.ctx))
+        if self._schedules(node, holder) or self._stores(node, holder, method):
+            self.report(node, self.message.format(what=self._what(node)))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        method = _in_del(self.ctx.scopes())
+        if method is None:
+            return
+        holder = holder_for_method(method, Resolver(self.ctx))
+        if not holder.holds(node.value):
+            return
+        if any(self._outlives_target(t.target, method) for t in node.targets):
+            self.report(node, self.message.format(what="self"))
+
+    def _what(self, node: cst.Call) -> str:
+        return "a callable or coroutine holding self" if self._is_scheduler(node) else "self"
+
+    def _is_scheduler(self, call: cst.Call) -> bool:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _SCHEDULING_METHODS:
+            return True
+        return self.ctx.qualified_name(func) in _SCHEDULERS
+
+    def _schedules(self, call: cst.Call, holder: Holder) -> bool:
+        if not self._is_scheduler(call):
+            return False
+        return any(holder.holds(a.value, callable_position=True, calls=True) for a in call.args)
+
+    def _stores(self, call: cst.Call, holder: Holder, method: Method) -> bool:
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _STORES):
+            return False
+        if not any(holder.holds(a.value) for a in call.args):
+            return False
+        return _outlives(func.value, method, self.ctx.names.bindings(method.function), container=True)
+
+    def _outlives_target(self, target: cst.BaseExpression, method: Method) -> bool:
+        if isinstance(target, cst.Name):
+            return target.value in _declared_outside(method.function)
+        if isinstance(target, cst.Subscript):
+            return _outlives(target.value, method, self.ctx.names.bindings(method.function), container=True)
+        if isinstance(target, cst.Attribute):
+            return _outlives(target.value, method, self.ctx.names.bindings(method.function), container=False)
+        return False
+
+
+def _outlives(receiver: cst.BaseExpression, method: Method, local_names, container: bool) -> bool:
+    """Whether an object reached by `receiver` inside `__del__` lives on
+    after it: a module or class attribute, or another object reached
+    through self. With `container`, `self.items` is self's own container
+    unless `items` is a class-level attribute shared by every instance."""
+    while isinstance(receiver, cst.Subscript):
+        receiver = receiver.value
+    if _is_own_class(receiver, method.self):
+        return True
+    name = dotted(receiver)
+    if name is None:
+        return isinstance(receiver, cst.Attribute) and _is_own_class(receiver.value, method.self)
+    root, *chain = name.split(".")
+    if root != method.self:
+        return root not in local_names or root in _declared_outside(method.function)
+    if not chain:
+        return False
+    if not container or len(chain) > 1:
+        return True
+    return chain[0] in class_facts(method.cls).class_values
+
+
+def _is_own_class(expr: cst.BaseExpression, self_param: str) -> bool:
+    """`type(self)` or `self.__class__`."""
+    if isinstance(expr, cst.Call) and dotted(expr.func) == "type" and len(expr.args) == 1:
+        return dotted(expr.args[0].value) == self_param
+    return dotted(expr) == f"{self_param}.__class__"
+
+
+_LOCK_NAME = re.compile(r"(^|_)(r?lock|mutex|cond|condition|cv|sem|semaphore)$|lock$", re.I)
+_LOCK_TYPES = frozenset(
+    f"{module}.{kind}"
+    for module in ("threading", "multiprocessing", "_thread")
+    for kind in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock")
+)
+_BLOCKING_CALLS = frozenset(
+    """time.sleep socket.create_connection urllib.request.urlopen subprocess.run
+    subprocess.call subprocess.check_call subprocess.check_output os.wait os.waitpid
+    concurrent.futures.wait select.select requests.get requests.post requests.put
+    requests.delete requests.head requests.patch requests.request httpx.get httpx.post""".split()
+)
+_BLOCKING_METHODS = frozenset("recv recv_into recvfrom sendall accept communicate".split())
+
+
+class BlockingDel(Rule):
+    """`__del__` takes a lock, joins, sleeps, waits or does blocking I/O.
+
+    What it flags:
+    Inside a `__del__` method: `with <lock>:` where the lock is named like one
+    (`_lock`, `mutex`, `_cond`) or is assigned from `threading.Lock()`,
+    `RLock()`, `Condition()` or a semaphore; `.acquire()` (unless
+    `blocking=False`); a thread or process `.join()`; `time.sleep()`;
+    `.wait()` on an event, condition or process; `.result()` on a future;
+    blocking network or process calls (`socket.create_connection`,
+    `urllib.request.urlopen`, `requests.get`, `subprocess.run`,
+    `sock.recv`, `sock.sendall`, `proc.communicate`).
+
+    Why it matters:
+    A finalizer runs wherever the last reference is dropped or a collection
+    is triggered: in any thread, in the middle of any allocation, possibly
+    while that same thread holds the lock. Taking a non-reentrant lock
+    there deadlocks; joining, waiting and network I/O stall an unrelated
+    part of the program for as long as they take. Move the work to an
+    explicit `close()` (with a context manager), or hand it to a queue that
+    a worker drains.
+
+    Known limits:
+    Locks are recognised by name or by a constructor assignment in the same
+    class or module, not by type. Only the `__del__` body itself is read,
+    not the functions it calls. A `.join()` is taken for a thread join only
+    with no argument, a `timeout=` or a number (`str.join` takes one
+    iterable).
+    """
+
+    code = "GCL102"
+    name = "del-blocks"
+    severity = Severity.WARNING
+    message = "__del__ {what}: finalizers run in whatever thread triggers them, in the middle of any allocation, and can deadlock or stall it"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "class Conn:\n    def __del__(self):\n        if self._sock is not None:\n            self._sock.close()\n",
+        "import threading\n\nclass Pool:\n    def __del__(self):\n        if self._lock.acquire(blocking=False):\n            self._lock.release()\n        print(', '.join(self.names))\n",
+        "import threading\n\nclass Pool:\n    def close(self):\n        with self._lock:\n            self._worker.join()\n",
+        "import time\n\nclass Timer:\n    def __del__(self):\n        self.elapsed = time.monotonic() - self.start\n",
+    ]
+    INVALID = [
+        Invalid("import threading\n\nclass Pool:\n    def __del__(self):\n        with self._lock:\n            self._items.clear()\n", (5, 14)),
+        Invalid("class Worker:\n    def __del__(self):\n        self._stop.set()\n        self._thread.join()\n", (4, 9)),
+        Invalid("from time import sleep\n\nclass Poller:\n    def __del__(self):\n        sleep(0.1)\n", (5, 9)),
+        Invalid("import threading\n\nclass Cache:\n    def __init__(self):\n        self.guard = threading.Lock()\n\n    def __del__(self):\n        self.guard.acquire()\n        self.done.wait()\n", (8, 9), (9, 9)),
+    ]
+
+    def visit_With(self, node: cst.With) -> None:
+        method = _in_del(self.ctx.scopes())
+        if method is None:
+            return
+        for item in node.items:
+            if self._is_lock(item.item, method):
+                self.report(item.item, self.message.format(what="takes a lock"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if _in_del(self.ctx.scopes()) is None:
+            return
+        what = self._blocking(node)
+        if what:
+            self.report(node, self.message.format(what=what))
+
+    def _blocking(self, call: cst.Call) -> Optional[str]:
+        name = self.ctx.qualified_name(call.func)
+        if name in _BLOCKING_CALLS:
+            return f"calls {name}()"
+        func = call.func
+        # asyncio.wait() and friends only build a coroutine.
+        if not isinstance(func, cst.Attribute) or (name or "").startswith("asyncio."):
+            return None
+        return _blocking_method(call, func.attr.value)
+
+    def _is_lock(self, expr: cst.BaseExpression, method: Method) -> bool:
+        name = dotted(expr)
+        if name is None:
+            return False
+        return bool(_LOCK_NAME.search(name.split(".")[-1])) or self._assigned_lock(name, method)
+
+    def _assigned_lock(self, name: str, method: Method) -> bool:
+        """`self.guard` assigned from threading.Lock() in the class, or a
+        module-level name assigned from one."""
+        owner, _, attr = name.rpartition(".")
+        own_attribute = owner == method.self
+        resolver = Resolver(self.ctx, (self.ctx.module,))
+        where = method.cls if own_attribute else self.ctx.module
+        # Other classes' attributes and locals are not this lock.
+        for node in descendants(where, stop=lambda n: isinstance(n, cst.ClassDef) and n is not method.cls):
+            if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
+                continue
+            if resolver.name(node.value.func) in _LOCK_TYPES and any(
+                _assigns(t.target, name, attr if own_attribute else None) for t in node.targets
+            ):
+                return True
+        return False
+
+
+def _assigns(target: cst.BaseExpression, name: str, attr: Optional[str]) -> bool:
+    """Whether `target` is `name`, or any `<x>.attr` when attr is given."""
+    if attr is not None:
+        return isinstance(target, cst.Attribute) and target.attr.value == attr
+    return dotted(target) == name
+
+
+def _blocking_method(call: cst.Call, method: str) -> Optional[str]:
+    if method == "acquire":
+        blocking = argument(call, 0, "blocking")
+        return None if dotted(blocking) == "False" or _is_zero(blocking) else "acquires a lock"
+    if method == "join" and _looks_like_thread_join(call):
+        return "joins a thread or process"
+    if method in ("wait", "wait_for"):
+        return "waits on an event, condition or process"
+    if method == "result" and _is_future(call.func):
+        return "waits for a future's result"
+    if method in _BLOCKING_METHODS:
+        return f"does blocking I/O (.{method}())"
+    return None
+
+
+def _is_zero(node: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(node, cst.Integer) and node.value == "0"
+
+
+def _looks_like_thread_join(call: cst.Call) -> bool:
+    if isinstance(call.func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return False
+    if not call.args:
+        return True
+    first = call.args[0]
+    return first.keyword is not None and first.keyword.value == "timeout" or isinstance(first.value, (cst.Integer, cst.Float))
+
+
+def _is_future(func: cst.Attribute) -> bool:
+    name = dotted(func.value) or ""
+    return bool(re.search(r"(fut|future|promise)$", name.split(".")[-1], re.I))
+
+
+class DelCalledExplicitly(Rule):
+    """`obj.__del__()` called by hand outside a finalizer.
+
+    What it flags:
+    A call of a `__del__` attribute (`conn.__del__()`, `self.__del__()`,
+    `Base.__del__(self)`) anywhere except inside a `__del__` method, where
+    chaining to the base class finalizer (`super().__del__()`) is right.
+
+    Why it matters:
+    Calling the finalizer frees nothing: the object stays alive as long as
+    references to it exist, and when the last one goes the interpreter runs
+    `__del__` again, so the clean-up runs twice (double close, double
+    release). Give the class an idempotent `close()` and call that, from
+    `__del__` too if needed; or use `weakref.finalize`, whose callback runs
+    at most once and can be called early.
+
+    Known limits:
+    Test files are skipped: a test of a finalizer may call it directly on
+    purpose. Calls through `getattr(obj, "__del__")` are not seen.
+    """
+
+    code = "GCL103"
+    name = "del-called-explicitly"
+    severity = Severity.WARNING
+    message = "explicit __del__() call frees nothing and the finalizer runs again when the object dies; call an idempotent close() instead"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "class Child(Base):\n    def __del__(self):\n        super().__del__()\n",
+        "class Child(Base):\n    def __del__(self):\n        Base.__del__(self)\n",
+        "class Conn:\n    def close(self):\n        self._sock.close()\n\n    def __del__(self):\n        self.close()\n",
+    ]
+    INVALID = [
+        Invalid("class Conn:\n    def close(self):\n        self.__del__()\n", (3, 9)),
+        Invalid("def shutdown(conns):\n    for conn in conns:\n        conn.__del__()\n", (3, 9)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "__del__"):
+            return
+        if self.ctx.options.is_test_file:
+            return
+        function = self.ctx.enclosing_function()
+        if function is not None and function.name.value == "__del__":
+            return
+        self.report(node)
