@@ -70,7 +70,9 @@ class Invalid:
 DOC_SECTIONS = ("What it flags", "Why it matters", "Known limits")
 
 # Kinds of dynamic-mode evidence a rule can be confirmed by (Rule.EVIDENCE).
-EVIDENCE_KINDS = ("cycle", "resurrection", "resource-warning", "gc-call", "gc-state", "retained-object", "none")
+EVIDENCE_KINDS = (
+    "cycle", "resurrection", "resource-warning", "finalizer-exception", "gc-call", "gc-state", "retained-object", "none",
+)
 
 # Finding.status values set by dynamic mode.
 CONFIRMED, NOT_REPRODUCED, NOT_EXECUTED = "confirmed", "not reproduced", "not executed"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -88,17 +89,19 @@ def _spans(module: cst.Module, nodes: List[cst.CSTNode]) -> Dict[int, Span]:
     wanted = sorted({i for pair in state.indices.values() for i in pair})
     at = _positions_of(state.tokens, wanted)
     found: Dict[int, Span] = {}
+    return {id(node): _span(id(node), state, at, found) for node in nodes if id(node) in state.indices}
 
-    def span(key: int) -> Span:
-        if key not in found:
-            start_i, end_i = state.indices[key]
-            start_node, end_node = state.hoisted[key]
-            start = span(id(start_node))[0] if start_node is not None else at[start_i]
-            end = span(id(end_node))[1] if end_node is not None else at[end_i]
-            found[key] = (start, end)
-        return found[key]
 
-    return {id(node): span(id(node)) for node in nodes if id(node) in state.indices}
+def _span(key: int, state: _SpanRecorder, at: Dict[int, Position], found: Dict[int, Span]) -> Span:
+    """A node's range, taking hoisted start and end nodes' ranges where
+    libcst hoists them (module-level, so no closure refers to itself)."""
+    if key not in found:
+        start_i, end_i = state.indices[key]
+        start_node, end_node = state.hoisted[key]
+        start = _span(id(start_node), state, at, found)[0] if start_node is not None else at[start_i]
+        end = _span(id(end_node), state, at, found)[1] if end_node is not None else at[end_i]
+        found[key] = (start, end)
+    return found[key]
 
 
 def _positions_of(tokens: List[str], indices: List[int]) -> Dict[int, Position]:
@@ -126,26 +129,22 @@ def _positions_of(tokens: List[str], indices: List[int]) -> Dict[int, Position]:
     return result
 
 
+def _with_deep_recursion(work):
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
+    try:
+        return work()
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def _on_deep_stack(work):
-    outcome: Dict[str, object] = {}
-
-    def run() -> None:
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # handed back to the caller's thread
-            outcome["error"] = exc
-        finally:
-            sys.setrecursionlimit(old)
-
+    """Run `work` on a thread with a large stack; its result or exception
+    comes back through the future, which keeps no frame of ours."""
     previous = threading.stack_size(_DEEP_STACK_BYTES)
     try:
-        thread = threading.Thread(target=run, name="gclint-deep-positions")
-        thread.start()
-        thread.join()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gclint-deep-positions") as pool:
+            future = pool.submit(_with_deep_recursion, work)
     finally:
         threading.stack_size(previous)
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]
+    return future.result()

@@ -24,7 +24,10 @@ def test_flake8_and_gclint_agree_on_the_fixtures():
 
 def test_flake8_reads_stdin_with_a_display_name():
     source = (FIXTURES / "gc" / "young_collect.py").read_text()
-    assert _flake8("--stdin-display-name", "shown.py", "-", stdin=source) == {("shown.py", "22", "16", "GCL401")}
+    assert _flake8("--stdin-display-name", "shown.py", "-", stdin=source) == {
+        ("shown.py", "9", "9", "GCL203"),
+        ("shown.py", "22", "16", "GCL401"),
+    }
 
 
 def test_flake8_noqa_agrees():

@@ -2,3 +2,125 @@
 
 Executes the code it checks, always in a child process.
 """
+from __future__ import annotations
+
+import ast
+import os
+import shlex
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Tuple
+
+from gclint.dynamic.child import ChildRun, Target, run_target
+from gclint.dynamic.confirm import Coverage, judge, real
+from gclint.model import Finding
+
+
+@dataclass(frozen=True)
+class DynamicOptions:
+    python: str
+    run: Tuple[str, ...] = ()
+    timeout: float = 60.0
+    memory_limit_mb: int = 2048
+    tracemalloc_frames: int = 10
+
+
+@dataclass
+class Outcome:
+    findings: List[Finding]
+    diagnostics: List[str]
+
+
+def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) -> Outcome:
+    """Run the targets, then give every finding its dynamic status."""
+    targets = program_targets(options.run) if options.run else main_targets(files)
+    if not targets:
+        return Outcome(list(findings), ["no target: no checked file defines main() without required arguments (use --run)"])
+    watched = sorted({real(f) for f in files})
+    runs = _run_all(targets, watched, options)
+    evidence = [item for run in runs for item in _items(run)]
+    display = _display_paths(files)
+    judged = judge(findings, evidence, _coverage(runs), display)
+    diagnostics = [f"{run.target.label}: {problem}" for run in runs for problem in run.problems]
+    return Outcome(judged, diagnostics)
+
+
+def main_targets(files: Sequence[str]) -> List[Target]:
+    return [Target(path, {"file": real(path)}) for path in files if defines_main(path)]
+
+
+def defines_main(path: str) -> bool:
+    """A top-level `def main()` that can be called without arguments."""
+    try:
+        with open(path, "rb") as source:
+            data = source.read()
+    except OSError:
+        return False
+    if b"def main" not in data:  # most files: no parse at all
+        return False
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, ast.FunctionDef) and node.name == "main" and _no_required(node.args) for node in tree.body)
+
+
+def _no_required(args: ast.arguments) -> bool:
+    positional = len(args.posonlyargs) + len(args.args)
+    return positional == len(args.defaults) and all(d is not None for d in args.kw_defaults)
+
+
+def program_targets(runs: Sequence[str]) -> List[Target]:
+    """`--run "script.py ARGS"` / `--run "-m package.module ARGS"`."""
+    targets = []
+    for text in runs:
+        words = shlex.split(text)
+        if len(words) >= 2 and words[0] == "-m":
+            targets.append(Target(text, {"module": words[1], "args": words[2:]}))
+        elif words:
+            targets.append(Target(text, {"script": os.path.abspath(words[0]), "args": words[1:]}))
+    return targets
+
+
+def _run_all(targets: Sequence[Target], watched: List[str], options: DynamicOptions) -> List[ChildRun]:
+    def one(target: Target) -> ChildRun:
+        try:
+            return run_target(target, watched, options.python, options.timeout, options.memory_limit_mb, options.tracemalloc_frames)
+        except Exception as exc:  # a bug here must cost one target, not the run
+            return ChildRun(target, None, [f"internal error while running it: {type(exc).__name__}: {exc}"])
+
+    workers = max(1, min(len(targets), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, targets))
+
+
+def _items(run: ChildRun) -> List[Dict[str, Any]]:
+    """The run's evidence, each item saying which target it came from."""
+    if run.evidence is None:
+        return []
+    rss = run.evidence.get("rss") or {}
+    origin = {"target": run.target.label, "python": run.evidence.get("python"), "rss_before": rss.get("start"), "rss_after": rss.get("after")}
+    items = run.evidence.get("evidence") or []
+    return [{**item, **origin} for item in items if isinstance(item, dict) and "kind" in item and "line" in item]
+
+
+def _coverage(runs: Sequence[ChildRun]) -> Coverage:
+    lines: Dict[str, set] = {}
+    for run in runs:
+        for path, ran in ((run.evidence or {}).get("lines") or {}).items():
+            lines.setdefault(path, set()).update(ran)
+    uncertain = {real(run.target.spec["file"]) for run in runs if not run.complete and "file" in run.target.spec}
+    return Coverage(lines=lines, uncertain=uncertain, any_complete=any(run.complete for run in runs))
+
+
+def _display_paths(files: Sequence[str]):
+    """Evidence paths are real paths; show them as the user named the files."""
+    shown = {real(f): f for f in files}
+
+    def display(path: str) -> str:
+        if path in shown:
+            return shown[path]
+        relative = os.path.relpath(path)
+        return path if relative.startswith("..") else relative
+
+    return display

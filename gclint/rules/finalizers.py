@@ -88,6 +88,7 @@ class ResurrectingDel(Rule):
     """
 
     code = "GCL101"
+    EVIDENCE = "resurrection"
     name = "del-resurrects-self"
     severity = Severity.ERROR
     message = "__del__ stores {what} where it outlives the call: the object is resurrected half torn down, and its finalizer will not run again"

@@ -59,6 +59,7 @@ class CacheOnMethod(Rule):
     """
 
     code = "GCL501"
+    EVIDENCE = "retained-object"
     name = "cache-on-method"
     severity = Severity.WARNING
     message = "{decorator} on a method keeps every instance it was called on alive {until} (the cache key holds self)"
@@ -246,6 +247,7 @@ class ProcessLifetimeRegistration(Rule):
     """
 
     code = "GCL503"
+    EVIDENCE = "retained-object"
     name = "process-lifetime-registration"
     severity = Severity.WARNING
     message = "{hook} keeps `{obj}` alive until the process ends: the interpreter holds the callable, and it holds the instance"
@@ -401,6 +403,7 @@ class StrongInstanceRegistry(Rule):
     """
 
     code = "GCL504"
+    EVIDENCE = "retained-object"
     name = "strong-instance-registry"
     severity = Severity.WARNING
     message = "every instance is added to `{registry}` and nothing removes it: each one stays alive for the life of the process (use weakref.WeakSet / WeakValueDictionary, or remove it in close())"

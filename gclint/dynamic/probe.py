@@ -1,0 +1,1151 @@
+"""gclint's dynamic-mode probe: runs one target under gc inspection.
+
+Run by path, never imported by gclint: any CPython 3.9-3.13 can run it with
+the standard library alone, in the user's own environment:
+
+    python probe.py CONFIG.json        (or: python -X tracemalloc=N probe.py CONFIG.json)
+
+CONFIG (written by gclint.dynamic.child) names the target, the watched files
+(the files gclint checked), the tracemalloc depth and the evidence file to
+write. tracemalloc starts (or, under -X tracemalloc, restarts its traces)
+just before the target is imported. While the target
+runs, automatic collection stays off; the probe collects itself at
+checkpoints (each explicit gc.collect() of the target, after the target
+returns, at exit) with DEBUG_SAVEALL, records the unreachable objects, then
+frees them for real.
+"""
+from __future__ import annotations
+
+import atexit
+import builtins
+import dis
+import faulthandler
+import gc
+import importlib.util
+import json
+import operator
+import os
+import re
+import runpy
+import signal
+import sys
+import threading
+import time
+import tracemalloc
+import types
+import warnings
+import weakref
+
+_HERE = os.path.dirname(os.path.realpath(__file__))
+# Running a script by path puts its directory first on sys.path; the
+# target must not import the probe's siblings by accident.
+if sys.path and os.path.realpath(sys.path[0] or os.curdir) == _HERE:
+    del sys.path[0]
+
+_GC_NAMES = ("collect", "enable", "disable", "isenabled", "set_debug", "get_debug", "set_threshold", "get_threshold")
+_REAL_GC = {name: getattr(gc, name) for name in _GC_NAMES}
+_REAL_OS_EXIT = os._exit
+_REAL_BUILD_CLASS = builtins.__build_class__
+# How many reference-chain steps and resurrection referrers are worth describing.
+_CHAIN_STEPS = 8
+_DESCRIBED_RESURRECTIONS = 20
+_RETAINED_SITES = 20
+# At most this many instance sites are noted on 3.11 (live ones, once
+# pruned), each with this many watched frames.
+_MAX_INSTANCE_SITES = 40000
+_INSTANCE_FRAMES = 5
+# Garbage objects examined one by one at a checkpoint; the rest are counted.
+_EXAMINED_OBJECTS = 20000
+# How many objects of one cycle are looked up in tracemalloc, and sites kept.
+_TRACED_MEMBERS = 200
+_MAX_SITES = 20
+# Below this, growth at a line is interpreter bookkeeping (caches, interned names).
+_RETAINED_MIN_BYTES = 1024
+
+
+class Watched:
+    """The files gclint checked: only code in them is traced and blamed."""
+
+    def __init__(self, files):
+        self.files = set(files)
+        self._known = {}
+
+    def add(self, path):
+        self.files.add(os.path.realpath(path))
+        self._known.clear()
+
+    def path(self, filename):
+        """The real path of `filename` when it is watched, else None."""
+        known = self._known.get(filename, False)
+        if known is False:
+            real = os.path.realpath(filename) if filename and not filename.startswith("<") else ""
+            known = real if real in self.files else None
+            self._known[filename] = known
+        return known
+
+    def frame_site(self, frame):
+        """[path, line] of the innermost watched frame, starting at `frame`."""
+        while frame is not None:
+            path = self.path(frame.f_code.co_filename)
+            if path:
+                return [path, frame.f_lineno]
+            frame = frame.f_back
+        return None
+
+    def traceback_site(self, tb):
+        site = None
+        while tb is not None:
+            path = self.path(tb.tb_frame.f_code.co_filename)
+            if path:
+                site = [path, tb.tb_lineno]
+            tb = tb.tb_next
+        return site
+
+    def allocation_frames(self, obj):
+        """Watched frames of the object's allocation, innermost first: empty
+        when a library allocated it (even on the target's behalf, as an
+        import does), None when tracemalloc does not know the object."""
+        trace = tracemalloc.get_object_traceback(obj)
+        if trace is None:
+            return None
+        frames = []
+        for frame in reversed(list(trace)):
+            path = self.path(frame.filename)
+            if path:
+                frames.append([path, frame.lineno])
+            elif not frames:
+                return []
+        return frames
+
+
+def _rss_bytes():
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _sizeof(obj):
+    try:
+        return sys.getsizeof(obj)
+    except Exception:  # a broken __sizeof__ in the target is not our problem
+        return 0
+
+
+def _error_text(exc):
+    text = str(exc)
+    return type(exc).__name__ + (": " + text[:300] if text else "")
+
+
+class Recorder:
+    """Everything the probe observes, and how it is written out."""
+
+    def __init__(self, config):
+        self.config = config
+        self.pid = os.getpid()
+        self.watched = Watched(config["watched"])
+        self.outcome = {"status": "running"}
+        self.lines = {}
+        self.cycles = {}
+        self.resurrections = {}
+        self.warnings = {}
+        self.finalizer_errors = {}
+        self.gc_calls = {}
+        self.state_changes = {}
+        self.retained = []
+        self.checkpoints = []
+        self.other_garbage = {"objects": 0, "bytes": 0}
+        self.pending_finalized = []
+        self.handed_to_target = set()
+        self.classes = weakref.WeakKeyDictionary()
+        # The target starts with the interpreter's defaults, whatever the probe does.
+        self.virtual = {"enabled": True, "debug": gc.get_debug(), "threshold": list(gc.get_threshold())}
+        self.open_changes = {}
+        self.rss = {"start": _rss_bytes()}
+        self.warning_log = []
+        self.busy = threading.RLock()
+        self.collecting = False
+        self.probe_errors = []
+        self.kept_namespaces = []
+        # Python 3.11 only: tracemalloc does not find plain instances, so the
+        # line tracer notes where each __init__ of a watched class was called.
+        self.track_instances = False
+        self.init_codes = set()
+        self.instance_sites = {}
+
+    # -- output -------------------------------------------------------------
+
+    def write(self):
+        data = {
+            "version": 1,
+            "python": sys.version.split()[0],
+            "outcome": self.outcome,
+            "evidence": self._evidence(),
+            "lines": {path: sorted(lines) for path, lines in list(self.lines.items())},
+            "rss": self.rss,
+            "gc_at_exit": dict(self.virtual),
+            "checkpoints": self.checkpoints,
+            "other_garbage": self.other_garbage,
+            "probe_errors": self.probe_errors[:10],
+        }
+        target = self.config["evidence"]
+        with open(target + ".tmp", "w") as out:
+            json.dump(data, out)
+        os.replace(target + ".tmp", target)
+
+    def _evidence(self):
+        items = []
+        for group in (self.cycles, self.resurrections, self.warnings, self.finalizer_errors, self.gc_calls):
+            items.extend(group.values())
+        items.extend(self._state_evidence())
+        items.extend(self.retained)
+        return items
+
+    def _state_evidence(self):
+        items = []
+        for item in self.state_changes.values():
+            shown = dict(item)
+            shown["at_exit"] = any(c["site"] == [item["path"], item["line"]] for c in self.open_changes.values())
+            items.append(shown)
+        return items
+
+    def keep(self, namespace):
+        """A program's globals live until exit, as its __main__ would; let go,
+        its functions and their globals would all look like cyclic garbage."""
+        self.kept_namespaces.append(namespace)
+
+    def note_error(self, where, exc):
+        self.probe_errors.append(where + ": " + _error_text(exc))
+
+    # -- executed lines -----------------------------------------------------
+
+    def line_set(self, path):
+        lines = self.lines.get(path)
+        if lines is None:
+            lines = self.lines[path] = set()
+        return lines
+
+    # -- allocation sites ---------------------------------------------------
+
+    def allocation_frames(self, obj):
+        frames = self.watched.allocation_frames(obj)
+        if frames is not None or not self.instance_sites:
+            return frames
+        entry = self.instance_sites.get(id(obj))
+        # A dead reference is fine: the collection clears weak references to
+        # the garbage it saves; the type check guards against a reused id.
+        if entry and entry[1] is type(obj) and entry[0]() in (obj, None):
+            return entry[2]
+        return None
+
+    def note_instance(self, frame):
+        """Where a watched class's __init__ was called from, for 3.11."""
+        code = frame.f_code
+        obj = frame.f_locals.get(code.co_varnames[0]) if code.co_argcount else None
+        if obj is None or not type(obj).__weakrefoffset__:
+            return
+        entry = self.instance_sites.get(id(obj))
+        if entry and entry[0]() is obj:
+            return  # a base class's __init__, called from the subclass's
+        frames = []
+        caller = frame.f_back
+        while caller is not None and len(frames) < _INSTANCE_FRAMES:
+            path = self.watched.path(caller.f_code.co_filename)
+            if path:
+                frames.append([path, caller.f_lineno])
+            caller = caller.f_back
+        if frames:
+            self.instance_sites[id(obj)] = (weakref.ref(obj), type(obj), frames)
+        if len(self.instance_sites) >= _MAX_INSTANCE_SITES:
+            self.prune_instance_sites()
+            if len(self.instance_sites) >= _MAX_INSTANCE_SITES // 2:
+                # Each note costs tens of microseconds: enough is known.
+                self.init_codes.clear()
+
+    def prune_instance_sites(self):
+        """Forget instances that are gone (never during a collection: then a
+        dead reference may belong to garbage not yet recorded)."""
+        for key in [k for k, entry in self.instance_sites.items() if entry[0]() is None]:
+            del self.instance_sites[key]
+
+    # -- gc state, as the target sees it -----------------------------------
+
+    def set_state(self, key, value, call, frame):
+        self.virtual[key] = value
+        site = self.watched.frame_site(frame)
+        off = _collection_hindered(key, value)
+        if off and key not in self.open_changes and site:
+            self.open_changes[key] = {"site": site, "since": time.perf_counter(), "kept": 0}
+            self._note_state_call(site, call, key)
+        elif not off and key in self.open_changes:
+            self._close_change(key, site)
+
+    def _note_state_call(self, site, call, key):
+        item = self.state_changes.get(tuple(site))
+        if item is None:
+            item = self.state_changes[tuple(site)] = {
+                "kind": "gc-state", "path": site[0], "line": site[1], "call": call,
+                "effect": _EFFECTS[key], "calls": 0, "seconds": 0.0, "restored_at": None, "kept_objects": 0,
+            }
+        item["calls"] += 1
+
+    def _close_change(self, key, site):
+        change = self.open_changes.pop(key)
+        item = self.state_changes[tuple(change["site"])]
+        item["seconds"] += time.perf_counter() - change["since"]
+        item["kept_objects"] += change["kept"]
+        item["restored_at"] = site
+
+    def target_saves_all(self):
+        return bool(self.virtual["debug"] & gc.DEBUG_SAVEALL)
+
+    # -- collections --------------------------------------------------------
+
+    def collect_for_target(self, generation, frame):
+        site = self.watched.frame_site(frame)
+        with self.busy:
+            if self.collecting:  # a finalizer collecting inside our own collection
+                return _REAL_GC["collect"](generation)
+            self.collecting = True
+            try:
+                found, saved = self._collect_saving(generation, site)
+                self._free_for_real(saved)
+            finally:
+                self.collecting = False
+        return found
+
+    def checkpoint(self, label):
+        with self.busy:
+            self.collecting = True
+            try:
+                _, saved = self._collect_saving(2, None, label)
+                self._free_for_real(saved)
+            finally:
+                self.collecting = False
+
+    def _collect_saving(self, generation, site, label=None):
+        """The target's collection, under DEBUG_SAVEALL so that what it finds
+        can be looked at; returns what gc.collect() would have returned."""
+        start = len(gc.garbage)
+        began = time.perf_counter()
+        found = _collect_with_saveall(generation)
+        seconds = time.perf_counter() - began
+        reclaimed = len(gc.garbage) - start
+        if generation < 2 and not self.target_saves_all():
+            # What the young collection left behind in older generations.
+            _collect_with_saveall(2)
+        missed = len(gc.garbage) - start - reclaimed
+        if label is None:
+            label = "gc.collect(%d) at %s:%d" % (generation, os.path.basename(site[0]), site[1]) if site else "gc.collect()"
+        if site:
+            self._note_gc_call(site, generation, reclaimed, missed, seconds)
+        self._settle(start, label)
+        return found, reclaimed + missed
+
+    def _note_gc_call(self, site, generation, reclaimed, missed, seconds):
+        item = self.gc_calls.get(tuple(site))
+        if item is None:
+            item = self.gc_calls[tuple(site)] = {
+                "kind": "gc-call", "path": site[0], "line": site[1], "calls": 0, "generations": [],
+                "reclaimed": 0, "missed_in_older_generations": 0, "seconds": 0.0,
+            }
+        item["calls"] += 1
+        item["reclaimed"] += reclaimed
+        item["missed_in_older_generations"] += missed
+        item["seconds"] += seconds
+        if generation not in item["generations"]:
+            item["generations"].append(generation)
+
+    def _settle(self, start, label):
+        """Record the garbage our collections saved, then let it go (or leave
+        it in gc.garbage when the target asked for DEBUG_SAVEALL itself)."""
+        saved = gc.garbage[start:]
+        if self.target_saves_all():
+            self.handed_to_target.update(id(o) for o in saved)
+            for change in self.open_changes.values():
+                change["kept"] += len(saved)
+            return
+        del gc.garbage[start:]
+        ours = saved
+        if self.handed_to_target:
+            ours = [o for o in saved if id(o) not in self.handed_to_target]
+            self.handed_to_target.difference_update(id(o) for o in saved)
+        del saved
+        try:
+            self._record_garbage(ours, label)
+        except Exception as exc:  # the probe must never break the target
+            self.note_error("recording garbage", exc)
+
+    def _free_for_real(self, saved):
+        # Only what our own collection just saved is unreachable now.
+        if saved and not self.target_saves_all():
+            _REAL_GC["collect"](2)
+        self._check_resurrections()
+        self.drain_warnings()
+        if self.instance_sites:
+            self.prune_instance_sites()
+
+    # -- cyclic garbage -----------------------------------------------------
+
+    def _record_garbage(self, objects, label):
+        # Every object looked at costs traced allocations of our own: past a
+        # sample, garbage is only counted (its bytes estimated from the sample).
+        sample = objects[:_EXAMINED_OBJECTS]
+        sampled = sum(_sizeof(o) for o in sample)
+        total = sampled * len(objects) // len(sample) if sample else 0
+        checkpoint = {"label": label, "objects": len(objects), "bytes": total}
+        if len(sample) < len(objects):
+            checkpoint["examined"] = len(sample)
+        self.checkpoints.append(checkpoint)
+        for members in _components(sample):
+            self._record_cycle(members, label, checkpoint)
+
+    def _record_cycle(self, members, label, checkpoint):
+        sizes = sum(_sizeof(o) for o in members)
+        classes = self._watched_classes(members)
+        traced = self._traced_members(members)
+        site, frames, via = _primary_site(traced, members, classes)
+        if site is None:
+            self.other_garbage["objects"] += len(members)
+            self.other_garbage["bytes"] += sizes
+            return
+        counts = {}
+        for obj in members:
+            name = type(obj).__name__
+            counts[name] = counts.get(name, 0) + 1
+        key = (tuple(sorted(counts)), tuple(site))
+        item = self.cycles.get(key)
+        if item is None:
+            item = self.cycles[key] = {
+                "kind": "cycle", "path": site[0], "line": site[1], "frames": _all_frames(frames, traced), "site_from": via,
+                "sites": self._member_sites(traced, members), "classes": classes, "types": {},
+                "objects": 0, "bytes": 0, "cycles": 0, "chain": _chain(members), "checkpoints": [],
+            }
+        item["cycles"] += 1
+        item["objects"] += len(members)
+        item["bytes"] += sizes
+        for name, count in counts.items():
+            item["types"][name] = item["types"].get(name, 0) + count
+        if label not in item["checkpoints"] and len(item["checkpoints"]) < 5:
+            item["checkpoints"].append(label)
+        if "examined" in checkpoint:
+            item["sampled"] = {"examined": checkpoint["examined"], "garbage": checkpoint["objects"]}
+
+    def _watched_classes(self, members):
+        found = []
+        for obj in members:
+            where = self.classes.get(type(obj))
+            if where and where not in found:
+                found.append(where)
+        return found
+
+    def _traced_members(self, members):
+        """(object, watched allocation frames) for members tracemalloc knows,
+        best witnesses first: instances of watched classes, then functions
+        and frames (they name code), then the most deeply traced."""
+        traced = []
+        for obj in members[:_TRACED_MEMBERS]:
+            frames = self.allocation_frames(obj)
+            if frames:
+                traced.append((obj, frames))
+        traced.sort(key=lambda pair: (type(pair[0]) not in self.classes, not _names_code(pair[0]), -len(pair[1])))
+        return traced
+
+    def _member_sites(self, traced, members):
+        """Every watched place the cycle's objects come from: where each was
+        allocated, and the code of its functions and frames."""
+        sites = []
+        for _, frames in traced:
+            if frames[0] not in sites:
+                sites.append(frames[0])
+        for obj in members[:_TRACED_MEMBERS]:
+            site = self._code_site(obj)
+            if site and site not in sites:
+                sites.append(site)
+        return sites[:_MAX_SITES]
+
+    def _code_site(self, obj):
+        if isinstance(obj, types.FunctionType):
+            path = self.watched.path(obj.__code__.co_filename)
+            return [path, obj.__code__.co_firstlineno] if path else None
+        if isinstance(obj, types.FrameType):
+            path = self.watched.path(obj.f_code.co_filename)
+            return [path, obj.f_lineno] if path else None
+        return None
+
+    # -- finalizers ---------------------------------------------------------
+
+    def after_finalizer(self, obj, original, refcount_grew):
+        info = {"cls": type(obj), "original": original, "refcount_grew": refcount_grew}
+        if type(obj).__weakrefoffset__:
+            # Now, before a resurrection makes tracemalloc re-trace the object.
+            info["frames"] = self.allocation_frames(obj)
+            self.pending_finalized.append((weakref.ref(obj), info))
+        elif refcount_grew:
+            self._record_resurrection(obj, info, "reference count")
+
+    def _check_resurrections(self):
+        """An object still alive after the interpreter finalized it (and after
+        our collection) was resurrected by its finalizer."""
+        waiting = []
+        for ref, info in self.pending_finalized:
+            obj = ref()
+            if obj is None:
+                continue
+            if gc.is_finalized(obj):
+                self._record_resurrection(obj, info, "weak reference")
+            else:
+                waiting.append((ref, info))  # __del__ called by hand on a live object
+            del obj
+        self.pending_finalized = waiting
+
+    def _record_resurrection(self, obj, info, method):
+        cls, code = info["cls"], info["original"].__code__
+        where = self.classes.get(cls) or {"name": cls.__qualname__, "path": None, "line": None}
+        key = (cls.__qualname__, code.co_filename, code.co_firstlineno)
+        item = self.resurrections.get(key)
+        if item is None:
+            frames = info.get("frames") or self.allocation_frames(obj) or []
+            item = self.resurrections[key] = {
+                "kind": "resurrection", "path": self.watched.path(code.co_filename) or code.co_filename,
+                "line": code.co_firstlineno, "classes": [where], "frames": frames, "objects": 0,
+                "detected_by": method, "refcount_grew": info["refcount_grew"], "held_by": None,
+            }
+        item["objects"] += 1
+        if item["held_by"] is None and len(self.resurrections) <= _DESCRIBED_RESURRECTIONS:
+            item["held_by"] = self._holder(obj)
+
+    def _holder(self, obj):
+        """A short description of what references a resurrected object."""
+        referrers = gc.get_referrers(obj)
+        for ref in referrers:
+            if isinstance(ref, dict) and "__name__" in ref and ref.get("__file__"):
+                name = next((k for k, v in ref.items() if v is obj), None)
+                if name:
+                    return "global %s of %s" % (name, os.path.basename(ref["__file__"]))
+        # Containers before plain dicts: on 3.9-3.10 tracing gives frames
+        # locals dicts that also refer to the object.
+        for kinds in ((list, set), (dict,)):
+            for ref in referrers:
+                if isinstance(ref, kinds) and ref is not self.pending_finalized:
+                    return type(ref).__name__ + _allocated_at(self.watched.allocation_frames(ref))
+        return None
+
+    def on_unraisable(self, unraisable):
+        try:
+            self._record_finalizer_error(unraisable)
+        except Exception as exc:
+            self.note_error("recording an exception in a finalizer", exc)
+        _REAL_UNRAISABLEHOOK(unraisable)
+
+    def _record_finalizer_error(self, unraisable):
+        obj = getattr(unraisable.object, "__wrapped__", unraisable.object)
+        code = getattr(obj, "__code__", None)
+        function = [self.watched.path(code.co_filename), code.co_firstlineno] if code else None
+        site = self.watched.traceback_site(unraisable.exc_traceback)
+        site = site or (function if function and function[0] else None)
+        if site is None:
+            return
+        exc = _error_text(unraisable.exc_value) if unraisable.exc_value is not None else unraisable.exc_type.__name__
+        key = (tuple(site), unraisable.exc_type.__name__)
+        item = self.finalizer_errors.get(key)
+        if item is None:
+            item = self.finalizer_errors[key] = {
+                "kind": "finalizer-exception", "path": site[0], "line": site[1], "exception": exc,
+                "in": getattr(obj, "__qualname__", None) or repr(obj)[:80], "function": function, "count": 0,
+            }
+        item["count"] += 1
+
+    # -- ResourceWarning ----------------------------------------------------
+
+    def drain_warnings(self):
+        while self.warning_log:
+            message = self.warning_log.pop(0)
+            try:
+                self._note_warning(message)
+            except Exception as exc:
+                self.note_error("recording a warning", exc)
+            del message
+
+    def on_warning(self, message):
+        try:
+            self._note_warning(message)
+        except Exception as exc:
+            self.note_error("recording a warning", exc)
+
+    def _note_warning(self, message):
+        if not issubclass(message.category, ResourceWarning):
+            sys.stderr.write(warnings.formatwarning(message.message, message.category, message.filename, message.lineno, message.line))
+            return
+        frames = self.allocation_frames(message.source) if message.source is not None else None
+        # Where the last reference went: the warning's own location is often
+        # the library's __del__, so take the innermost watched frame running.
+        released = self.watched.frame_site(sys._getframe(1))
+        site = frames[0] if frames else released
+        if site is None:
+            return
+        text = _warning_text(message.message)
+        key = (tuple(site), text.split("<")[0])
+        item = self.warnings.get(key)
+        if item is None:
+            item = self.warnings[key] = {
+                "kind": "resource-warning", "path": site[0], "line": site[1], "frames": frames or [],
+                "message": text, "released_at": released, "count": 0,
+            }
+        item["count"] += 1
+
+    # -- retained memory ----------------------------------------------------
+
+    def count_instances(self):
+        """{class: live instances} for the classes defined in watched files."""
+        watched = set(self.classes.keys())
+        counts = {}
+        for obj in gc.get_objects():
+            cls = type(obj)
+            if cls in watched:
+                counts[cls] = counts.get(cls, 0) + 1
+        return counts
+
+    def retained_since(self, before, instances_before):
+        """Memory allocated in watched files while the target ran, and
+        instances of watched classes created meanwhile, that are still alive
+        after it returned and after a full collection."""
+        for cls, count in self.count_instances().items():
+            grown = count - instances_before.get(cls, 0)
+            where = self.classes.get(cls)
+            if grown > 0 and where:
+                self.retained.append({"kind": "retained-object", "path": where["path"], "line": where["line"], "classes": [where], "objects": grown})
+        if before is None:
+            return
+        grown = []
+        old = self._watched_allocations(before)
+        for key, (size, count) in self._watched_allocations(tracemalloc.take_snapshot()).items():
+            old_size, old_count = old.get(key, (0, 0))
+            if size - old_size >= _RETAINED_MIN_BYTES and count > old_count:
+                grown.append((size - old_size, count - old_count, key))
+        for size, count, (path, line) in sorted(grown, reverse=True)[:_RETAINED_SITES]:
+            self.retained.append({"kind": "retained-object", "path": path, "line": line, "bytes": size, "blocks": count})
+
+    def _watched_allocations(self, snapshot):
+        """{(path, line): (bytes, blocks)} for allocations made directly by a
+        watched line. Snapshot.filter_traces would take seconds on the
+        probe's own traces; the raw trace tuples take milliseconds."""
+        totals = {}
+        paths = {}
+        for trace in getattr(snapshot.traces, "_traces", ()):
+            if not trace[2]:
+                continue
+            filename, line = trace[2][0]
+            path = paths.get(filename, False)
+            if path is False:
+                path = paths[filename] = self.watched.path(filename)
+            if path:
+                size, count = totals.get((path, line), (0, 0))
+                totals[(path, line)] = (size + trace[1], count + 1)
+        return totals
+
+
+_EFFECTS = {
+    "enabled": "turned automatic collection off",
+    "debug": "turned DEBUG_SAVEALL on (unreachable objects are kept in gc.garbage)",
+    "threshold": "set the generation-0 threshold to 0 (automatic collection off)",
+}
+
+
+def _warning_text(message):
+    """The warning without what differs between runs (addresses, pids)."""
+    text = re.sub(r" at 0x[0-9a-f]+", "", str(message))
+    return re.sub(r"subprocess \d+ is", "subprocess is", text)[:200]
+
+
+def _allocated_at(frames):
+    return " allocated at %s:%d" % (os.path.basename(frames[0][0]), frames[0][1]) if frames else ""
+
+
+def _flag_names(flags):
+    if flags == gc.DEBUG_LEAK:
+        return "gc.DEBUG_LEAK"
+    names = [n for n in ("DEBUG_STATS", "DEBUG_COLLECTABLE", "DEBUG_UNCOLLECTABLE", "DEBUG_SAVEALL") if flags & getattr(gc, n)]
+    return " | ".join("gc." + n for n in names) or str(flags)
+
+
+def _collection_hindered(key, value):
+    if key == "enabled":
+        return not value
+    if key == "debug":
+        return bool(value & gc.DEBUG_SAVEALL)
+    return value[0] == 0
+
+
+def _collect_with_saveall(generation):
+    """One real collection that keeps what it finds in gc.garbage."""
+    old = _REAL_GC["get_debug"]()
+    _REAL_GC["set_debug"](gc.DEBUG_SAVEALL)
+    try:
+        return _REAL_GC["collect"](generation)
+    finally:
+        _REAL_GC["set_debug"](old)
+
+
+def _all_frames(first, traced):
+    """The primary object's allocation frames, then those of the others."""
+    frames = list(first)
+    for _, more in traced:
+        frames.extend(f for f in more if f not in frames)
+    return frames[:_MAX_SITES]
+
+
+def _names_code(obj):
+    return isinstance(obj, (types.FunctionType, types.FrameType))
+
+
+def _primary_site(traced, members, classes):
+    """Where the cycle was made: the allocation of its best-traced object;
+    on 3.11, where plain instances have no traceback, a container of the
+    same cycle; failing all, the definition of its class."""
+    if traced:
+        obj, frames = traced[0]
+        instance = any(c["name"] == type(obj).__qualname__ for c in classes)
+        via = "allocation" if instance or not classes else "container of the same cycle"
+        return frames[0], frames, via
+    if classes:
+        site = [classes[0]["path"], classes[0]["line"]]
+        return site, [site], "class definition"
+    return None, [], None
+
+
+def _components(objects):
+    """Split garbage into groups of objects that refer to each other."""
+    index = {id(o): i for i, o in enumerate(objects)}
+    parent = list(range(len(objects)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, obj in enumerate(objects):
+        for ref in gc.get_referents(obj):
+            j = index.get(id(ref))
+            if j is not None:
+                parent[root(i)] = root(j)
+    groups = {}
+    for i, obj in enumerate(objects):
+        groups.setdefault(root(i), []).append(obj)
+    return list(groups.values())
+
+
+def _chain(members):
+    """A readable path around the cycle, e.g. `Node.parent -> Node.children -> list[0] -> Node`."""
+    inside = {id(o): o for o in members}
+    start = members[0]
+    path = _path_back(start, inside)
+    if not path:
+        return None
+    steps = [type(start).__name__]
+    for holder, target in zip([start] + path[:-1], path):
+        steps[-1] += _edge(holder, target)
+        steps.append(type(target).__name__)
+    text = " -> ".join(steps)
+    # An instance and its __dict__ read better as one step.
+    return re.sub(r"\.__dict__ -> dict\['(\w+)'\]", r".\1", text)
+
+
+def _path_back(start, inside):
+    """The shortest chain of references from `start` back to itself."""
+    previous = {}
+    frontier = [start]
+    for _ in range(_CHAIN_STEPS):
+        following = []
+        for obj in frontier:
+            for ref in gc.get_referents(obj):
+                if ref is start:
+                    return _unwind(previous, obj, start)
+                if id(ref) in inside and id(ref) not in previous:
+                    previous[id(ref)] = obj
+                    following.append(ref)
+        frontier = following
+    return None
+
+
+def _unwind(previous, last, start):
+    path = [start]
+    obj = last
+    while obj is not start:
+        path.append(obj)
+        obj = previous[id(obj)]
+    return list(reversed(path))
+
+
+def _edge(holder, target):
+    if isinstance(holder, dict):
+        key = next((k for k, v in holder.items() if v is target), None)
+        return "[%r]" % (key,) if key is not None and len(repr(key)) < 40 else ""
+    if isinstance(holder, (list, tuple)):
+        return next(("[%d]" % i for i, v in enumerate(holder) if v is target), "")
+    try:
+        attributes = object.__getattribute__(holder, "__dict__")
+    except Exception:
+        return ""
+    if attributes is target:
+        return ".__dict__"
+    return next(("." + k for k, v in attributes.items() if v is target and isinstance(k, str)), "")
+
+
+# -- hooks --------------------------------------------------------------------
+
+
+def _install_gc_hooks(rec):
+    """The target sees its own gc state; the real collector stays under the probe's control."""
+
+    def collect(generation=2):
+        return rec.collect_for_target(generation, sys._getframe(1))
+
+    def enable():
+        rec.set_state("enabled", True, "gc.enable()", sys._getframe(1))
+
+    def disable():
+        rec.set_state("enabled", False, "gc.disable()", sys._getframe(1))
+
+    def isenabled():
+        return rec.virtual["enabled"]
+
+    def set_debug(flags):
+        flags = operator.index(flags)
+        rec.set_state("debug", flags, "gc.set_debug(%s)" % _flag_names(flags), sys._getframe(1))
+
+    def get_debug():
+        return rec.virtual["debug"]
+
+    def set_threshold(threshold0, *rest):
+        values = [operator.index(v) for v in (threshold0,) + rest][:3]
+        new = values + rec.virtual["threshold"][len(values):]
+        rec.set_state("threshold", new, "gc.set_threshold(%s)" % ", ".join(map(str, values)), sys._getframe(1))
+
+    def get_threshold():
+        return tuple(rec.virtual["threshold"])
+
+    for function in (collect, enable, disable, isenabled, set_debug, get_debug, set_threshold, get_threshold):
+        function.__doc__ = _REAL_GC[function.__name__].__doc__
+        setattr(gc, function.__name__, function)
+
+
+def _install_class_hook(rec):
+    """Wrap `__del__` of every class whose body is in a watched file."""
+
+    def build_class(func, name, *bases, **kwargs):
+        cls = _REAL_BUILD_CLASS(func, name, *bases, **kwargs)
+        path = rec.watched.path(getattr(getattr(func, "__code__", None), "co_filename", ""))
+        if path and isinstance(cls, type):
+            rec.classes[cls] = {"name": cls.__qualname__, "path": path, "line": func.__code__.co_firstlineno}
+            init = getattr(cls.__dict__.get("__init__"), "__code__", None)
+            if rec.track_instances and init is not None:
+                rec.init_codes.add(init)
+            original = cls.__dict__.get("__del__")
+            if callable(original) and hasattr(original, "__code__"):
+                cls.__del__ = _wrap_finalizer(rec, original)
+        return cls
+
+    builtins.__build_class__ = build_class
+
+
+def _wrap_finalizer(rec, original):
+    def __del__(self):
+        # Both counts are taken in this frame, so they are comparable on
+        # every version; the difference is what the finalizer added.
+        before = sys.getrefcount(self)
+        try:
+            original(self)
+        finally:
+            # Counted before the call below pushes `self` as an argument.
+            grew = sys.getrefcount(self) > before
+            rec.after_finalizer(self, original, grew)
+
+    __del__.__wrapped__ = original
+    __del__.__qualname__ = original.__qualname__
+    return __del__
+
+
+def _install_line_tracking(rec):
+    if hasattr(sys, "monitoring"):
+        _monitor_lines(rec)
+    else:
+        sys.settrace(_line_tracer(rec))
+        threading.settrace(_line_tracer(rec))
+
+
+def _monitor_lines(rec):
+    monitoring = sys.monitoring
+    tool = next((t for t in (monitoring.COVERAGE_ID, 3, 4) if monitoring.get_tool(t) is None), None)
+    if tool is None:
+        return
+    monitoring.use_tool_id(tool, "gclint-probe")
+
+    def on_line(code, line):
+        path = rec.watched.path(code.co_filename)
+        if path:
+            rec.line_set(path).add(line)
+        # Each line is worth one event: after that, free.
+        return monitoring.DISABLE
+
+    monitoring.register_callback(tool, monitoring.events.LINE, on_line)
+    monitoring.set_events(tool, monitoring.events.LINE)
+
+
+class _LineRecorder:
+    """The local trace function of frames in one watched file (an object
+    rather than a closure that returns itself, which would be a cycle).
+    Once every line of a function has run, its frames are not traced."""
+
+    def __init__(self, lines):
+        self.lines = lines
+        self.missing = {}
+
+    def wants(self, code):
+        missing = self.missing.get(code)
+        if missing is None:
+            missing = self.missing[code] = {line for _, line in dis.findlinestarts(code) if line} - self.lines
+        return bool(missing)
+
+    def __call__(self, frame, event, arg):
+        if event != "line":
+            return self
+        line = frame.f_lineno
+        self.lines.add(line)
+        missing = self.missing.get(frame.f_code)
+        if missing is not None:
+            missing.discard(line)
+            if not missing:
+                return None
+        return self
+
+
+def _line_tracer(rec):
+    """A global trace function that traces lines only in watched files.
+    It runs on every call in the process: one dict lookup decides."""
+    recorders = {}
+    by_code = {}
+
+    def recorder_for(code):
+        path = rec.watched.path(code.co_filename)
+        recorder = None
+        if path:
+            recorder = recorders.get(path)
+            if recorder is None:
+                recorder = recorders[path] = _LineRecorder(rec.line_set(path))
+        by_code[code] = recorder
+        return recorder
+
+    def on_call(frame, event, arg):
+        code = frame.f_code
+        if code in rec.init_codes:
+            rec.note_instance(frame)
+        recorder = by_code.get(code, False)
+        if recorder is False:
+            recorder = recorder_for(code)
+        return recorder if recorder is not None and recorder.wants(code) else None
+
+    return on_call
+
+
+def _install_exit_hooks(rec):
+    def os_exit(status):
+        if os.getpid() == rec.pid:
+            rec.outcome = {"status": "os-exit", "code": status, "at": rec.watched.frame_site(sys._getframe(1))}
+            _write_quietly(rec)
+        _REAL_OS_EXIT(status)
+
+    def on_term(signum, frame):
+        if os.getpid() == rec.pid:
+            rec.outcome = {"status": "stopped", "at": rec.watched.frame_site(frame)}
+            _write_quietly(rec)
+        _REAL_OS_EXIT(128 + signum)
+
+    os._exit = os_exit
+    signal.signal(signal.SIGTERM, on_term)
+
+
+def _write_quietly(rec):
+    try:
+        rec.write()
+    except Exception as exc:  # the parent reports a missing evidence file
+        sys.stderr.write("gclint probe: cannot write evidence: %s\n" % _error_text(exc))
+
+
+def _start_warning_capture(rec):
+    """Record warnings with their `source` (catch_warnings(record=True) keeps
+    it; a replaced showwarning would not see it)."""
+    catcher = warnings.catch_warnings(record=True)
+    rec.warning_log = catcher.__enter__()
+    warnings.simplefilter("always", ResourceWarning)
+    if hasattr(warnings, "_showwarnmsg_impl"):
+        # Look at each warning as it is issued, inside the finalizer: keeping
+        # the source in a list would resurrect it, and resurrection makes
+        # tracemalloc forget where it was allocated.
+        warnings._showwarnmsg_impl = rec.on_warning
+    return catcher
+
+
+_REAL_UNRAISABLEHOOK = sys.unraisablehook
+
+
+# -- running the target -------------------------------------------------------
+
+
+def _limit_memory(megabytes):
+    try:
+        import resource
+    except ImportError:
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = megabytes * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _import_file(path):
+    directory = os.path.dirname(path)
+    sys.path.insert(0, directory)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = stem if stem.isidentifier() and stem not in sys.modules else "__gclint_target__"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _failure(rec, status, exc):
+    return {"status": status, "error": _error_text(exc), "at": rec.watched.traceback_site(exc.__traceback__)}
+
+
+def _run_main(rec, path):
+    sys.argv = [path]
+    try:
+        module = _import_file(path)
+    except SystemExit as exc:
+        return {"status": "exit", "code": _exit_code(exc)}
+    except BaseException as exc:
+        return _failure(rec, "import-error", exc)
+    # Garbage made at import is the target's too, but not its main()'s.
+    rec.checkpoint("after import")
+    before = (tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None, rec.count_instances())
+    outcome = _call(rec, module.main)
+    del module
+    rec.checkpoint("after main() returned")
+    try:
+        rec.retained_since(*before)
+    except Exception as exc:
+        rec.note_error("measuring retained memory", exc)
+    return outcome
+
+
+def _call(rec, function):
+    try:
+        function()
+    except SystemExit as exc:
+        return {"status": "exit", "code": _exit_code(exc)}
+    except BaseException as exc:
+        return _failure(rec, "exception", exc)
+    return {"status": "ok"}
+
+
+def _exit_code(exc):
+    code = exc.code
+    return code if isinstance(code, int) or code is None else str(code)
+
+
+def _run_program(rec, target):
+    args = list(target.get("args", ()))
+    if "module" in target:
+        # As `python -m` does: the current directory first on sys.path.
+        sys.path.insert(0, os.getcwd())
+        spec = _find_module(target["module"])
+        if spec is not None and spec.origin and os.path.exists(spec.origin):
+            rec.watched.add(spec.origin)
+        sys.argv = [spec.origin if spec else target["module"]] + args
+        outcome = _call(rec, lambda: rec.keep(runpy.run_module(target["module"], run_name="__main__", alter_sys=True)))
+    else:
+        rec.watched.add(target["script"])
+        sys.argv = [target["script"]] + args
+        sys.path.insert(0, os.path.dirname(os.path.realpath(target["script"])))
+        outcome = _call(rec, lambda: rec.keep(runpy.run_path(target["script"], run_name="__main__")))
+    rec.checkpoint("after the program finished")
+    return outcome
+
+
+def _tracemalloc_sees_instances():
+    """False on 3.11, where get_object_traceback misses plain instances."""
+
+    class Plain:
+        pass
+
+    return tracemalloc.get_object_traceback(Plain()) is not None
+
+
+def _start_tracing(frames):
+    """Trace from here on. What the interpreter and the probe allocated so
+    far is never evidence; tracing it (-X tracemalloc) costs about 0.4 s of
+    startup and makes every snapshot several times slower."""
+    if tracemalloc.is_tracing():
+        tracemalloc.clear_traces()
+    else:
+        tracemalloc.start(max(1, frames))
+
+
+def _find_module(name):
+    try:
+        return importlib.util.find_spec(name)
+    except Exception:  # runpy reports it properly below
+        return None
+
+
+def _at_exit(rec):
+    if os.getpid() != rec.pid:
+        return
+    try:
+        rec.checkpoint("at exit")
+        rec.rss["exit"] = _rss_bytes()
+    except Exception as exc:
+        rec.note_error("exit checkpoint", exc)
+    _write_quietly(rec)
+
+
+def _run(config):
+    _limit_memory(config.get("memory_limit_mb", 2048))
+    faulthandler.enable()
+    rec = Recorder(config)
+    _install_gc_hooks(rec)
+    _install_class_hook(rec)
+    _install_exit_hooks(rec)
+    _start_warning_capture(rec)
+    sys.unraisablehook = rec.on_unraisable
+    # Registered before the target's own handlers, so it runs after them.
+    atexit.register(_at_exit, rec)
+    _start_tracing(config.get("tracemalloc_frames", 10))
+    rec.track_instances = not hasattr(sys, "monitoring") and not _tracemalloc_sees_instances()
+    _install_line_tracking(rec)
+    target = config["target"]
+    outcome = _run_main(rec, target["file"]) if "file" in target else _run_program(rec, target)
+    rec.outcome = outcome
+    rec.rss["after"] = _rss_bytes()
+
+
+def _entry(argv):
+    with open(argv[0]) as source:
+        config = json.load(source)
+    # Automatic collection stays off until the process ends: the probe
+    # collects itself, at checkpoints it controls.
+    gc.disable()  # noqa: GCL404
+    _run(config)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_entry(sys.argv[1:]))

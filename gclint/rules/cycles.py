@@ -1,0 +1,867 @@
+"""GCL2xx: code that builds reference cycles.
+
+Reference counting frees an object the moment its last reference goes,
+except when the garbage refers to itself: then only the cycle collector
+frees it, later, in a pause that grows with the heap, and never while
+collection is disabled. Each rule here is judged by the ground truth in
+tests/test_cycles_ground_truth.py: its bad fixtures leave objects in
+`gc.garbage` after `main()`, its clean look-alikes leave none.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+import libcst.matchers as m
+
+from gclint.model import Invalid, Severity
+from gclint.rule import Rule
+from gclint.rules._cycle_shapes import (
+    Identities,
+    SelfCallables,
+    attribute_stores,
+    branch_of,
+    class_level_attributes,
+    cleared_after,
+    container_stores,
+    enclosing_self,
+    held,
+    holds_key,
+    innermost_scope,
+    holds_weak_reference,
+    may_store,
+    method_names,
+    owned_by,
+    uses_name,
+    weak_attributes,
+)
+from gclint.rules._shapes import argument, int_value
+from gclint.tree import names_in_target
+
+_CODE = cst.Module([])
+
+
+def _result_used(ctx, node: cst.CSTNode) -> bool:
+    """Whether the current call's value is used (it is not a statement of its own)."""
+    return type(node) is cst.Call and type(ctx.parent()) is not cst.Expr
+
+
+def _never(value: cst.BaseExpression) -> bool:
+    return False
+
+
+def _text(node: cst.CSTNode) -> str:
+    return _CODE.code_for_node(node).strip()
+
+
+class _FollowsNames(Rule):
+    """Keeps an `Identities` table per scope, updated as bindings are walked,
+    so a rule can tell that two statements touch the same object. Checks run
+    on `visit_*`, bindings are recorded on `leave_*` (after the right-hand
+    side was evaluated)."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._tables: Dict[int, Identities] = {}
+        self._weak: Dict[int, frozenset] = {}
+        self._names_weakref = "weakref" in ctx.source
+
+    def ids(self) -> Identities:
+        scope = innermost_scope(self.ctx)
+        table = self._tables.get(id(scope))
+        if table is None:
+            where = functools.partial(branch_of, self.ctx)
+            table = self._tables[id(scope)] = Identities(self._weak_test(), where)
+        return table
+
+    def _weak_test(self):
+        # Every weak reference gclint recognises comes from the weakref
+        # modules, so a file that never names them needs no test.
+        if not self._names_weakref:
+            return _never
+        me, cls = enclosing_self(self.ctx)
+        weak = functools.partial(self.weak_attributes, cls)
+        return functools.partial(holds_weak_reference, self.ctx, me, weak)
+
+    def weak_attributes(self, cls: Optional[cst.ClassDef]) -> frozenset:
+        if cls is None:
+            return frozenset()
+        weak = self._weak.get(id(cls))
+        if weak is None:
+            weak = self._weak[id(cls)] = weak_attributes(self.ctx, cls)
+        return weak
+
+    def bound(self, node: cst.CSTNode) -> None:
+        self.ids().observe(node)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        self.bound(node)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.bound(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bound(node)
+
+    def leave_WithItem(self, node: cst.WithItem) -> None:
+        self.bound(node)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.bound(node)
+
+    def leave_Del(self, node: cst.Del) -> None:
+        self.bound(node)
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.bound(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # The def binds its name in the enclosing scope (the current one).
+        self.bound(node)
+
+
+class ContainerContainsItself(_FollowsNames):
+    """A container made to contain itself.
+
+    What it flags:
+    A list, dict, set or deque given itself as an element:
+    `x.append(x)`, `x.add(x)`, `x.insert(i, x)`, `x.appendleft(x)`,
+    `x[k] = x`, `x.setdefault(k, x)`, `x.extend([..., x])`, `x += [x]`,
+    `x.update({k: x})`, also through a plain alias of `x` in the same scope
+    (`y = x; y.append(x)`) and when the value is a literal that holds `x`
+    (`x.append([x])`).
+
+    Why it matters:
+    A container that holds itself always has a reference count above zero,
+    so reference counting never frees it: only the cycle collector does,
+    later, and never while collection is disabled. Everything it holds stays
+    alive until then.
+
+    Known limits:
+    Names are followed in source order within one scope, not through
+    branches: an alias set in one branch of an `if` is taken as set after
+    it. Slice assignment (`x[:] = x`) copies elements and is not flagged.
+    """
+
+    code = "GCL201"
+    EVIDENCE = "cycle"
+    name = "container-contains-itself"
+    severity = Severity.WARNING
+    message = "`{name}` is stored inside itself: a container that contains itself is a reference cycle that only the cycle collector can free"
+    VALID = [
+        'def double(a):\n    return a.add(a)\n',
+        "def f():\n    x = []\n    x.append(list(x))\n",
+        "def f():\n    x = []\n    y = []\n    x.append(y)\n",
+        "def f(x):\n    x[:] = x\n",
+        "def f(x):\n    y = x\n    y = []\n    y.append(x)\n",
+        "def f(d):\n    d[\"copy\"] = dict(d)\n",
+    ]
+    INVALID = [
+        Invalid("def f():\n    x = []\n    x.append(x)\n", (3, 5)),
+        Invalid("def f():\n    d = {}\n    d['self'] = d\n", (3, 5)),
+        Invalid("def f(x):\n    alias = x\n    alias.insert(0, x)\n", (3, 5)),
+        Invalid("def f(x):\n    x += [1, x]\n", (2, 5)),
+        Invalid("def f(d):\n    d.update({'me': d})\n    d.setdefault('again', d)\n    return d.setdefault('more', [d])\n", (2, 5), (3, 5), (4, 12)),
+        Invalid("class Node:\n    def f(self):\n        self.items.extend([self.items])\n", (3, 9)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        if not may_store(node):
+            return
+        ids = self.ids()
+        for store in container_stores(node, _result_used(self.ctx, node)):
+            key = ids.key(store.holder)
+            if key and holds_key(store.values, key, ids):
+                self.report(node, self.message.format(name=_text(store.holder)))
+                return
+
+
+class MutualReference(_FollowsNames):
+    """Two objects made to refer to each other in one scope.
+
+    What it flags:
+    Two statements in one function (or module) that store each of two
+    objects in the other: `a.append(b)` with `b.append(a)`, `a[k] = b` with
+    `b[k] = a`, `a.x = b` with `b.y = a`, in any combination. The second
+    statement, which closes the cycle, is reported.
+
+    Why it matters:
+    Each object keeps the other's reference count above zero, so neither is
+    freed by reference counting when the last outside reference goes: the
+    pair (and everything they hold) waits for the cycle collector. Hold one
+    direction weakly (`weakref.ref`, `weakref.proxy`, a `WeakValueDictionary`)
+    or break the link explicitly when done.
+
+    Known limits:
+    Names are followed in source order within one scope; a link made in one
+    method and the reverse link made in another are not matched. A parent
+    that keeps its children in a container attribute (`self.children`) is
+    GCL204's case, and an object stored in itself is GCL203's.
+    """
+
+    code = "GCL202"
+    EVIDENCE = "cycle"
+    name = "mutual-reference"
+    severity = Severity.WARNING
+    message = "`{a}` and `{b}` now refer to each other: a reference cycle that only the cycle collector can free; hold one direction with weakref"
+    VALID = [
+        'def unlink(link):\n    link_prev = link.prev\n    link_next = link.next\n    link_prev.next = link_next\n    link_next.prev = link_prev\n',
+        "def link(a, b):\n    a.next = b\n    b.count = 1\n",
+        "def link(a, b):\n    a.append(b)\n    b = []\n    b.append(a)\n",
+        "import weakref\n\ndef link(a, b):\n    a.peer = b\n    b.peer = weakref.proxy(a)\n",
+        "def copy(a, b):\n    a.x = b.x\n    b.y = a.y\n",
+    ]
+    INVALID = [
+        Invalid("def link(a, b):\n    a.append(b)\n    b.append(a)\n", (3, 5)),
+        Invalid("def pair():\n    left, right = {}, {}\n    left['other'] = right\n    right['other'] = left\n", (4, 5)),
+        Invalid("class Node:\n    def attach(self, other):\n        self.peer = other\n        other.peer = self\n", (4, 9)),
+        Invalid("def chain(items):\n    prev = None\n    for item in items:\n        item.prev = prev\n        if prev is not None:\n            prev.next = item\n        prev = item\n", (6, 13)),
+    ]
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._edges: Dict[int, Set[Tuple[str, str]]] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        if not may_store(node):
+            return
+        ids = self.ids()
+        edges = self._edges.setdefault(id(innermost_scope(self.ctx)), set())
+        for store in attribute_stores(node) + container_stores(node, _result_used(self.ctx, node)):
+            holder = ids.key(store.holder)
+            for value in (v for value in store.values for v in held(value)):
+                key = ids.key(value)
+                if not _distinct(holder, key) or _relinks(ids, store.holder, value):
+                    continue
+                if (key, holder) in edges:
+                    self.report(node, self.message.format(a=_text(store.holder), b=_text(value)))
+                    return
+                edges.add((holder, key))
+
+
+def _relinks(ids: Identities, holder: cst.BaseExpression, value: cst.BaseExpression) -> bool:
+    """Objects taken out of an existing structure (`link_prev = link.prev`)
+    are being re-linked: the structure's links, and whether they are weak
+    proxies, were decided where it was built."""
+    return ids.reads_attribute(holder) or ids.reads_attribute(value)
+
+
+def _distinct(a: Optional[str], b: Optional[str]) -> bool:
+    """Two separate objects, neither reached through the other."""
+    return bool(a and b) and a != b and not owned_by(a, b) and not owned_by(b, a)
+
+
+class SelfAttributeSelf(_FollowsNames):
+    """An object stored inside itself.
+
+    What it flags:
+    An attribute of an object set to the object itself or to a literal that
+    holds it (`self.me = self`, `obj.attr = obj`, `self.root = self if ...
+    else ...`, `self.scope = {"ctx": self}`, `self.items = [self]`), and an
+    object added to a container it owns (`self.items.append(self)`,
+    `self.index[key] = self`). A container that the class body defines
+    (`instances = []` at class level, never set per instance) is a registry
+    the class owns, not the instance, and is not flagged.
+
+    Why it matters:
+    The object's own `__dict__` (or container) keeps its reference count
+    above zero, so it is never freed by reference counting: every instance
+    becomes cyclic garbage that waits for the cycle collector, together with
+    everything it holds. Where the object needs to find itself, it already
+    has `self`; where a reference back is needed, use `weakref.proxy(self)`.
+
+    Known limits:
+    A property or `__setattr__` that stores a weak reference instead is not
+    recognised. The object is followed by name within one scope.
+    """
+
+    code = "GCL203"
+    EVIDENCE = "cycle"
+    name = "self-attribute-self"
+    severity = Severity.WARNING
+    message = "`{name}` is stored inside itself ({how}): the object refers to itself, a reference cycle that only the cycle collector can free"
+    VALID = [
+        'def add(clause, current):\n    if current is None:\n        current = clause\n    else:\n        current.children.append(clause)\n    return current\n',
+        'class Breakpoint:\n    instances = []\n\n    def __init__(self):\n        self.instances.append(self)\n',
+        'from weakref import proxy\n\nclass Ring:\n    def __init__(self):\n        self.root = root = proxy(self.hardroot)\n        root.prev = root.next = root\n',
+        "class Node:\n    def __init__(self, parent=None):\n        self.root = parent.root if parent else None\n",
+        "import weakref\n\nclass Node:\n    def __init__(self):\n        self.me = weakref.proxy(self)\n",
+        "class Node:\n    def __init__(self):\n        self.items = [1, 2]\n        self.name = type(self).__name__\n",
+        "def f(obj, other):\n    obj.attr = other\n",
+    ]
+    INVALID = [
+        Invalid("class Node:\n    def __init__(self):\n        self.me = self\n", (3, 9)),
+        Invalid("class Node:\n    def __init__(self, parent):\n        self.root = self if parent is None else parent.root\n", (3, 9)),
+        Invalid("class Ctx:\n    def __init__(self):\n        self.scope = {'ctx': self}\n", (3, 9)),
+        Invalid("def f(obj):\n    obj.attr = obj\n", (2, 5)),
+        Invalid("class Node:\n    def register(self):\n        self.index[self.key] = self\n", (3, 9)),
+        Invalid("class Node:\n    def __init__(self):\n        self.items = [self]\n", (3, 9)),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._shared: Dict[int, frozenset] = {}
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        if not may_store(node):
+            return
+        ids = self.ids()
+        for store in attribute_stores(node):
+            key = ids.key(store.holder)
+            if key and holds_key(store.values, key, ids):
+                self.report(node, self.message.format(name=_text(store.holder), how="in its own attribute"))
+                return
+        for store in container_stores(node, _result_used(self.ctx, node)):
+            holder = ids.key(store.holder)
+            for value in (v for value in store.values for v in held(value)):
+                if owned_by(holder, ids.key(value)) and not self._class_registry(store.holder):
+                    self.report(node, self.message.format(name=_text(value), how="in a container it owns"))
+                    return
+
+    def _class_registry(self, holder: cst.BaseExpression) -> bool:
+        """`self.instances.append(self)` with `instances = []` in the class
+        body: the class keeps its instances (a registry), which is retention,
+        not garbage the instance makes by referring to itself."""
+        me, cls = enclosing_self(self.ctx)
+        while isinstance(holder, cst.Attribute) and not m.matches(holder.value, m.Name(me or "")):
+            holder = holder.value
+        if cls is None or not isinstance(holder, cst.Attribute):
+            return False
+        shared = self._shared.get(id(cls))
+        if shared is None:
+            shared = self._shared[id(cls)] = class_level_attributes(cls)
+        return holder.attr.value in shared
+
+
+class BackReferenceWithoutWeakref(_FollowsNames):
+    """A parent-child link made strong in both directions.
+
+    What it flags:
+    In one function, a back link `child.parent = self` together with the
+    forward link `self.children.append(child)` (or `self.children[k] =
+    child`, `.add`, `.insert`...), or the mirror image `self.parent =
+    parent` with `parent.children.append(self)`; and a back link to an
+    object that holds the child directly (`self.child.owner = self`). The
+    back link is reported.
+
+    Why it matters:
+    Parent and child keep each other alive: when the last outside reference
+    to the tree goes, reference counting frees nothing, and the whole tree
+    waits for the cycle collector. Hold the back link weakly:
+    `child.parent = weakref.ref(self)` (or `weakref.proxy(self)`), and the
+    tree is freed the moment it is dropped.
+
+    Known limits:
+    The two links must be made in the same function. A one-way link (only
+    `self.parent = parent`) is not a cycle and is not flagged, nor are
+    children kept in a container the class only ever sets to a
+    `weakref.WeakSet`-like one. A property or `__setattr__` that stores the
+    back link weakly is not recognised: the link is flagged anyway.
+    """
+
+    code = "GCL204"
+    EVIDENCE = "cycle"
+    name = "back-reference-without-weakref"
+    severity = Severity.WARNING
+    message = "`{back}` and `{forward}` link parent and child strongly in both directions: a reference cycle; hold the back link with weakref.ref() or weakref.proxy()"
+    VALID = [
+        "import weakref\n\nclass Node:\n    def add(self, child):\n        child.parent = weakref.ref(self)\n        self.children.append(child)\n",
+        "class Node:\n    def __init__(self, parent):\n        self.parent = parent\n",
+        "class Node:\n    def add(self, child):\n        self.children.append(child)\n",
+        "import weakref\n\nclass Node:\n    def __init__(self):\n        self.children = weakref.WeakSet()\n\n    def add(self, child):\n        child.parent = self\n        self.children.add(child)\n",
+    ]
+    INVALID = [
+        Invalid("class Node:\n    def add(self, child):\n        child.parent = self\n        self.children.append(child)\n", (3, 9)),
+        Invalid("class Node:\n    def __init__(self, parent):\n        self.parent = parent\n        parent.children.append(self)\n", (3, 9)),
+        Invalid("class Tree:\n    def add(self, name, child):\n        self.nodes[name] = child\n        child.tree = self\n", (4, 9)),
+        Invalid("class Window:\n    def __init__(self, toolbar):\n        self.toolbar = toolbar\n        self.toolbar.window = self\n", (4, 9)),
+    ]
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._back: Dict[int, Dict[Tuple[str, str], cst.CSTNode]] = {}
+        self._forward: Dict[int, Dict[Tuple[str, str], cst.CSTNode]] = {}
+        self._reported: Set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        if not may_store(node):
+            return
+        scope = id(innermost_scope(self.ctx))
+        back = self._back.setdefault(scope, {})
+        forward = self._forward.setdefault(scope, {})
+        ids = self.ids()
+        for store in attribute_stores(node):
+            self._back_link(store, ids, back, forward)
+        for store in container_stores(node, _result_used(self.ctx, node)):
+            self._forward_link(store, ids, back, forward)
+
+    def _back_link(self, store, ids, back, forward) -> None:
+        child = ids.key(store.holder)
+        parent = ids.key(store.values[0])
+        if not (child and parent) or child == parent or owned_by(parent, child):
+            return
+        if owned_by(child, parent):
+            # `self.toolbar.window = self`, spelled out (an alias may be a
+            # ring's own link, such as `link_prev.next = root`).
+            if isinstance(store.holder, cst.Attribute):
+                self._report(store.node, None)
+            return
+        back[(child, parent)] = store.node
+        if (parent, child) in forward:
+            self._report(store.node, forward[(parent, child)])
+
+    def _forward_link(self, store, ids, back, forward) -> None:
+        holder = ids.key(store.holder)
+        if not holder or "." not in holder or self._weak_container(store.holder):
+            return
+        parent = holder.rsplit(".", 1)[0]
+        for value in store.values:
+            child = ids.key(value)
+            if not child or child == parent:
+                continue
+            forward.setdefault((parent, child), store.node)
+            if (child, parent) in back:
+                self._report(back[(child, parent)], store.node)
+
+    def _report(self, back_node: cst.CSTNode, forward_node: Optional[cst.CSTNode]) -> None:
+        if id(back_node) in self._reported:
+            return
+        self._reported.add(id(back_node))
+        forward = _text(forward_node) if forward_node is not None else "the object it is stored in"
+        self.report(back_node, self.message.format(back=_text(back_node), forward=forward))
+
+    def _weak_container(self, holder: cst.BaseExpression) -> bool:
+        """`self.children` assigned a weakref.Weak* container in this class."""
+        if not (isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name)):
+            return False
+        me, cls = enclosing_self(self.ctx)
+        if cls is None or holder.value.value != me:
+            return False
+        return holder.attr.value in self.weak_attributes(cls)
+
+
+class SelfBoundCallableStoredOnSelf(_FollowsNames):
+    """A callable that holds `self`, kept by `self`.
+
+    What it flags:
+    In a method, a bound method of the instance (`self.tick`), a lambda or
+    nested function that uses `self`, `functools.partial(self.m, ...)`, a
+    weak reference whose callback is one of those, or an object built with
+    one (`Engine(lambda: self._values)`), when it is stored on `self`
+    (`self.cb = self.tick`), in a container `self` owns
+    (`self.routes["/"] = self.index`, `self._refs = [weakref.ref(x,
+    self._remove) for x in xs]`), or handed to an event hook of an object
+    `self` keeps (`self.button.on_click(lambda: self.accept())`).
+
+    Why it matters:
+    A bound method holds its instance (`__self__`), a closure holds the
+    cell for `self`: storing either on the instance makes it refer to
+    itself, so it is only freed by the cycle collector. A lambda that
+    captures a plain local copy (`vals = self._values; lambda: vals`) does
+    not hold `self`; `weakref.WeakMethod(self.tick)` does not either.
+
+    Known limits:
+    Only methods defined in the class itself are recognised as methods
+    (inherited ones are not known). Objects given a callback are assumed
+    to keep it when they are built by a call whose name is capitalised (a
+    class), or when the method they are given it through looks like an event
+    hook (`on_*`, `add_*`, `register*`, `subscribe`, `observe`...). Not
+    flagged, because the callable does not stay in a cycle the collector
+    has to break: threads (they drop their target when `run()` ends), Tk's
+    `command=` options and `bind()` (Tk keeps the callable in the Tcl
+    interpreter until the widget is destroyed), first parameters that are
+    classes (`cls`, `__init_subclass__`).
+    """
+
+    code = "GCL205"
+    EVIDENCE = "cycle"
+    name = "self-bound-callable-stored-on-self"
+    severity = Severity.WARNING
+    message = "`{value}` holds self and is {how}: a reference cycle; store a weakref.WeakMethod or look the callable up when it is needed"
+    VALID = [
+        "class Model:\n    def bind(self):\n        vals = self._values\n        self.getter = lambda: vals\n",
+        "import weakref\n\nclass Clock:\n    def start(self):\n        self.cb = weakref.WeakMethod(self.tick)\n\n    def tick(self):\n        pass\n",
+        "class Clock:\n    def start(self, scheduler):\n        scheduler.every(1, self.tick)\n\n    def tick(self):\n        pass\n",
+        "class Clock:\n    def start(self):\n        self.rate = self.compute_rate()\n\n    def compute_rate(self):\n        return 1\n",
+        "class Clock:\n    @staticmethod\n    def tick():\n        pass\n\n    def start(self):\n        self.cb = self.tick\n",
+        "from weakref import ref\n\nclass Bag:\n    def __init__(self):\n        def _remove(item, selfref=ref(self)):\n            self = selfref()\n            if self is not None:\n                self.data.discard(item)\n        self._remove = _remove\n",
+        "from tkinter import Button\n\nclass Dialog:\n    def build(self, root):\n        self.ok = Button(root, text='OK', command=self.accept)\n        self.ok.bind('<Return>', self.accept)\n\n    def accept(self, event=None):\n        pass\n",
+        "import threading\n\nclass Server:\n    def start(self):\n        self.thread = threading.Thread(target=self.serve)\n\n    def serve(self):\n        pass\n",
+        "class Base:\n    def __init_subclass__(cls):\n        cls.handler = cls.default_handler\n\n    def default_handler(self):\n        pass\n",
+    ]
+    INVALID = [
+        Invalid("class Clock:\n    def start(self):\n        self.cb = self.tick\n\n    def tick(self):\n        pass\n", (3, 9)),
+        Invalid("class App:\n    def __init__(self):\n        self.routes = {}\n        self.routes['/'] = self.index\n\n    def index(self):\n        return 'home'\n", (4, 9)),
+        Invalid("class Dialog:\n    def build(self):\n        self.button.on_click(lambda: self.accept())\n", (3, 9)),
+        Invalid("class Model:\n    def __init__(self, Engine):\n        self.engine = Engine(lambda: self._values)\n", (3, 9)),
+        Invalid("import weakref\n\nclass Registry:\n    def track(self, xs):\n        self._storage = [weakref.ref(x, self._remove) for x in xs]\n\n    def _remove(self, ref):\n        pass\n", (5, 9)),
+        Invalid("import functools\n\nclass Job:\n    def arm(self):\n        def fire():\n            self.run()\n        self.handlers.append(fire)\n        self.retry = functools.partial(self.run, 3)\n\n    def run(self, n=1):\n        pass\n", (7, 9), (8, 9)),
+    ]
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._callables: Dict[int, SelfCallables] = {}
+        self._methods: Dict[int, frozenset] = {}
+
+    def callables(self) -> Optional[SelfCallables]:
+        scope = innermost_scope(self.ctx)
+        found = self._callables.get(id(scope))
+        if found is None:
+            me, cls = enclosing_self(self.ctx)
+            if me is None:
+                return None
+            methods = self._methods.get(id(cls))
+            if methods is None:
+                methods = self._methods[id(cls)] = method_names(cls)
+            found = self._callables[id(scope)] = SelfCallables(self.ctx, me, methods)
+        return found
+
+    def bound(self, node: cst.CSTNode) -> None:
+        super().bound(node)
+        callables = self.callables()
+        if callables is not None:
+            callables.observe(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.CSTNode) -> None:
+        if not may_store(node):
+            return
+        callables = self.callables()
+        if callables is None:
+            return
+        how = callables.stored_on_self(node, self.ids())
+        if how:
+            self.report(node, self.message.format(value=_stored_text(node), how=how))
+
+
+def _stored_text(node: cst.CSTNode) -> str:
+    value = node.value if isinstance(node, (cst.Assign, cst.AugAssign)) else node
+    text = _text(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# What keeps an exception's traceback, and so the frame that caught it.
+_EXC_INFO = ("sys.exc_info",)
+_CURRENT_EXCEPTION = ("sys.exception",)
+
+
+class ExceptionKeptInFrame(Rule):
+    """An exception or traceback kept in the frame that handled it.
+
+    What it flags:
+    Inside an except clause of a function: the exception caught with
+    `except E as e` bound to another local name (`err = e`), to an attribute
+    or a container (`self.failure = e`, `self.failures.append(e)`,
+    `errors[k] = e`); `e.__traceback__`, `sys.exc_info()` (whole, or its
+    value or traceback item) or `sys.exception()` bound the same way;
+    unless the name is deleted or set to None later in the function.
+
+    Why it matters:
+    An exception holds its traceback, the traceback holds the frame that
+    handled it, and the frame holds its local variables: a name (or an
+    object reachable from one, such as `self`) that keeps the exception
+    closes a cycle, which also keeps every local of that frame alive until
+    the cycle collector runs. This is why Python deletes the `as e` name at
+    the end of the clause. Clear the name in a `finally`
+    (`del err` or `err = None`), or keep only what is needed (`str(e)`,
+    `traceback.format_exception(e)`).
+
+    Known limits:
+    Any `del name`, `name = None` or `name.clear()` after the binding counts as clearing,
+    whether or not it runs on every path. `sys.exc_info()` outside an
+    except clause is not flagged: the exception then being handled was
+    caught by a caller, and its traceback does not reach this frame. Module
+    and class level code is not checked (its frame lives as long as the
+    module anyway). An exception handed to a method that keeps it
+    (`future.set_exception(e)`) is not followed.
+    """
+
+    code = "GCL206"
+    EVIDENCE = "cycle"
+    name = "exception-kept-in-frame"
+    severity = Severity.WARNING
+    message = "`{target}` keeps {what}, whose traceback holds this frame, which holds `{target}`: a reference cycle; `del {target}` (or set it to None) in a finally"
+    store_message = "{what} stored in `{target}` keeps the traceback, and through it this frame and its locals: a reference cycle; store str(e) or clear it when done"
+    TRIGGERS = ("except",)
+    VALID = [
+        "def load(path):\n    try:\n        return open(path).read()\n    except OSError as e:\n        raise RuntimeError(path) from e\n",
+        "def connect(addresses):\n    err = None\n    for address in addresses:\n        try:\n            return open(address)\n        except OSError as e:\n            err = e\n    try:\n        raise err\n    finally:\n        err = None\n",
+        "import sys\n\ndef kind():\n    try:\n        1 / 0\n    except ZeroDivisionError:\n        exc_type = sys.exc_info()[0]\n    return exc_type\n",
+        "def run(job, errors):\n    try:\n        job()\n    except Exception as e:\n        errors.append(str(e))\n",
+        "def first_working(factories):\n    errors = []\n    for make in factories:\n        try:\n            return make()\n        except OSError as exc:\n            errors.append(exc)\n    try:\n        raise ExceptionGroup('all failed', errors)\n    finally:\n        errors.clear()\n",
+        "import sys\n\ndef report(job):\n    try:\n        job()\n    except Exception:\n        etype, value, tb = sys.exc_info()\n        try:\n            print(etype, value)\n        finally:\n            del value, tb\n",
+        "import sys, traceback\n\ndef print_current():\n    etype, value, tb = sys.exc_info()\n    traceback.print_exception(etype, value, tb)\n",
+        "def chain(exc):\n    try:\n        raise ValueError\n    except ValueError:\n        tb = exc.__traceback__\n    return tb\n",
+    ]
+    INVALID = [
+        Invalid("def connect(addresses):\n    for address in addresses:\n        try:\n            return open(address)\n        except OSError as e:\n            err = e\n    raise err\n", (6, 13)),
+        Invalid("import sys\n\ndef report(job):\n    try:\n        job()\n    except Exception:\n        info = sys.exc_info()\n        print(info)\n", (7, 9)),
+        Invalid("class Runner:\n    def run(self, job):\n        try:\n            job()\n        except Exception as e:\n            self.failures.append(e)\n", (6, 13)),
+        Invalid("def trace():\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n        tb = e.__traceback__\n    return tb.tb_lineno\n", (5, 9)),
+        Invalid("class Task:\n    def run(self):\n        try:\n            self.step()\n        except Exception as exc:\n            self.error = exc\n", (6, 13)),
+    ]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        function = self._function()
+        if function is None or not self._in_handler():
+            return
+        for target in (t.target for t in node.targets):
+            for name, what in self._kept(target, node.value):
+                if self._keeps(node, function, name):
+                    # One finding per statement, naming the first name that keeps it.
+                    shown = _text(target) if name is None else name
+                    template = self.store_message if name is None else self.message
+                    self.report(node, template.format(target=shown, what=what))
+                    return
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self._function()
+        if function is None or not self._in_handler():
+            return
+        for store in container_stores(node, _result_used(self.ctx, node)):
+            what = next((w for w in map(self._keeps_traceback, store.values) if w), None)
+            holder = store.holder
+            if what and not (isinstance(holder, cst.Name) and cleared_after(function, holder.value, node)):
+                self.report(node, self.store_message.format(what=what, target=_text(holder)))
+                return
+
+    def _keeps(self, node: cst.CSTNode, function: cst.FunctionDef, name: Optional[str]) -> bool:
+        """An attribute or item always keeps it; a local unless cleared later."""
+        if name is None:
+            return True
+        return self._is_local(function, name) and not cleared_after(function, name, node)
+
+    def _kept(self, target: cst.BaseExpression, value: cst.BaseExpression) -> List[Tuple[Optional[str], str]]:
+        """(name or None for an attribute/item, what it keeps) for each part
+        of `target` that receives something holding a traceback."""
+        if isinstance(target, (cst.Tuple, cst.List)) and self._is_exc_info(value):
+            # `etype, value, tb = sys.exc_info()`: only the last two keep the traceback.
+            elements = [e.value for e in target.elements][1:]
+            return [(n, "the exception from sys.exc_info()") for e in elements for n in names_in_target(e)]
+        what = self._keeps_traceback(value)
+        if not what:
+            return []
+        if isinstance(target, cst.Name):
+            return [(target.value, what)]
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
+            return [(None, what)]
+        return []
+
+    def _keeps_traceback(self, value: cst.BaseExpression) -> Optional[str]:
+        """What `value` holds that keeps this frame's traceback: the handled
+        exception, its `__traceback__`, `sys.exc_info()` or `sys.exception()`.
+        (An exception caught by a caller has a traceback without this frame.)"""
+        handled = self._handled_names()
+        for part in held(value):
+            if isinstance(part, cst.Name) and part.value in handled:
+                return f"the exception `{part.value}`"
+            if m.matches(part, m.Attribute(value=m.Name(), attr=m.Name("__traceback__"))) and part.value.value in handled:
+                return "its traceback"
+            if self._is_exc_info(part):
+                return "the result of sys.exc_info()"
+            if isinstance(part, cst.Subscript) and self._is_exc_info(part.value) and _index(part) != 0:
+                return "an item of sys.exc_info()"
+            if isinstance(part, cst.Call) and self.ctx.qualified_name(part.func) in _CURRENT_EXCEPTION:
+                return "the exception from sys.exception()"
+        return None
+
+    def _is_exc_info(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and self.ctx.qualified_name(node.func) in _EXC_INFO
+
+    def _handlers(self) -> List[cst.CSTNode]:
+        """Except clauses of the current function whose body holds the current node."""
+        found = []
+        stack = self.ctx.stack
+        for i in range(len(stack) - 2, -1, -1):
+            node = stack[i]
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                break
+            if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and stack[i + 1] is node.body:
+                found.append(node)
+        return found
+
+    def _in_handler(self) -> bool:
+        return bool(self._handlers())
+
+    def _handled_names(self) -> Set[str]:
+        return {
+            h.name.name.value for h in self._handlers() if h.name is not None and isinstance(h.name.name, cst.Name)
+        }
+
+    def _function(self) -> Optional[cst.FunctionDef]:
+        scope = innermost_scope(self.ctx)
+        return scope if isinstance(scope, cst.FunctionDef) else None
+
+    def _is_local(self, function: cst.FunctionDef, name: str) -> bool:
+        # Names declared global or nonlocal are left out of the function's table.
+        return name in self.ctx.names.bindings(function)
+
+
+def _index(subscript: cst.Subscript) -> Optional[int]:
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return None
+    return int_value(subscript.slice[0].slice.value)
+
+
+# Calls that return the calling frame itself (or records holding it).
+_FRAME_GETTERS = ("inspect.currentframe", "sys._getframe")
+_STACK_GETTERS = ("inspect.stack", "inspect.trace")
+
+
+class FrameKeptInLocal(Rule):
+    """The current frame bound to one of its own locals.
+
+    What it flags:
+    Inside a function, `inspect.currentframe()`, `sys._getframe()` (or
+    `sys._getframe(0)`), `inspect.stack()` or `inspect.trace()` (whole, or
+    item 0) bound to a local name that is not deleted, set to None or
+    rebound later in the function (`frame = frame.f_back` walks on), or
+    stored on an attribute (`self.frame = sys._getframe()`).
+
+    Why it matters:
+    The frame holds its local variables; a local that holds the frame
+    closes a cycle, which keeps every local of the frame alive until the
+    cycle collector runs. The inspect documentation's own recipe is to
+    `del frame` in a `finally`.
+
+    Known limits:
+    A frame further up (`sys._getframe(1)`, `currentframe().f_back`) is not
+    flagged: the caller's frame does not refer to the callee's, and measured
+    on CPython 3.9-3.13 it leaves no cyclic garbage. Any later `del`,
+    `= None` or rebinding counts as clearing, whether or not it runs on
+    every path.
+    """
+
+    code = "GCL207"
+    EVIDENCE = "cycle"
+    name = "frame-kept-in-local"
+    severity = Severity.WARNING
+    message = "`{name}` holds the current frame, and the frame holds `{name}`: a reference cycle that keeps every local alive; `del {name}` in a finally"
+    TRIGGERS = ("currentframe", "_getframe", "stack", "trace")
+    VALID = [
+        "import inspect\n\ndef caller():\n    frame = inspect.currentframe()\n    try:\n        return frame.f_back.f_code.co_name\n    finally:\n        del frame\n",
+        "import sys\n\ndef caller():\n    frame = sys._getframe(1)\n    return frame.f_code.co_name\n",
+        "import sys\n\ndef depth():\n    f = sys._getframe()\n    n = 0\n    while f is not None:\n        n += 1\n        f = f.f_back\n    return n\n",
+        "import inspect\n\ndef caller_name():\n    return inspect.stack()[1].function\n",
+        "import sys\n\ndef caller_file():\n    f = sys._getframe()\n    while f := f.f_back:\n        if f.f_code.co_filename != __file__:\n            return f.f_code.co_filename\n",
+    ]
+    INVALID = [
+        Invalid("import inspect\n\ndef caller():\n    frame = inspect.currentframe()\n    return frame.f_back.f_code.co_name\n", (4, 5)),
+        Invalid("import sys as system\n\nclass Tracer:\n    def __init__(self):\n        self.frame = system._getframe()\n", (5, 9)),
+        Invalid("import inspect\n\ndef where():\n    records = inspect.stack()\n    return records[1].lineno\n", (4, 5)),
+    ]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        scope = innermost_scope(self.ctx)
+        if not isinstance(scope, cst.FunctionDef) or not self._current_frame(node.value):
+            return
+        for target in (t.target for t in node.targets):
+            if isinstance(target, (cst.Attribute, cst.Subscript)):
+                self.report(node, self.message.format(name=_text(target)))
+            elif isinstance(target, cst.Name) and not cleared_after(scope, target.value, node, any_rebinding=True):
+                self.report(node, self.message.format(name=target.value))
+
+    def _current_frame(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.Subscript):
+            return _index(value) == 0 and self._is_call(value.value, _STACK_GETTERS)
+        if self._is_call(value, _STACK_GETTERS):
+            return True
+        if not self._is_call(value, _FRAME_GETTERS):
+            return False
+        depth = argument(value, 0, "depth")
+        return depth is None or int_value(depth) == 0
+
+    def _is_call(self, node: cst.BaseExpression, names) -> bool:
+        return isinstance(node, cst.Call) and self.ctx.qualified_name(node.func) in names
+
+
+class RecursiveClosure(Rule):
+    """A nested function that refers to itself.
+
+    What it flags:
+    A function defined inside another function whose body calls (or
+    otherwise reads) its own name, unless the outer function deletes the
+    name or sets it to None afterwards.
+
+    Why it matters:
+    The nested function reaches itself through a closure cell: function ->
+    `__closure__` -> cell -> function. That is a reference cycle, so every
+    call of the outer function leaves the function, its cell and everything
+    else the closure holds as cyclic garbage (NumPy and PyTorch both fixed
+    this shape in hot paths). Make it a module-level function (passing what
+    it needs as arguments), or `del` the name in a `finally` once done.
+
+    Known limits:
+    A `del name` or `name = None` anywhere after the definition counts as
+    breaking the cell. Recursive lambdas (`f = lambda n: f(n - 1)`) are not
+    checked.
+    """
+
+    code = "GCL208"
+    EVIDENCE = "cycle"
+    name = "recursive-closure"
+    severity = Severity.WARNING
+    message = "nested function `{name}` refers to itself through its closure cell: every call of `{outer}` leaves a function-cell reference cycle; make it a module-level function or `del {name}` in a finally"
+    TRIGGERS = ("def",)
+    VALID = [
+        "def _walk(node, out):\n    out.append(node)\n    for child in node.children:\n        _walk(child, out)\n\ndef flatten(tree):\n    out = []\n    _walk(tree, out)\n    return out\n",
+        "def flatten(tree):\n    out = []\n    def walk(node):\n        out.append(node)\n    walk(tree)\n    return out\n",
+        "def flatten(tree):\n    def walk(node):\n        for child in node.children:\n            walk(child)\n    try:\n        walk(tree)\n    finally:\n        del walk\n",
+        "class Tree:\n    def walk(self):\n        for child in self.children:\n            child.walk()\n",
+        "def outer():\n    def inner(walk):\n        return walk.inner\n    return inner\n",
+    ]
+    INVALID = [
+        Invalid("def flatten(tree):\n    out = []\n    def walk(node):\n        out.append(node)\n        for child in node.children:\n            walk(child)\n    walk(tree)\n    return out\n", (3, 9)),
+        Invalid("class Parser:\n    def parse(self, text):\n        async def step(i):\n            return await step(i + 1) if i < len(text) else i\n        return step\n", (3, 19)),
+    ]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        outer = innermost_scope(self.ctx)
+        if not isinstance(outer, (cst.FunctionDef, cst.Lambda)):
+            return
+        name = node.name.value
+        if name in self.ctx.names.bindings(node) or not uses_name(node.body, name):
+            return
+        if isinstance(outer, cst.FunctionDef) and cleared_after(outer, name, node):
+            return
+        outer_name = outer.name.value if isinstance(outer, cst.FunctionDef) else "<lambda>"
+        self.report(node.name, self.message.format(name=name, outer=outer_name))

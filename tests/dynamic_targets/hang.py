@@ -1,0 +1,7 @@
+"""Never returns."""
+
+
+def main():
+    n = 0
+    while True:
+        n += 1
