@@ -44,6 +44,7 @@ class Settings:
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     target_version: str = "py39"
     max_file_size: int = 2048  # KiB; larger files get GCL001 instead of a parse
+    extend_resource_factories: Tuple[str, ...] = ()
     root: Optional[str] = None  # directory of the pyproject.toml, if any
 
     def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
@@ -77,7 +78,11 @@ class Settings:
         return any(fnmatch.fnmatch(name, p) or _path_matches(rel, p) for p in patterns)
 
     def options_for(self, path: str) -> Options:
-        return Options(target_version=parse_target(self.target_version), is_test_file=is_test_path(path))
+        return Options(
+            target_version=parse_target(self.target_version),
+            is_test_file=is_test_path(path),
+            extra_resource_factories=self.extend_resource_factories,
+        )
 
 
 def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
@@ -120,7 +125,8 @@ def find_pyproject(start: str) -> Optional[Path]:
     return None
 
 
-_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude"}
+_LIST_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "extend-resource-factories"}
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _CODE_KEYS = {"select", "extend-select", "ignore"}
 
 
@@ -147,6 +153,10 @@ def settings_from_table(
             items = _string_list(value, key, where)
             if key in _CODE_KEYS:
                 check_codes(items, known_codes, f"{where}: {key}")
+            if key == "extend-resource-factories":
+                bad = [i for i in items if not _DOTTED.match(i)]
+                if bad:
+                    raise ConfigError(f"{where}: extend-resource-factories: {bad[0]!r} is not a dotted name such as \"mypkg.db.connect\"")
             values[key.replace("-", "_")] = items
         elif key == "per-file-ignores":
             values["per_file_ignores"] = _per_file_ignores(value, where, known_codes)

@@ -21,6 +21,8 @@ class Options:
 
     target_version: Tuple[int, int] = (3, 9)
     is_test_file: bool = False
+    # Dotted names of project-specific resource factories (GCL3xx).
+    extra_resource_factories: Tuple[str, ...] = ()
 
 
 @dataclass

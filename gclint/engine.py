@@ -92,7 +92,8 @@ def check_syntax(text: str, path: str) -> None:
 
 
 def select_rules(settings: Settings, path: str, text: str) -> List[Type[Rule]]:
-    return [r for r in all_rules() if settings.is_enabled(r.code, path) and r.triggered_by(text)]
+    options = settings.options_for(path)
+    return [r for r in all_rules() if settings.is_enabled(r.code, path) and r.triggered_by(text, options)]
 
 
 def lint_source(

@@ -15,7 +15,7 @@ import libcst as cst
 from gclint.model import DOC_SECTIONS, Invalid, RuleInfo, Severity, parse_doc_sections
 
 if TYPE_CHECKING:
-    from gclint.context import FileContext
+    from gclint.context import FileContext, Options
 
 _REGISTRY: Dict[str, Type["Rule"]] = {}
 
@@ -53,8 +53,15 @@ class Rule:
         self.ctx.report(self.code, self.severity, node, message or self.message)
 
     @classmethod
-    def triggered_by(cls, text: str) -> bool:
-        return not cls.TRIGGERS or any(t in text for t in cls.TRIGGERS)
+    def triggered_by(cls, text: str, options: Optional["Options"] = None) -> bool:
+        if not cls.TRIGGERS:
+            return True
+        return any(t in text for t in (*cls.TRIGGERS, *cls.configured_triggers(options)))
+
+    @classmethod
+    def configured_triggers(cls, options: Optional["Options"]) -> Tuple[str, ...]:
+        """Trigger strings that come from the configuration (none by default)."""
+        return ()
 
     @classmethod
     def info(cls) -> RuleInfo:

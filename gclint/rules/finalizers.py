@@ -21,7 +21,8 @@ from gclint.rules._retention_shapes import (
     enclosing_method,
     holder_for_method,
 )
-from gclint.rules._shapes import Resolver, argument
+from gclint.rules._cycle_shapes import self_cycles
+from gclint.rules._shapes import Resolver, argument, functions_in
 from gclint.tree import descendants, is_scope
 
 _TRIGGERS = ("__del__",)
@@ -388,3 +389,55 @@ class DelCalledExplicitly(Rule):
         if function is not None and function.name.value == "__del__":
             return
         self.report(node)
+
+
+class DelOnCyclicClass(Rule):
+    """A class with `__del__` whose own methods make its instances refer to themselves.
+
+    What it flags:
+    The `__del__` of a class whose methods build a reference cycle through
+    the instance: `self.me = self`, `self.items.append(self)`,
+    `self.child.parent = self`, or a bound method or self-using closure kept
+    on self (`self.on_close = self.close`); the same shapes GCL203, GCL204
+    and GCL205 report, found anywhere in the class.
+
+    Why it matters:
+    An instance in a cycle is not freed when its last outside reference
+    goes: its finalizer waits for the cycle collector, which may run much
+    later, and never while collection is disabled. Inside a cycle the order
+    in which finalizers run is undefined, so `__del__` may see attributes
+    whose objects were already finalized. Resources the finalizer was meant
+    to release stay held until then.
+
+    Known limits:
+    Only cycles the class's own methods build through `self` are seen, not
+    ones made by callers, nor a back link set on an object that only a
+    parameter names (`child.parent = self` with `self.children.append(child)`:
+    GCL204 reports that one). Break the cycle (`weakref.WeakMethod`, `weakref.ref` for back
+    links) or replace `__del__` with `weakref.finalize` or a context manager.
+    """
+
+    code = "GCL104"
+    name = "del-on-cyclic-class"
+    severity = Severity.WARNING
+    message = "this class has __del__ but its instances refer to themselves ({how}): finalization waits for the cycle collector, in undefined order; use weakref.finalize or a context manager"
+    EVIDENCE = "cycle"
+    TRIGGERS = _TRIGGERS
+    VALID = [
+        "import weakref\n\nclass Conn:\n    def __init__(self):\n        self.on_close = weakref.WeakMethod(self.close)\n\n    def close(self):\n        pass\n\n    def __del__(self):\n        self.close()\n",
+        "class Node:\n    def __init__(self):\n        self.me = self\n",
+        "class Conn:\n    def __init__(self, sock):\n        self.sock = sock\n\n    def __del__(self):\n        self.sock.close()\n",
+    ]
+    INVALID = [
+        Invalid("class Conn:\n    def __init__(self):\n        self.on_close = self.close\n\n    def close(self):\n        pass\n\n    def __del__(self):\n        self.close()\n", (8, 9)),
+        Invalid("class Node:\n    def __init__(self):\n        self.child = Node()\n        self.child.parent = self\n\n    def __del__(self):\n        print('bye')\n", (6, 9)),
+        Invalid("class Registry:\n    def __init__(self):\n        self.items = []\n        self.items.append(self)\n\n    def __del__(self):\n        pass\n", (6, 9)),
+    ]
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        finalizer = next((f for f in functions_in(node) if f.name.value == "__del__"), None)
+        if finalizer is None:
+            return
+        cycles = self_cycles(self.ctx, node)
+        if cycles:
+            self.report(finalizer.name, self.message.format(how=cycles[0].how))

@@ -1,0 +1,496 @@
+"""GCL3xx: files, sockets, processes and pools left for the garbage collector to close.
+
+Each function's resources are tracked from the factory call to where they are
+released (a `with`, a close in a `finally`, an ExitStack), handed over
+(returned, stored, passed to a callee that may keep them) or lost; see
+gclint/rules/_resource_shapes.py. The factory table takes project factories
+from `[tool.gclint] extend-resource-factories`.
+"""
+from __future__ import annotations
+
+from typing import Tuple, Dict, FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from gclint.model import Invalid, Severity
+from gclint.rule import Rule
+from gclint.rules._resource_shapes import (
+    FACTORY_TRIGGERS,
+    READERS,
+    RELEASE_METHODS,
+    WAIT_METHODS,
+    FunctionBody,
+    closes_on_with,
+    expects_failure,
+    is_patched,
+    release_methods,
+    factory_name,
+    factory_table,
+    fate,
+    resource_kind,
+    skips_close,
+)
+from gclint.rules._shapes import Resolver, functions_in
+from gclint.tree import children, descendants, is_scope
+
+
+class _FunctionResourceRule(Rule):
+    """Shared walk: note which functions call a factory, analyse them on leave."""
+
+    EVIDENCE = "resource-warning"
+    TRIGGERS = FACTORY_TRIGGERS
+
+    @classmethod
+    def configured_triggers(cls, options) -> Tuple[str, ...]:
+        # A project factory (`extend-resource-factories`) is named by its last part.
+        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._table = factory_table(ctx.options.extra_resource_factories)
+        self._last_parts = {name.rsplit(".", 1)[-1] for name in self._table} | {"wrap_socket"}
+        self._pending: Set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            last = func.attr.value
+        elif isinstance(func, cst.Name):
+            # An imported alias (`TemporaryFile as TF`) is known by its full name.
+            last = (self.ctx.qualified_name(func) or "").rsplit(".", 1)[-1]
+        else:
+            return
+        if last in self._last_parts:
+            function = self.ctx.enclosing_function()
+            if function is not None:
+                self._pending.add(id(function))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if id(node) not in self._pending:
+            return
+        self._pending.discard(id(node))
+        if is_patched(node):
+            return
+        resolver = Resolver(self.ctx, (node,) + self.ctx.scopes())
+        body = FunctionBody(node, resolver, self._table)
+        body.without_wrappers()
+        body.factory_calls = [(c, k) for c, k in body.factory_calls if not expects_failure(body.ancestors(c))]
+        self.check(body)
+
+    def check(self, body: FunctionBody) -> None:
+        raise NotImplementedError
+
+
+class ResourceNotClosed(_FunctionResourceRule):
+    """A file, socket, connection or pool that a function neither closes nor hands over.
+
+    What it flags:
+    A resource from gclint's factory table (`open`, `socket.socket`,
+    `sqlite3.connect`, `tempfile.TemporaryFile`, `ThreadPoolExecutor`, ...
+    plus `extend-resource-factories`) bound to a local name in a function
+    that neither releases it (a `with`, a close in a `finally`, an
+    `ExitStack`, `contextlib.closing`, `weakref.finalize(..., res.close)`) nor
+    hands it over (returns or yields it, stores it on an object, passes it to
+    a callee that may keep it, captures it in a closure). A generator that
+    holds a file across its `yield`s without `with` or `finally` is flagged
+    too.
+
+    Why it matters:
+    The descriptor, socket or connection stays open until the garbage
+    collector finalizes the object: at once in CPython when nothing else
+    refers to it, but never if it ends up in a reference cycle with
+    collection disabled, late on PyPy, and only with a `ResourceWarning`
+    that most programs never show. Under load that is "too many open files".
+
+    Known limits:
+    Module-level code is not analysed (a module's resources usually live as
+    long as the process). A resource whose name flows somewhere gclint
+    cannot follow (an alias, an unknown callee, a container) counts as
+    handed over. A close that runs only on the normal path is GCL303's
+    finding, and `subprocess.Popen` is GCL306's. Factory calls a test
+    expects to fail or fakes (inside `assertRaises`, `pytest.raises`,
+    `mock.patch`) are skipped, and so is `zipfile.ZipFile` / `tarfile.open` /
+    `wave.open` over an object that is already open. Project factories from
+    `extend-resource-factories` are found only in files that also name one
+    of the built-in factories (the rule's trigger strings).
+    """
+
+    code = "GCL301"
+    name = "resource-not-closed"
+    severity = Severity.ERROR
+    message = "{kind} from {factory}() is neither closed nor handed over on some path out of {function}(): it stays open until the garbage collector finalizes it; use `with`"
+    VALID = [
+        "def read(path):\n    with open(path) as f:\n        return f.read()\n",
+        "def opener(path):\n    f = open(path)\n    return f\n",
+        "def read(path):\n    f = open(path)\n    try:\n        return f.read()\n    finally:\n        f.close()\n",
+        "import contextlib\n\ndef copy(paths):\n    with contextlib.ExitStack() as stack:\n        files = [stack.enter_context(open(p)) for p in paths]\n        f = open(paths[0])\n        stack.enter_context(f)\n",
+        "import contextlib, sqlite3\n\ndef count(db):\n    con = sqlite3.connect(db)\n    with contextlib.closing(con):\n        return con.execute('select 1').fetchone()\n",
+        "import socket\n\nclass Client:\n    def connect(self, addr):\n        sock = socket.create_connection(addr)\n        self.sock = sock\n",
+        "import io\n\ndef text(path):\n    raw = open(path, 'rb')\n    return io.TextIOWrapper(raw)\n",
+        "import socket\n\ndef dial(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n    except OSError:\n        s.close()\n        raise\n    return s\n",
+        "import io, zipfile\n\ndef names(data):\n    z = zipfile.ZipFile(io.BytesIO(data))\n    return z.namelist()\n",
+        "from http.client import HTTPConnection\n\ndef test_request(fake):\n    conn = HTTPConnection('example.com')\n    conn.sock = fake\n    conn.request('GET', '/')\n",
+        "import weakref\n\ndef tracked(path, owner):\n    f = open(path)\n    weakref.finalize(owner, f.close)\n",
+    ]
+    INVALID = [
+        Invalid("import socket\n\ndef ping(port):\n    s = socket.socket()\n    s.connect(('127.0.0.1', port))\n    s.sendall(b'ping')\n", (4, 9)),
+        Invalid("def lines(path):\n    f = open(path)\n    for line in f:\n        yield line.rstrip()\n", (2, 9)),
+        Invalid("import json\n\ndef load(path):\n    f = open(path)\n    return json.load(f)\n", (4, 9)),
+        Invalid("import sqlite3\n\ndef save(db, row):\n    con = sqlite3.connect(db)\n    with con:\n        con.execute('insert into t values (?)', row)\n", (4, 11)),
+        Invalid("from tempfile import TemporaryFile as TF\n\ndef scratch(data):\n    tmp = TF()\n    tmp.write(data)\n    tmp.seek(0)\n    return tmp.read()\n", (4, 11)),
+    ]
+
+    def check(self, body: FunctionBody) -> None:
+        for call, kind in body.factory_calls:
+            names = body.bound_names(call)
+            if kind == "process" or names is None:
+                continue
+            result = fate(body, call, names, release_methods(call, body.resolver), closes_on_with(call, body.resolver))
+            if result.released or result.plain_closes or result.handed_over:
+                continue
+            message = self.message.format(kind=kind, factory=factory_name(call), function=body.function.name.value)
+            self.report(call, message)
+
+
+class ResourceUsedInline(Rule):
+    """A file or connection used in the expression that opens it, never closed.
+
+    What it flags:
+    `open(p).read()`, `open(p, "w").write(s)`, `for line in open(p)`,
+    `json.load(open(p))`, `csv.reader(open(p))`, and a factory call whose
+    result is thrown away, for files, sockets, connections and temporary
+    directories from gclint's factory table.
+
+    Why it matters:
+    Nothing ever calls `close()`: the file is closed only when the garbage
+    collector gets to the object. CPython does that as soon as the expression
+    ends, with a `ResourceWarning`; PyPy and other implementations may keep
+    the descriptor open for a long time, and written data may not be flushed
+    when the program expects it. `Path(p).read_text()` / `write_text()` or a
+    `with` block close it on time.
+
+    Known limits:
+    Only the expression shapes above are flagged; a resource passed to any
+    other callee is assumed to be handed over. `open(p).close()` (touching a
+    file) is fine, and so is `urlopen(url).read()`: reading a response to the
+    end closes it, and urlopen has already released the socket.
+    """
+
+    code = "GCL302"
+    name = "resource-used-inline"
+    severity = Severity.WARNING
+    message = "{kind} from {factory}() is used inline and never closed: it is closed only when the garbage collector finalizes it; use Path.read_text()/write_text() or `with`"
+    EVIDENCE = "resource-warning"
+    TRIGGERS = ("open", "TemporaryFile", "TemporaryDirectory", "ZipFile", "socket", "create_connection",
+                "HTTPConnection", "HTTPSConnection", "FTP", "SMTP", "connect")
+    VALID = [
+        "from pathlib import Path\n\ndef read(p):\n    return Path(p).read_text()\n",
+        "def read(p):\n    with open(p) as f:\n        return f.read()\n",
+        "def touch(p):\n    open(p, 'a').close()\n",
+        "import io\n\ndef wrap(p):\n    return io.TextIOWrapper(open(p, 'rb'))\n",
+        "import zipfile\n\nclass T:\n    def test_exclusive(self):\n        with self.assertRaises(FileExistsError):\n            zipfile.ZipFile('a.zip', 'x')\n",
+        "import os\n\ndef peek(fd):\n    return open(fd, 'rb', closefd=False).read(4)\n",
+    ]
+    INVALID = [
+        Invalid("def read(p):\n    return open(p).read()\n", (2, 12)),
+        Invalid("import json\n\nconfig = json.load(open('config.json'))\n", (3, 20)),
+        Invalid("def count(p):\n    n = 0\n    for line in open(p):\n        n += 1\n    return n\n", (3, 17)),
+        Invalid("import csv\n\ndef rows(p):\n    return list(csv.reader(open(p, newline='')))\n", (4, 28)),
+        Invalid("from pathlib import Path\n\ndef save(p, s):\n    Path(p).open('w').write(s)\n", (4, 5)),
+    ]
+    _KINDS = frozenset({"file", "socket", "connection", "directory", "resource"})
+
+    @classmethod
+    def configured_triggers(cls, options) -> Tuple[str, ...]:
+        # A project factory (`extend-resource-factories`) is named by its last part.
+        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._table = factory_table(ctx.options.extra_resource_factories)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        parent = self.ctx.parent()
+        if not self._inline_site(node, parent):
+            return
+        kind = resource_kind(node, Resolver(self.ctx), self._table)
+        if kind in self._KINDS and not expects_failure(reversed(self.ctx.stack)):
+            self.report(node, self.message.format(kind=kind, factory=factory_name(node)))
+
+    def _inline_site(self, call: cst.Call, parent: Optional[cst.CSTNode]) -> bool:
+        if isinstance(parent, cst.Attribute):
+            if parent.value is not call or parent.attr.value in RELEASE_METHODS:
+                return False
+            # A response read to the end closes itself (and urlopen has already
+            # let go of the socket).
+            return not (parent.attr.value == "read" and self.ctx.qualified_name(call.func) == "urllib.request.urlopen")
+        if isinstance(parent, (cst.For, cst.CompFor)):
+            return parent.iter is call
+        if isinstance(parent, cst.Expr):
+            return True
+        if isinstance(parent, cst.Arg):
+            outer = self.ctx.parent(2)
+            return isinstance(outer, cst.Call) and self.ctx.qualified_name(outer.func) in READERS
+        return False
+
+
+class ClosedOnlyOnSuccess(_FunctionResourceRule):
+    """A resource closed by a plain `close()` that an exception or early exit skips.
+
+    What it flags:
+    `x = factory(...)` followed later by `x.close()` (or `shutdown()`,
+    `cleanup()`...) that is not in a `finally` block, when the code between
+    them can raise, `return`, `break` or `continue`, and no `except` handler
+    closes it on the error path.
+
+    Why it matters:
+    The close runs only when everything before it succeeds. Any exception in
+    between (a failed read, a parse error, a timeout) or an early `return`
+    leaves the descriptor open until the garbage collector finalizes it,
+    which is exactly the situation where a program retries in a loop and
+    runs out of descriptors. `with` or `try/finally` closes it on every path.
+
+    Known limits:
+    Statements between that contain no call, subscript or jump are assumed
+    not to raise. A close inside a branch (`if f is not sys.stdout:
+    f.close()`) is judged like a plain close.
+    """
+
+    code = "GCL303"
+    name = "closed-only-on-success"
+    severity = Severity.WARNING
+    message = "{kind} from {factory}() is closed only if the code before the close succeeds: an exception or early exit skips it; use `with` or try/finally"
+    VALID = [
+        "def read(path):\n    f = open(path)\n    try:\n        return f.read()\n    finally:\n        f.close()\n",
+        "def touch(path):\n    f = open(path, 'w')\n    f.close()\n",
+        "def read(path):\n    f = open(path)\n    try:\n        data = f.read()\n    except BaseException:\n        f.close()\n        raise\n    f.close()\n    return data\n",
+        "def read(path):\n    with open(path) as f:\n        return f.read()\n",
+    ]
+    INVALID = [
+        Invalid("def read(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n", (2, 9)),
+        Invalid("import socket\n\ndef ask(addr, q):\n    s = socket.create_connection(addr)\n    s.sendall(q)\n    if not q:\n        return None\n    reply = s.recv(1024)\n    s.close()\n    return reply\n", (4, 9)),
+        Invalid("from contextlib import contextmanager\n\n@contextmanager\ndef opened(path):\n    f = open(path)\n    yield f\n    f.close()\n", (5, 9)),
+    ]
+
+    def check(self, body: FunctionBody) -> None:
+        for call, kind in body.factory_calls:
+            names = body.bound_names(call)
+            if kind == "process" or names is None:
+                continue
+            result = fate(body, call, names, release_methods(call, body.resolver), closes_on_with(call, body.resolver))
+            if result.released or result.error_closed:
+                continue
+            if any(skips_close(body, call, close) for close in result.plain_closes):
+                self.report(call, self.message.format(kind=kind, factory=factory_name(call)))
+
+
+class SqliteWithDoesNotClose(Rule):
+    """`with sqlite3.connect(...) as con:` commits or rolls back; it does not close.
+
+    What it flags:
+    A `sqlite3.connect(...)` call used directly as a `with` item.
+
+    Why it matters:
+    A sqlite3 connection's context manager wraps a transaction: on exit it
+    commits (or rolls back on an exception) and leaves the connection open.
+    Code that reads like a `with open(...)` keeps the database file, its
+    locks and its memory open until the garbage collector finalizes the
+    connection (Python 3.13 warns with a `ResourceWarning`). Wrap it in
+    `contextlib.closing(...)`, or close it in a `finally`.
+
+    Known limits:
+    Only the connect call as the `with` item itself is flagged; a
+    connection bound first and then used in `with con:` is GCL301's
+    business when it is never closed.
+    """
+
+    code = "GCL304"
+    name = "sqlite-with-does-not-close"
+    severity = Severity.WARNING
+    message = "`with sqlite3.connect(...)` commits or rolls back but does not close the connection; use `with contextlib.closing(sqlite3.connect(...))`"
+    EVIDENCE = "resource-warning"
+    TRIGGERS = ("sqlite3",)
+    VALID = [
+        "import contextlib, sqlite3\n\ndef count(db):\n    with contextlib.closing(sqlite3.connect(db)) as con:\n        return con.execute('select 1').fetchone()\n",
+        "import sqlite3\n\ndef save(db):\n    con = sqlite3.connect(db)\n    try:\n        with con:\n            con.execute('create table t (x)')\n    finally:\n        con.close()\n",
+    ]
+    INVALID = [
+        Invalid("import sqlite3\n\ndef save(db):\n    with sqlite3.connect(db) as con:\n        con.execute('create table t (x)')\n", (4, 10)),
+        Invalid("from sqlite3 import connect\n\nwith connect(':memory:'), open('log') as log:\n    pass\n", (3, 6)),
+    ]
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        item = node.item
+        if isinstance(item, cst.Call) and self.ctx.qualified_name(item.func) == "sqlite3.connect":
+            if not expects_failure(reversed(self.ctx.stack)):
+                self.report(item)
+
+
+class OwnedResourceNeverClosed(Rule):
+    """A class keeps a resource on `self` and no method ever closes it.
+
+    What it flags:
+    `self.attr = factory(...)` in a method, where no method of the class
+    closes `self.attr` (`close`, `shutdown`, `wait`...), enters it in a
+    `with` or an ExitStack, registers its close with `weakref.finalize`, or
+    passes, returns or aliases it anywhere gclint cannot follow.
+
+    Why it matters:
+    The object owns the descriptor but offers no way to release it: every
+    instance keeps its file, socket or pool open until the instance itself is
+    collected, which for an object in a reference cycle can be much later,
+    or never with collection disabled. Give the class a `close()` (and
+    `__enter__`/`__exit__`) that closes it.
+
+    Known limits:
+    A base class that closes the attribute (inherited `close()`) is not
+    seen, so classes with bases other than `object` are not checked. Only a
+    factory call assigned directly to `self.attr` is followed.
+    """
+
+    code = "GCL305"
+    name = "owned-resource-never-closed"
+    severity = Severity.WARNING
+    message = "self.{attr} holds a {kind} from {factory}() but no method of {cls} closes it: it stays open until the instance is collected; add a close() method"
+    EVIDENCE = "resource-warning"
+    TRIGGERS = FACTORY_TRIGGERS
+
+    @classmethod
+    def configured_triggers(cls, options) -> Tuple[str, ...]:
+        # A project factory (`extend-resource-factories`) is named by its last part.
+        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
+    VALID = [
+        "class Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n\n    def close(self):\n        self.f.close()\n",
+        "import weakref\n\nclass Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n        weakref.finalize(self, self.f.close)\n",
+        "import socket\n\nclass Server:\n    def __init__(self):\n        self.sock = socket.socket()\n\n    def __exit__(self, *exc):\n        for s in (self.sock,):\n            s.close()\n",
+        "class Log(Base):\n    def __init__(self, path):\n        self.f = open(path, 'a')\n",
+    ]
+    INVALID = [
+        Invalid("class Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n\n    def write(self, s):\n        self.f.write(s)\n", (3, 18)),
+        Invalid("from concurrent.futures import ThreadPoolExecutor\n\nclass Crawler(object):\n    def start(self):\n        self.pool = ThreadPoolExecutor(4)\n", (5, 21)),
+    ]
+    _TRIVIAL_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self._checked(node):
+            return
+        table = factory_table(self.ctx.options.extra_resource_factories)
+        owned: Dict[str, List] = {}
+        for method in functions_in(node):
+            resolver = Resolver(self.ctx, (method, node) + self.ctx.scopes())
+            for attr, call, kind in _owned_in(method, resolver, table):
+                owned.setdefault(attr, []).append((call, kind))
+        for attr, found in owned.items():
+            if not _ever_released(node, attr, found[0][1]):
+                for call, kind in found:
+                    self.report(call, self.message.format(attr=attr, kind=kind, factory=factory_name(call), cls=node.name.value))
+
+    def _checked(self, node: cst.ClassDef) -> bool:
+        resolver = Resolver(self.ctx)
+        return all(resolver.name(base.value) in self._TRIVIAL_BASES for base in node.bases)
+
+
+def _self_name(method: cst.FunctionDef) -> Optional[str]:
+    params = [*method.params.posonly_params, *method.params.params]
+    return params[0].name.value if params else None
+
+
+def _owned_in(method: cst.FunctionDef, resolver: Resolver, table) -> List:
+    """(attr, call, kind) for each `self.attr = factory(...)` in the method."""
+    me = _self_name(method)
+    found = []
+    for node in descendants(method.body, stop=is_scope):
+        if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
+            continue
+        kind = resource_kind(node.value, resolver, table)
+        for target in node.targets:
+            t = target.target
+            if kind and isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == me:
+                found.append((t.attr.value, node.value, kind))
+    return found
+
+
+def _ever_released(cls: cst.ClassDef, attr: str, kind: str) -> bool:
+    """Whether any mention of `<self>.attr` in the class may close it: a
+    release method, or the object itself going anywhere but an attribute read."""
+    enders: FrozenSet[str] = RELEASE_METHODS | WAIT_METHODS | {"kill"} if kind == "process" else RELEASE_METHODS
+    for node, parent, grand in _attribute_mentions(cls, attr):
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in enders:
+                return True
+            continue
+        if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.AnnAssign) and parent.target is node:
+            continue
+        if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.UnaryOperation, cst.Del)):
+            continue
+        return True
+    return False
+
+
+def _attribute_mentions(cls: cst.ClassDef, attr: str):
+    """(`x.attr` node, its parent, grandparent) everywhere in the class body."""
+    todo = [(cls.body, None)]
+    while todo:
+        node, parent = todo.pop()
+        for child in children(node):
+            if isinstance(child, cst.Attribute) and child.attr.value == attr and isinstance(child.value, cst.Name):
+                yield child, node, parent
+            todo.append((child, node))
+
+
+class ProcessNotWaited(_FunctionResourceRule):
+    """A `subprocess.Popen` that is never waited for.
+
+    What it flags:
+    A `subprocess.Popen(...)` whose result is neither waited for
+    (`wait()`, `communicate()`, `poll()`, a `with` block) nor handed over
+    (returned, stored, passed on) in the function that starts it, including
+    a `Popen(...)` call whose result is thrown away.
+
+    Why it matters:
+    A child process that exits but is not waited for stays a zombie in the
+    process table, and its pipes stay open in the parent, until the Popen
+    object is finalized by the garbage collector (which warns "subprocess
+    is still running" with a `ResourceWarning`). Long-running programs
+    accumulate both.
+
+    Known limits:
+    A wait that runs only on the normal path (not in a `finally`) counts as
+    a wait. A process handed to another function is assumed to be waited
+    for there. Test files are skipped: tests of process handling start
+    processes that fail or linger on purpose.
+    """
+
+    code = "GCL306"
+    name = "process-not-waited"
+    severity = Severity.WARNING
+    message = "subprocess.Popen in {function}() is never waited for: the child becomes a zombie and its pipes stay open until the garbage collector finalizes the Popen; use `with Popen(...)`, wait() or communicate()"
+    TRIGGERS = ("Popen",)
+    VALID = [
+        "import subprocess\n\ndef run(cmd):\n    with subprocess.Popen(cmd) as p:\n        return p.wait()\n",
+        "import subprocess\n\ndef run(cmd):\n    p = subprocess.Popen(cmd, stdout=subprocess.PIPE)\n    out, _ = p.communicate()\n    return out\n",
+        "import subprocess\n\ndef start(cmd):\n    return subprocess.Popen(cmd)\n",
+        "from subprocess import Popen\n\nclass Job:\n    def start(self, cmd):\n        self.proc = Popen(cmd)\n",
+        "import subprocess\n\nclass T:\n    def test_nul(self):\n        with self.assertRaises(ValueError):\n            subprocess.Popen(['a\\0'])\n",
+    ]
+    INVALID = [
+        Invalid("import subprocess\n\ndef fire(cmd):\n    subprocess.Popen(cmd)\n", (4, 5)),
+        Invalid("from subprocess import Popen as P, PIPE\n\ndef first_line(cmd):\n    p = P(cmd, stdout=PIPE)\n    return p.stdout.readline()\n", (4, 9)),
+    ]
+
+    def check(self, body: FunctionBody) -> None:
+        # Tests of subprocess start processes that fail or linger on purpose.
+        if self.ctx.options.is_test_file:
+            return
+        for call, kind in body.factory_calls:
+            if kind != "process":
+                continue
+            names = body.bound_names(call)
+            if names is None:
+                if not isinstance(body.parent(call), cst.Expr):
+                    continue
+            else:
+                result = fate(body, call, names, WAIT_METHODS, True)
+                if result.released or result.plain_closes or result.error_closed or result.handed_over:
+                    continue
+            self.report(call, self.message.format(function=body.function.name.value))
