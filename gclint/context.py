@@ -13,6 +13,7 @@ import libcst as cst
 
 from gclint.model import Severity
 from gclint.names import NameResolver, Scope
+from gclint.tree import SCOPE_TYPES
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class FileContext:
         stack = self.stack
         for i in range(len(stack) - 2, -1, -1):
             node = stack[i]
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and stack[i + 1] is node.body:
+            if type(node) in SCOPE_TYPES and stack[i + 1] is node.body:
                 found.append(node)
         return tuple(found)
 

@@ -67,6 +67,9 @@ class _Bindings:
 
     def _binds(self, node: cst.CSTNode) -> bool:
         """Record what `node` binds; True when its subtree must not be entered."""
+        kind = type(node)
+        if kind not in _BINDING_TYPES:
+            return False  # most nodes bind nothing: one set lookup instead of isinstance chains
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.bind(node.name.value, LOCAL)
             # Decorators and defaults run in this scope; walrus there is rare.
@@ -107,6 +110,14 @@ class _Bindings:
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+# Every node type _binds does something with (all concrete libcst classes).
+_BINDING_TYPES = frozenset(
+    {
+        cst.FunctionDef, cst.ClassDef, cst.Lambda, *_COMPREHENSIONS, cst.Import, cst.ImportFrom,
+        cst.Global, cst.Nonlocal, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr,
+        cst.WithItem, cst.ExceptHandler, cst.Del, cst.MatchAs, cst.MatchStar, cst.MatchMapping,
+    }
+)
 
 
 def _params(params: cst.Parameters) -> Iterable[str]:

@@ -32,16 +32,30 @@ def _code_fields(node_type: type) -> Tuple[str, ...]:
     return names
 
 
+# libcst's node classes are ABCs, so isinstance() on them goes through
+# ABCMeta.__instancecheck__: the walk asks per type instead, once.
+_IS_NODE: Dict[type, bool] = {}
+
+
+def is_node(value: object) -> bool:
+    kind = type(value)
+    known = _IS_NODE.get(kind)
+    if known is None:
+        # Bounded: one entry per Python type that appears in a libcst tree.
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)  # noqa: GCL505
+    return known
+
+
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The code-bearing children of `node`, in field order."""
     names = _FIELDS.get(type(node)) or _code_fields(type(node))
     found: List[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if is_node(value):
             found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(v for v in value if isinstance(v, cst.CSTNode))
+        elif type(value) in (tuple, list):
+            found.extend(v for v in value if is_node(v))
     return found
 
 
@@ -92,8 +106,11 @@ def descendants(node: cst.CSTNode, stop: Callable[[cst.CSTNode], bool] = lambda 
             todo.extend(reversed(children(current)))
 
 
+SCOPE_TYPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
+
+
 def is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+    return type(node) in SCOPE_TYPES
 
 
 def names_in_target(target: cst.BaseExpression) -> Iterable[str]:
