@@ -34,6 +34,16 @@ from gclint.rules._shapes import Resolver, functions_in
 from gclint.tree import children, descendants, is_scope
 
 
+def _named_fates(body: FunctionBody):
+    """(call, kind, names, fate) for each non-process resource bound to a name."""
+    for call, kind in body.factory_calls:
+        names = body.bound_names(call)
+        if kind == "process" or names is None:
+            continue
+        result = fate(body, call, names, release_methods(call, body.resolver), closes_on_with(call, body.resolver))
+        yield call, kind, names, result
+
+
 class _FunctionResourceRule(Rule):
     """Shared walk: note which functions call a factory, analyse them on leave."""
 
@@ -141,11 +151,7 @@ class ResourceNotClosed(_FunctionResourceRule):
     ]
 
     def check(self, body: FunctionBody) -> None:
-        for call, kind in body.factory_calls:
-            names = body.bound_names(call)
-            if kind == "process" or names is None:
-                continue
-            result = fate(body, call, names, release_methods(call, body.resolver), closes_on_with(call, body.resolver))
+        for call, kind, names, result in _named_fates(body):
             if result.released or result.plain_closes or result.handed_over:
                 continue
             message = self.message.format(kind=kind, factory=factory_name(call), function=body.function.name.value)
@@ -273,11 +279,7 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
     ]
 
     def check(self, body: FunctionBody) -> None:
-        for call, kind in body.factory_calls:
-            names = body.bound_names(call)
-            if kind == "process" or names is None:
-                continue
-            result = fate(body, call, names, release_methods(call, body.resolver), closes_on_with(call, body.resolver))
+        for call, kind, names, result in _named_fates(body):
             if result.released or result.error_closed:
                 continue
             if any(skips_close(body, call, close) for close in result.plain_closes):
