@@ -52,7 +52,7 @@ def parse(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        _raise_if_python_rejects(text)
+        check_syntax(text, "<source>")  # a file Python rejects is GCL001, not GCL003
         line, col = _libcst_error_position(exc)
         raise SourceError(
             f"valid Python that libcst cannot parse, so it was not analysed: {exc.message}", line, col, code="GCL003"
@@ -73,10 +73,6 @@ def _libcst_error_position(exc: cst.ParserSyntaxError) -> Tuple[int, int]:
     if match:
         return int(match.group(1)), int(match.group(2))
     return exc.raw_line, exc.raw_column + 1
-
-
-def _raise_if_python_rejects(text: str) -> None:
-    check_syntax(text, "<source>")
 
 
 def check_syntax(text: str, path: str) -> None:

@@ -34,6 +34,15 @@ from gclint.rules._shapes import Resolver, functions_in
 from gclint.tree import children, descendants, is_scope
 
 
+class _ProjectFactoryTriggers:
+    """Makes a rule look at files that name only a configured factory."""
+
+    @classmethod
+    def configured_triggers(cls, options) -> Tuple[str, ...]:
+        # A project factory (`extend-resource-factories`) is named by its last part.
+        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
+
+
 def _named_fates(body: FunctionBody):
     """(call, kind, names, fate) for each non-process resource bound to a name."""
     for call, kind in body.factory_calls:
@@ -44,16 +53,11 @@ def _named_fates(body: FunctionBody):
         yield call, kind, names, result
 
 
-class _FunctionResourceRule(Rule):
+class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
     """Shared walk: note which functions call a factory, analyse them on leave."""
 
     EVIDENCE = "resource-warning"
     TRIGGERS = FACTORY_TRIGGERS
-
-    @classmethod
-    def configured_triggers(cls, options) -> Tuple[str, ...]:
-        # A project factory (`extend-resource-factories`) is named by its last part.
-        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -158,7 +162,7 @@ class ResourceNotClosed(_FunctionResourceRule):
             self.report(call, message)
 
 
-class ResourceUsedInline(Rule):
+class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
     """A file or connection used in the expression that opens it, never closed.
 
     What it flags:
@@ -205,11 +209,6 @@ class ResourceUsedInline(Rule):
         Invalid("from pathlib import Path\n\ndef save(p, s):\n    Path(p).open('w').write(s)\n", (4, 5)),
     ]
     _KINDS = frozenset({"file", "socket", "connection", "directory", "resource"})
-
-    @classmethod
-    def configured_triggers(cls, options) -> Tuple[str, ...]:
-        # A project factory (`extend-resource-factories`) is named by its last part.
-        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -328,7 +327,7 @@ class SqliteWithDoesNotClose(Rule):
                 self.report(item)
 
 
-class OwnedResourceNeverClosed(Rule):
+class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
     """A class keeps a resource on `self` and no method ever closes it.
 
     What it flags:
@@ -356,11 +355,6 @@ class OwnedResourceNeverClosed(Rule):
     message = "self.{attr} holds a {kind} from {factory}() but no method of {cls} closes it: it stays open until the instance is collected; add a close() method"
     EVIDENCE = "resource-warning"
     TRIGGERS = FACTORY_TRIGGERS
-
-    @classmethod
-    def configured_triggers(cls, options) -> Tuple[str, ...]:
-        # A project factory (`extend-resource-factories`) is named by its last part.
-        return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
     VALID = [
         "class Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n\n    def close(self):\n        self.f.close()\n",
         "import weakref\n\nclass Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n        weakref.finalize(self, self.f.close)\n",
