@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shlex
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -14,6 +17,8 @@ from gclint.config import ConfigError, Settings, check_codes, find_pyproject, lo
 from gclint.engine import lint_source
 from gclint.model import RuleInfo
 from gclint.report import FORMATS, TextReporter, render_github, render_json, render_sarif
+from gclint.report.printable import printable
+from gclint.report.sources import checked_sources
 from gclint.rule import all_rules, extra_codes, known_codes, rule_for
 from gclint.runner import RunResult, discover, lint_files
 
@@ -22,23 +27,75 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_MIN_FILES = 200
 
 
+# Options that run code or name files other than the checked ones. A file
+# named like one of them (`--run=evil.py`, an executable `--dynamic`) must
+# never become the option: after the first path they are refused (argparse
+# would take them anywhere), and a token that is also an existing file is
+# refused wherever it is (`gclint check *`). Pre-commit and scripts put `--`
+# before file names, after which everything is a path.
+BEFORE_PATHS_ONLY = (
+    "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
+    "--config", "--cache-dir",
+)
+
+
 def _codes(value: str) -> List[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
+def _count(minimum: int, maximum: Optional[int] = None):
+    """An argparse type: a whole number in [minimum, maximum]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds above 0, got {text!r}")
+    return value
+
+
+def _command(text: str) -> str:
+    """`--run` text, split later as a shell would: refuse what cannot split."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"cannot split {text!r} like a shell command: {exc}") from None
+    if not words or words == ["-m"]:
+        raise argparse.ArgumentTypeError(f"{text!r} names no script or module")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gclint", description="Find Python code that holds memory longer than its author thinks.")
+    # No abbreviations: a file named `--dyn` must not mean `--dynamic`.
+    parser = argparse.ArgumentParser(
+        prog="gclint", description="Find Python code that holds memory longer than its author thinks.", allow_abbrev=False
+    )
     parser.add_argument("--version", action="version", version=f"gclint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    check = sub.add_parser("check", help="lint files and directories")
+    check = sub.add_parser("check", help="lint files and directories", allow_abbrev=False)
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories ('-' reads stdin); default: .")
     check.add_argument("--select", type=_codes, help="codes or prefixes to report (replaces the configured set)")
     check.add_argument("--extend-select", type=_codes, help="codes or prefixes to add")
     check.add_argument("--ignore", type=_codes, help="codes or prefixes to leave out")
     check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    check.add_argument("--jobs", "-j", type=_count(1), default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--statistics", action="store_true", help="count findings per code")
     check.add_argument("--quiet", "-q", action="store_true", help="findings only: no source lines, no summary")
@@ -50,11 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--cache-dir", help="where the cache lives (default: .gclint_cache next to pyproject.toml)")
     dynamic = check.add_argument_group("dynamic mode (EXECUTES the code it checks, each target in a child process)")
     dynamic.add_argument("--dynamic", action="store_true", help="run every checked file that defines main() and confirm findings")
-    dynamic.add_argument("--run", action="append", metavar="'script.py ARGS' | '-m module ARGS'", help="run this program instead (repeatable; implies --dynamic)")
+    dynamic.add_argument("--run", action="append", type=_command, metavar="'script.py ARGS' | '-m module ARGS'", help="run this program instead (repeatable; implies --dynamic)")
     dynamic.add_argument("--python", metavar="PATH", help="interpreter for the child (default: the one running gclint)")
-    dynamic.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit per target (default: 60)")
-    dynamic.add_argument("--memory-limit", type=int, default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
-    dynamic.add_argument("--tracemalloc-frames", type=int, default=10, metavar="N", help="frames kept per allocation (default: 10)")
+    dynamic.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="wall-clock limit per target (default: 60)")
+    dynamic.add_argument("--memory-limit", type=_count(1), default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
+    # tracemalloc.start() takes 1 to 65535 frames.
+    dynamic.add_argument("--tracemalloc-frames", type=_count(1, 65535), default=10, metavar="N", help="frames kept per allocation (default: 10)")
+    check.set_defaults(_options=_value_options(check))
 
     sub.add_parser("rules", help="list every rule").add_argument("--format", choices=("text", "json", "markdown"), default="text")
     explain = sub.add_parser("explain", help="show a rule's documentation and examples")
@@ -62,8 +121,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _value_options(parser: argparse.ArgumentParser) -> frozenset:
+    """Option strings of `parser` that take a value in the next word."""
+    return frozenset(o for action in parser._actions if action.nargs != 0 for o in action.option_strings)
+
+
+def late_option_error(argv: Sequence[str], value_options: frozenset) -> Optional[str]:
+    """Why `argv` (the words after `check`) must be refused, if it must."""
+    first_path = None
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return None
+        if not word.startswith("-") or word == "-":
+            first_path = first_path or word
+            continue
+        name = word.split("=", 1)[0]
+        if name in BEFORE_PATHS_ONLY:
+            if first_path is not None:
+                return f"{name} must come before the paths (it follows {first_path!r}); a file named like an option is never taken as one, so put file names after `--`"
+            if os.path.lexists(word):
+                return f"{word!r} is both an option and a file here; to check the file, put it after `--`"
+        if name in value_options and "=" not in word:
+            next(words, None)
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        words = argv[argv.index("check") + 1:]
+        problem = late_option_error(words, args._options)
+        if problem:
+            parser.error(problem)
+    try:
+        return _command_status(args)
+    except BrokenPipeError:
+        return _closed_pipe()
+    except KeyboardInterrupt:
+        print("gclint: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # a bug in gclint: exit 2, never the findings status
+        print(f"gclint: internal error, please report it:\n{traceback.format_exc(limit=-8)}", file=sys.stderr, end="")
+        return EXIT_ERROR
+
+
+def _command_status(args: argparse.Namespace) -> int:
     try:
         if args.command == "rules":
             return _rules(args.format)
@@ -73,6 +178,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as exc:
         print(f"gclint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader went away (`gclint check | head -1`): stop quietly.
+
+    Python would print an error when it flushes stdout at exit; point stdout
+    at /dev/null so there is nothing left to flush.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 1  # what Python itself exits with on EPIPE
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -118,12 +238,19 @@ def _check(args: argparse.Namespace) -> int:
     if args.dynamic or args.run:
         _confirm(result, args, settings, files)
     result.findings.sort(key=lambda f: f.sort_key)
+    # Stdin's text wins over a checked file of the same (display) name.
+    sources = {**checked_sources(result.findings, set(files), settings.max_file_size * 1024), **sources}
     _report(result, args, sources)
     for error in result.errors:
-        print(f"gclint: error: {error}", file=sys.stderr)
+        print(f"gclint: error: {printable_error(error)}", file=sys.stderr)
     if result.errors or any(f.code == "GCL002" for f in result.findings):
         return EXIT_ERROR
     return EXIT_FINDINGS if result.findings and not args.exit_zero else EXIT_CLEAN
+
+
+def printable_error(error: str) -> str:
+    """An error text made printable line by line (a traceback keeps its lines)."""
+    return "\n".join(printable(line) for line in error.splitlines())
 
 
 def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, files: List[str]) -> None:
@@ -140,7 +267,7 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
     outcome = confirm(result.findings, files, options)
     result.findings = [f for f in outcome.findings if settings.is_enabled(f.code, f.path)]
     for diagnostic in outcome.diagnostics:
-        print(f"gclint: dynamic: {diagnostic}", file=sys.stderr)
+        print(f"gclint: dynamic: {printable_error(diagnostic)}", file=sys.stderr)
 
 
 def _cache(settings: Settings, args: argparse.Namespace) -> Optional[Cache]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from gclint.model import Finding, RuleInfo, Severity
+from gclint.report.printable import one_line, printable
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -75,18 +76,31 @@ def _uri(path: str) -> str:
 
 
 def _escape(text: str, property_value: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Controls first (a raw ESC colours the log; a newline would end the
+    # command), then the workflow-command escapes of what remains.
+    text = printable(text).replace("%", "%25")
     if property_value:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
 
 
 def render_github(findings: Sequence[Finding]) -> str:
-    lines: List[str] = []
-    for f in findings:
-        props = f"file={_escape(f.path, True)},line={f.line},col={f.col}"
-        if f.end_line:
-            props += f",endLine={f.end_line},endColumn={f.end_col}"
-        props += f",title={f.code}"
-        lines.append(f"::{_GITHUB_LEVEL[f.severity]} {props}::{_escape(f.code + ' ' + f.message)}")
+    lines = [f"::{_GITHUB_LEVEL[f.severity]} {_github_properties(f)}::{_escape(f.code + ' ' + one_line(f.message))}" for f in findings]
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _github_properties(f: Finding) -> str:
+    props = f"file={_escape(_github_path(f.path), True)},line={f.line}"
+    if f.end_line and f.end_line != f.line:
+        # GitHub takes columns only on a single-line range.
+        props += f",endLine={f.end_line}"
+    else:
+        props += f",col={f.col}" + (f",endLine={f.line},endColumn={f.end_col}" if f.end_col else "")
+    return props + f",title={f.code}"
+
+
+def _github_path(path: str) -> str:
+    """GitHub matches annotations to the repository's paths: no `./`."""
+    while path.startswith("./"):
+        path = path[2:]
+    return path
