@@ -9,16 +9,18 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Set, TextIO, Tuple
 
 from gclint import __version__
 from gclint.cache import Cache
 from gclint.config import ConfigError, Settings, check_codes, find_pyproject, load_settings, parse_target, with_overrides
 from gclint.engine import lint_source
-from gclint.model import RuleInfo
+from gclint.model import Finding, RuleInfo, Severity
 from gclint.report import FORMATS, TextReporter, render_github, render_json, render_sarif
 from gclint.report.printable import printable
-from gclint.report.sources import checked_sources
+from gclint.report.baseline import Baseline, read_baseline
+from gclint.report.noqa import add_noqa
+from gclint.report.sources import SourceLines, checked_sources
 from gclint.rule import all_rules, extra_codes, known_codes, rule_for
 from gclint.runner import RunResult, discover, lint_files
 
@@ -35,8 +37,11 @@ PROGRESS_MIN_FILES = 200
 # before file names, after which everything is a path.
 BEFORE_PATHS_ONLY = (
     "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
-    "--config", "--cache-dir",
+    "--config", "--cache-dir", "--output-file", "--baseline", "--write-baseline", "--add-noqa",
 )
+# --fail-on LEVEL: the severities that make the exit status 1.
+FAIL_ON = ("error", "warning", "info")
+DEFAULT_FAIL_ON = "warning"
 
 
 def _codes(value: str) -> List[str]:
@@ -91,10 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="lint files and directories", allow_abbrev=False)
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories ('-' reads stdin); default: .")
-    check.add_argument("--select", type=_codes, help="codes or prefixes to report (replaces the configured set)")
-    check.add_argument("--extend-select", type=_codes, help="codes or prefixes to add")
-    check.add_argument("--ignore", type=_codes, help="codes or prefixes to leave out")
+    # "extend": a repeated --select adds up instead of keeping the last one.
+    check.add_argument("--select", action="extend", type=_codes, help="codes or prefixes to report (replaces the configured set; repeatable)")
+    check.add_argument("--extend-select", action="extend", type=_codes, help="codes or prefixes to add")
+    check.add_argument("--ignore", action="extend", type=_codes, help="codes or prefixes to leave out")
     check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the text report (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces it)")
+    check.add_argument("--fail-on", choices=FAIL_ON, default=None, help="lowest severity that makes the exit status 1 (default: warning; info findings are shown but pass)")
     check.add_argument("--jobs", "-j", type=_count(1), default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--statistics", action="store_true", help="count findings per code")
@@ -105,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the findings cache")
     check.add_argument("--cache-dir", help="where the cache lives (default: .gclint_cache next to pyproject.toml)")
+    adopt = check.add_argument_group("adopting gclint on an existing project")
+    adopt.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE (matched by path, code and the flagged line's text)")
+    adopt.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE and exit 0")
+    adopt.add_argument("--add-noqa", action="store_true", help="append `# noqa: CODE` to every flagged line (merged with an existing noqa comment)")
     dynamic = check.add_argument_group("dynamic mode (EXECUTES the code it checks, each target in a child process)")
     dynamic.add_argument("--dynamic", action="store_true", help="run every checked file that defines main() and confirm findings")
     dynamic.add_argument("--run", action="append", type=_command, metavar="'script.py ARGS' | '-m module ARGS'", help="run this program instead (repeatable; implies --dynamic)")
@@ -218,8 +231,33 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _check(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    sources = {}
+    if args.add_noqa and "-" in args.paths:
+        raise ConfigError("--add-noqa edits files; it cannot edit standard input")
+    result, files, stdin_text = _lint(args, settings)
+    if args.dynamic or args.run:
+        _confirm(result, args, settings, files)
+    result.findings.sort(key=lambda f: f.sort_key)
+    # Stdin's text wins over a checked file of the same (display) name.
+    sources = SourceLines({**checked_sources(result.findings, set(files), settings.max_file_size * 1024), **stdin_text})
+    for error in result.errors:
+        print(f"gclint: error: {printable_error(error)}", file=sys.stderr)
+    internal_failure = bool(result.errors) or any(f.code == "GCL002" for f in result.findings)
+    if args.write_baseline:
+        return _write_baseline(args.write_baseline, result.findings, sources, internal_failure)
+    if args.add_noqa:
+        return _add_noqa(result.findings, set(files), internal_failure)
+    if args.baseline:
+        result.findings = read_baseline(args.baseline).new_findings(result.findings, sources)
+    _report(result, args, sources)
+    if internal_failure:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if _fails(result.findings, args) else EXIT_CLEAN
+
+
+def _lint(args: argparse.Namespace, settings: Settings) -> Tuple[RunResult, List[str], Dict[str, str]]:
+    """Findings for stdin and the paths, the files checked, stdin's text."""
     result = RunResult()
+    stdin_text: Dict[str, str] = {}
     paths = [p for p in args.paths if p != "-"]
     files: List[str] = []
     if "-" in args.paths:
@@ -227,7 +265,7 @@ def _check(args: argparse.Namespace) -> int:
         data = sys.stdin.buffer.read()
         result.findings.extend(lint_source(data, name, settings))
         result.files += 1
-        sources[name] = data.decode("utf-8", "replace")
+        stdin_text[name] = data.decode("utf-8", "replace")
     if paths:
         files, errors = discover(paths, settings)
         result.errors.extend(errors)
@@ -235,17 +273,38 @@ def _check(args: argparse.Namespace) -> int:
         result.findings.extend(ran.findings)
         result.errors.extend(ran.errors)
         result.files += ran.files
-    if args.dynamic or args.run:
-        _confirm(result, args, settings, files)
-    result.findings.sort(key=lambda f: f.sort_key)
-    # Stdin's text wins over a checked file of the same (display) name.
-    sources = {**checked_sources(result.findings, set(files), settings.max_file_size * 1024), **sources}
-    _report(result, args, sources)
-    for error in result.errors:
-        print(f"gclint: error: {printable_error(error)}", file=sys.stderr)
-    if result.errors or any(f.code == "GCL002" for f in result.findings):
+    return result, files, stdin_text
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+def _fails(findings: Sequence[Finding], args: argparse.Namespace) -> bool:
+    """Whether the findings make the exit status 1 (`--fail-on`, `--exit-zero`)."""
+    if args.exit_zero:
+        return False
+    lowest = _SEVERITY_RANK[Severity(args.fail_on or DEFAULT_FAIL_ON)]
+    return any(_SEVERITY_RANK[f.severity] >= lowest for f in findings)
+
+
+def _write_baseline(path: str, findings: Sequence[Finding], sources: SourceLines, internal_failure: bool) -> int:
+    baseline = Baseline.of(findings, sources, os.path.dirname(os.path.abspath(path)))
+    try:
+        baseline.write(path)
+    except OSError as exc:
+        raise ConfigError(f"--write-baseline {path}: cannot write: {exc.strerror or exc}") from None
+    print(f"gclint: recorded {len(baseline)} findings in {path}", file=sys.stderr)
+    return EXIT_ERROR if internal_failure else EXIT_CLEAN
+
+
+def _add_noqa(findings: Sequence[Finding], checked: Set[str], internal_failure: bool) -> int:
+    outcome = add_noqa(findings, checked)
+    print(f"gclint: added {outcome.added} noqa comments in {outcome.files} files", file=sys.stderr)
+    for problem in outcome.skipped:
+        print(f"gclint: not suppressed: {printable(problem)}", file=sys.stderr)
+    if internal_failure:
         return EXIT_ERROR
-    return EXIT_FINDINGS if result.findings and not args.exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if outcome.skipped else EXIT_CLEAN
 
 
 def printable_error(error: str) -> str:
@@ -288,18 +347,42 @@ def _run(files: Sequence[str], settings: Settings, args: argparse.Namespace) -> 
         return lint_files(files, settings, args.jobs, progress=lambda: bar.advance(task), cache=cache)
 
 
-def _report(result: RunResult, args: argparse.Namespace, sources: dict) -> None:
+def _report(result: RunResult, args: argparse.Namespace, sources: SourceLines) -> None:
+    if not args.output_file:
+        _write_report(sys.stdout, result, args, sources)
+        return
+    try:
+        with open(args.output_file, "w", encoding="utf-8", newline="\n") as stream:
+            _write_report(stream, result, args, sources)
+    except OSError as exc:
+        raise ConfigError(f"--output-file {args.output_file}: cannot write: {exc.strerror or exc}") from None
+
+
+def _write_report(stream: TextIO, result: RunResult, args: argparse.Namespace, sources: SourceLines) -> None:
     findings = result.findings
     if args.format == "json":
-        sys.stdout.write(render_json(findings))
+        stream.write(render_json(findings))
     elif args.format == "sarif":
-        sys.stdout.write(render_sarif(findings, rule_infos(), __version__))
+        stream.write(render_sarif(findings, rule_infos(), __version__, sources))
     elif args.format == "github":
-        sys.stdout.write(render_github(findings))
+        stream.write(render_github(findings))
     else:
-        reporter = TextReporter(quiet=args.quiet)
+        reporter = TextReporter(stream, color=use_color(args.color, stream), quiet=args.quiet)
         reporter.write(findings, sources)
-        reporter.summary(findings, result.files, args.statistics)
+        reporter.summary(findings, result.files, args.statistics, {i.code: i.name for i in rule_infos()})
+
+
+def use_color(choice: str, stream: TextIO, environ: Optional[Mapping[str, str]] = None) -> bool:
+    """`--color`: always / never, or auto: NO_COLOR (https://no-color.org)
+    turns it off, FORCE_COLOR on, else colour on a terminal only."""
+    environ = os.environ if environ is None else environ
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
 
 
 def rule_infos() -> List[RuleInfo]:

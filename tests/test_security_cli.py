@@ -191,7 +191,7 @@ def test_messages_and_source_lines_are_printable():
     stream = io.StringIO()
     TextReporter(stream=stream, color=False).write([finding], source)
     head, line, caret = stream.getvalue().splitlines()
-    assert head == "a.py:1:9: GCL401 `f( x)` forged\\x1b]0;title\\x07 evil.py:1:1: GCL999 fake"
+    assert head == "a.py:1:9: GCL401 `f(...` forged\\x1b]0;title\\x07 evil.py:1:1: GCL999 fake"
     assert line == '    print("\\x1b[2J", "\\x07"); x = 1'
     assert caret == "    " + " " * len('print("\\x1b') + "^"  # under the same character as before escaping
     (annotation,) = render_github([finding]).splitlines()

@@ -12,7 +12,10 @@ import re
 # overrides ("Trojan Source"), and lone surrogates (an undecodable file name
 # under surrogateescape, which would not even encode on stdout).
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+_BREAK = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE_BREAK = re.compile(f"[ \t]*[{_BREAK}]\\s*")
+_QUOTED = re.compile("`[^`]*`")
+_FIRST_LINE = re.compile(f"[ \t]*[{_BREAK}].*", re.S)
 
 
 def printable(text: str) -> str:
@@ -26,6 +29,13 @@ def _escaped(match: "re.Match[str]") -> str:
 
 
 def one_line(message: str) -> str:
-    """A message on one line: a quoted expression that spans lines is joined
-    at its line breaks (with the indentation dropped), never split."""
-    return _LINE_BREAK.sub(" ", message.strip())
+    """A message on one line: a `quoted` expression that spans lines is cut
+    to its first line (`f(...)`); any other line break becomes a space."""
+    message = _QUOTED.sub(_first_line_of_quote, message.strip())
+    return _LINE_BREAK.sub(" ", message)
+
+
+def _first_line_of_quote(match: "re.Match[str]") -> str:
+    quoted = match.group()
+    cut = _FIRST_LINE.sub("", quoted[1:-1])
+    return quoted if len(cut) == len(quoted) - 2 else f"`{cut}...`"

@@ -8,11 +8,40 @@ is a regular file no larger than max-file-size.
 from __future__ import annotations
 
 import os
+import re
 import stat
-from typing import Collection, Dict, Iterable, Optional
+from typing import Collection, Dict, Iterable, List, Mapping, Optional
 
 from gclint.engine import SourceError, decode
 from gclint.model import Finding
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def python_lines(text: str) -> List[str]:
+    """Lines as Python numbers them: a form feed or U+2028 ends no line."""
+    return _LINE_END.split(text)
+
+
+class SourceLines:
+    """The lines of the checked files, split once per file."""
+
+    def __init__(self, sources: Optional[Mapping[str, str]] = None) -> None:
+        self._texts = dict(sources or {})
+        self._lines: Dict[str, List[str]] = {}
+
+    def line(self, path: str, number: int) -> str:
+        """Line `number` (1-based) of `path`, "" when it is not known."""
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = self._lines[path] = python_lines(self._texts.get(path, ""))
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    def flagged_text(self, finding: Finding) -> str:
+        """The flagged line without its indentation: what a baseline and a
+        fingerprint match on, so that both survive lines moving."""
+        return self.line(finding.path, finding.line).strip()
 
 
 def checked_sources(findings: Iterable[Finding], checked: Collection[str], max_bytes: int) -> Dict[str, str]:

@@ -7,14 +7,13 @@ the checked tree and must not move the cursor or forge a finding line.
 from __future__ import annotations
 
 import collections
-import re
 import sys
-from typing import Dict, List, Mapping, Optional, Sequence, TextIO
+from typing import Dict, Mapping, Optional, Sequence, TextIO, Union
 
 from gclint.model import Finding, Severity
 from gclint.report.printable import one_line, printable
+from gclint.report.sources import SourceLines
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -29,14 +28,14 @@ class TextReporter:
 
             self._console = Console(file=self.stream, highlight=False, soft_wrap=True, force_terminal=True)
 
-    def write(self, findings: Sequence[Finding], sources: Optional[Mapping[str, str]] = None) -> None:
+    def write(self, findings: Sequence[Finding], sources: Union[None, Mapping[str, str], SourceLines] = None) -> None:
         """`sources`: the text of the files this run checked; a finding in any
         other file is shown without its source line."""
-        lines = {path: python_lines(text) for path, text in (sources or {}).items()}
+        lines = sources if isinstance(sources, SourceLines) else SourceLines(sources)
         for finding in findings:
             self._finding(finding, lines)
 
-    def _finding(self, f: Finding, sources: Mapping[str, List[str]]) -> None:
+    def _finding(self, f: Finding, sources: SourceLines) -> None:
         path, message = printable(f.path), printable(one_line(f.message))
         if self._console is not None:
             from rich.markup import escape
@@ -47,14 +46,14 @@ class TextReporter:
             self.stream.write(f"{path}:{f.line}:{f.col}: {f.code} {message}\n")
         if self.quiet:
             return
-        source_line = _source_line(f.path, f.line, sources)
+        source_line = sources.line(f.path, f.line)
         if source_line.strip():
             # The caret goes under the same character once escapes widen the line.
             caret = " " * len(_shown(source_line[: f.col - 1])) + "^"
             self._plain(f"    {_shown(source_line)}\n    {caret}\n")
         if f.status:
             summary = "; ".join(str(e.get("summary", "")) for e in f.evidence if e.get("summary"))
-            self._plain(printable(one_line(f"    {f.status}" + (f": {summary}" if summary else ""))) + "\n")
+            self._plain("    " + printable(one_line(f.status + (f": {summary}" if summary else ""))) + "\n")
 
     def _plain(self, text: str) -> None:
         if self._console is not None:
@@ -76,16 +75,6 @@ class TextReporter:
         for code, count in sorted(counts.items()):
             label = names.get(code) or next(f.message for f in findings if f.code == code).split(":")[0]
             self._plain(f"{count:<6} {code} {printable(one_line(label))}\n")
-
-
-def python_lines(text: str) -> List[str]:
-    """Lines as Python numbers them: a form feed or U+2028 ends no line."""
-    return _LINE_END.split(text)
-
-
-def _source_line(path: str, line: int, sources: Mapping[str, List[str]]) -> str:
-    lines = sources.get(path, ())
-    return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
 def _shown(text: str) -> str:
