@@ -29,16 +29,19 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_MIN_FILES = 200
 
 
-# Options that run code or name files other than the checked ones. A file
-# named like one of them (`--run=evil.py`, an executable `--dynamic`) must
-# never become the option: after the first path they are refused (argparse
-# would take them anywhere), and a token that is also an existing file is
-# refused wherever it is (`gclint check *`). Pre-commit and scripts put `--`
-# before file names, after which everything is a path.
+# Options that run code or write files. A file named like one of them
+# (`--run=evil.py`, an executable `--dynamic`) must never become the option:
+# after the first path they are refused (argparse would take them anywhere).
+# Pre-commit and scripts put `--` before file names, after which everything
+# is a path.
 BEFORE_PATHS_ONLY = (
     "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
-    "--config", "--cache-dir", "--output-file", "--baseline", "--write-baseline", "--add-noqa",
+    "--output-file", "--write-baseline", "--add-noqa",
 )
+# These, and the options that choose which files gclint trusts, are refused
+# wherever they are when the word is also an existing file (`gclint check *`
+# expands to option-named files first).
+NEVER_A_FILE_NAME = BEFORE_PATHS_ONLY + ("--config", "--cache-dir", "--baseline")
 # --fail-on LEVEL: the severities that make the exit status 1.
 FAIL_ON = ("error", "warning", "info")
 DEFAULT_FAIL_ON = "warning"
@@ -150,11 +153,10 @@ def late_option_error(argv: Sequence[str], value_options: frozenset) -> Optional
             first_path = first_path or word
             continue
         name = word.split("=", 1)[0]
-        if name in BEFORE_PATHS_ONLY:
-            if first_path is not None:
-                return f"{name} must come before the paths (it follows {first_path!r}); a file named like an option is never taken as one, so put file names after `--`"
-            if os.path.lexists(word):
-                return f"{word!r} is both an option and a file here; to check the file, put it after `--`"
+        if name in BEFORE_PATHS_ONLY and first_path is not None:
+            return f"{name} must come before the paths (it follows {first_path!r}); a file named like an option is never taken as one, so put file names after `--`"
+        if name in NEVER_A_FILE_NAME and os.path.lexists(word):
+            return f"{word!r} is both an option and a file here; to check the file, put it after `--`"
         if name in value_options and "=" not in word:
             next(words, None)
     return None

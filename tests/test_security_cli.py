@@ -22,7 +22,6 @@ from gclint.report.sources import checked_sources
 from gclint.runner import RunResult
 
 BAD = "import gc\n\ndef f():\n    gc.collect(0)\n"
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
 
 
 def gclint(*args, cwd):
@@ -32,24 +31,29 @@ def gclint(*args, cwd):
     return done.returncode, done.stdout, done.stderr
 
 
-@pytest.fixture
-def hostile(tmp_path):
-    """A repository whose file names are gclint's dynamic options.
+def hostile_repo(root):
+    """A repository whose file names are gclint's dynamic options, and the
+    marker file that exists only if its code ran.
 
     `evil.py` defines main(), so anything that turns dynamic mode on runs it
-    and it leaves `pwned` behind; `--run=evil.py` names it as a target; an
-    executable `--dynamic` (a python script by its shebang, so pre-commit
+    and it leaves the marker behind; `--run=evil.py` names it as a target;
+    an executable `--dynamic` (a python script by its shebang, so pre-commit
     hands it over) turns dynamic mode on by itself.
     """
-    repo = tmp_path / "repo"
+    repo = root / "repo"
     repo.mkdir()
-    marker = tmp_path / "pwned"
+    marker = root / "pwned"
     evil = f"import pathlib\n\ndef main():\n    pathlib.Path({str(marker)!r}).write_text('ran')\n\nmain()\n"
     (repo / "evil.py").write_text(evil)
     (repo / "--run=evil.py").write_text(evil)
     (repo / "--dynamic").write_text("#!/usr/bin/env python\n" + evil)
     (repo / "--dynamic").chmod(0o755)
     return repo, marker
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    return hostile_repo(tmp_path)
 
 
 def test_file_names_after_double_dash_are_only_files(hostile):
@@ -78,6 +82,7 @@ def test_option_named_files_never_run_code(hostile, argv, message):
     code, _, err = gclint("check", "--no-cache", *argv, cwd=repo)
     assert code == 2 and message in err, err
     assert not marker.exists()
+    # (The hook itself, through pre-commit: tests/test_precommit.py.)
 
 
 def test_dynamic_options_before_the_paths_still_work(hostile):
@@ -86,21 +91,6 @@ def test_dynamic_options_before_the_paths_still_work(hostile):
     code, _, err = gclint("check", "--no-cache", "--timeout", "60", "--dynamic", "repo/evil.py", cwd=repo.parent)
     assert code == 0, err
     assert marker.exists()  # the check above is not vacuous: this is how evil.py would run
-
-
-def test_the_pre_commit_hook_runs_no_code_for_option_named_files(hostile, tmp_path):
-    pytest.importorskip("pre_commit")
-    repo, marker = hostile
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(["git", "add", "."], cwd=repo, check=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "gclint", "--all-files", "--verbose"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=900,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "No findings in 3 files checked." in done.stdout  # the option-named files were checked as files
-    assert not marker.exists()
 
 
 def test_hook_entry_ends_with_double_dash():
