@@ -8,24 +8,64 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
+import tokenize
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple, Union
 
 from gclint import __version__
 from gclint.config import ConfigError, Settings, find_pyproject, load_settings
 from gclint.engine import lint_source
+from gclint.report.printable import one_line, printable
+from gclint.report.sources import read_regular_file
 from gclint.rule import known_codes
+
+_STDIN_NAMES = ("-", "stdin")
 
 
 @functools.lru_cache(maxsize=None)
-def _settings(pyproject: Optional[Path]) -> Settings:
+def _settings(pyproject: Optional[Path]) -> Tuple[Settings, Optional[str]]:
+    """The settings for files under `pyproject`, or why it cannot be used."""
     try:
         settings = load_settings(pyproject, known_codes())
-    except ConfigError:
-        settings = Settings()
+    except (ConfigError, UnicodeError, RecursionError) as exc:
+        # The CLI refuses to run on a bad configuration; so does this door,
+        # as a finding an editor shows rather than a traceback.
+        return Settings(), one_line(str(exc) or type(exc).__name__)
     # Selection is flake8's job: every gclint code goes to flake8.
-    return replace(settings, select=("GCL",), extend_select=(), ignore=(), per_file_ignores=())
+    return replace(settings, select=("GCL",), extend_select=(), ignore=(), per_file_ignores=()), None
+
+
+def flake8_decoding(data: bytes) -> str:
+    """The text flake8 makes of a file: its declared encoding, else latin-1."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, UnicodeError, LookupError):
+        return data.decode("latin-1")
+
+
+def _comparable(text: str) -> str:
+    # flake8 reads with universal newlines and strips a BOM.
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def source_for(filename: str, lines: List[str], max_bytes: int) -> Union[str, bytes]:
+    """The file's own bytes when flake8's lines are that file, else the lines.
+
+    flake8 decodes a file it cannot decode as latin-1, where `gclint check`
+    gives GCL001: linting the bytes makes both doors agree. The lines win
+    when they differ from the file on disk (stdin with a display name, an
+    editor's unsaved buffer).
+    """
+    text = "".join(lines)
+    if filename in _STDIN_NAMES:
+        return text
+    data = read_regular_file(filename, max_bytes)
+    if data is not None and _comparable(flake8_decoding(data)) == _comparable(text):
+        return data
+    return text
 
 
 class GclintChecker:
@@ -38,8 +78,11 @@ class GclintChecker:
         self.lines = lines
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        source = "".join(self.lines)
-        where = self.filename if self.filename not in ("-", "stdin") else "."
-        settings = _settings(find_pyproject(where))
+        where = self.filename if self.filename not in _STDIN_NAMES else "."
+        settings, problem = _settings(find_pyproject(where))
+        if problem is not None:
+            yield 1, 0, f"GCL001 not analysed: gclint configuration error: {printable(problem)}", type(self)
+            return
+        source = source_for(self.filename, self.lines, settings.max_file_size * 1024 + 1)
         for finding in lint_source(source, self.filename, settings):
-            yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)
+            yield finding.line, finding.col - 1, f"{finding.code} {printable(one_line(finding.message))}", type(self)

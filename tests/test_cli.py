@@ -1,5 +1,6 @@
 """`gclint check | rules | explain` as a user runs them."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -154,3 +155,175 @@ def test_rules_and_explain(capsys):
         assert heading in text
     assert "gc.collect(0)" in text and "full collection" in text
     assert main(["explain", "GCL999"]) == 2
+
+
+# --- issue 14: output that integrates -------------------------------------
+
+MULTI_LINE = textwrap.dedent(
+    """\
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            parent.children.append(
+                self
+            )
+    """
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_no_message_contains_a_newline(tmp_path, fmt):
+    (tmp_path / "node.py").write_text(MULTI_LINE)
+    code, out, _ = run("check", "--no-cache", "--format", fmt, "node.py", cwd=tmp_path)
+    assert code == 1
+    if fmt in ("json", "sarif"):
+        log = json.loads(out)
+        messages = [f["message"] for f in log] if fmt == "json" else [r["message"]["text"] for r in log["runs"][0]["results"]]
+    else:
+        messages = [line for line in out.splitlines() if "GCL204" in line]
+    (message,) = messages
+    assert "\n" not in message and "`parent.children.append(...`" in message
+
+
+def test_github_paths_have_no_dot_slash_and_multi_line_ranges_no_columns(tmp_path):
+    (tmp_path / "node.py").write_text(MULTI_LINE)
+    (tmp_path / "bad.py").write_text(BAD)
+    _, out, _ = run("check", "--no-cache", "--format", "github", ".", cwd=tmp_path)
+    lines = sorted(out.splitlines())
+    assert lines[0].startswith("::warning file=bad.py,line=4,col=5,endLine=4,endColumn=18,title=GCL401::")
+    assert lines[1].startswith("::warning file=node.py,line=3,col=9,endLine=3,")  # single-line: columns kept
+    node = textwrap.dedent(MULTI_LINE).replace("self.parent = parent", "self.parent = (\n            parent)")
+    (tmp_path / "node.py").write_text(node)
+    _, out, _ = run("check", "--no-cache", "--format", "github", "node.py", cwd=tmp_path)
+    assert out.startswith("::warning file=node.py,line=3,endLine=4,title=GCL204::")
+
+
+def test_statistics_label_codes_with_the_rule_name(project):
+    _, out, _ = run("check", "-q", "--statistics", str(project))
+    assert "1      GCL401 young-generation-collect" in out.splitlines()
+
+
+def test_repeated_select_adds_up(project):
+    (project / "pkg" / "loop.py").write_text("import gc\n\ndef batch(items):\n    for item in items:\n        gc.collect()\n")
+    _, out, _ = run("check", "--format", "json", "--select", "GCL401", "--select", "GCL402", str(project))
+    assert sorted(f["code"] for f in json.loads(out)) == ["GCL401", "GCL402"]
+
+
+def test_output_file(project, tmp_path):
+    target = tmp_path / "report.json"
+    code, out, _ = run("check", "--format", "json", "--output-file", str(target), str(project))
+    assert code == 1 and out == ""
+    assert [f["code"] for f in json.loads(target.read_text())] == ["GCL401"]
+    code, _, err = run("check", "--output-file", str(tmp_path / "missing" / "r.txt"), str(project))
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "choice, environ, expected",
+    [
+        pytest.param("auto", {}, False, id="auto-piped"),
+        pytest.param("auto", {"FORCE_COLOR": "1"}, True, id="auto-force-color"),
+        pytest.param("auto", {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False, id="no-color-wins"),
+        pytest.param("auto", {"NO_COLOR": ""}, False, id="empty-no-color-is-unset"),
+        pytest.param("always", {"NO_COLOR": "1"}, True, id="always"),
+        pytest.param("never", {"FORCE_COLOR": "1"}, False, id="never"),
+    ],
+)
+def test_color_choice(project, choice, environ, expected):
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    done = subprocess.run(
+        [sys.executable, "-m", "gclint", "check", "--color", choice, str(project)],
+        env={**env, **environ}, capture_output=True, text=True, timeout=300,
+    )
+    assert ("\x1b[" in done.stdout) is expected
+    assert "GCL401" in done.stdout
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    # Far more output than a pipe buffers, so gclint is still writing when head exits.
+    (tmp_path / "many.py").write_text("import gc\n\ndef f():\n" + "    gc.collect(0)\n" * 3000)
+    done = subprocess.run(
+        f"{sys.executable} -m gclint check --no-cache many.py | head -1", shell=True, cwd=tmp_path,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.stdout.startswith("many.py:4:5: GCL401") and len(done.stdout.splitlines()) == 1
+    assert done.stderr == ""
+
+
+# --- issue 14: severity and gradual adoption ------------------------------
+
+INFO_ONLY = "import gc\n\ndef f(x):\n    del x\n    gc.collect()\n"
+
+
+def test_info_findings_are_shown_but_pass_unless_asked(tmp_path):
+    (tmp_path / "drop.py").write_text(INFO_ONLY)
+    code, out, _ = run("check", "--no-cache", "drop.py", cwd=tmp_path)
+    assert code == 0 and "GCL403" in out
+    assert run("check", "--no-cache", "--fail-on", "info", "drop.py", cwd=tmp_path)[0] == 1
+    (tmp_path / "bad.py").write_text(BAD)
+    assert run("check", "--no-cache", "--fail-on", "error", "bad.py", cwd=tmp_path)[0] == 0
+    assert run("check", "--no-cache", "--fail-on", "warning", "bad.py", cwd=tmp_path)[0] == 1
+
+
+def test_baseline_survives_lines_moving_and_reports_only_new_findings(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(BAD + "\ndef g():\n    gc.collect(1)\n")
+    code, _, err = run("check", "--no-cache", "--write-baseline", "gclint-baseline.json", ".", cwd=tmp_path)
+    assert code == 0 and "recorded 2 findings" in err
+    assert run("check", "--no-cache", "--baseline", "gclint-baseline.json", ".", cwd=tmp_path)[0] == 0
+    app.write_text("# a line inserted at the top\n\n" + app.read_text())
+    code, out, _ = run("check", "--no-cache", "--baseline", "gclint-baseline.json", ".", cwd=tmp_path)
+    assert code == 0, out
+    # A second copy of a recorded line is new: the baseline counts.
+    app.write_text(app.read_text() + "\ndef h():\n    gc.collect(0)\n")
+    code, out, _ = run("check", "--no-cache", "--format", "json", "--baseline", "gclint-baseline.json", "app.py", cwd=tmp_path)
+    assert code == 1 and [(f["line"], f["code"]) for f in json.loads(out)] == [(12, "GCL401")]
+    # The same baseline works from another directory: paths are relative to it.
+    sub = tmp_path / "elsewhere"
+    sub.mkdir()
+    code, out, _ = run("check", "--no-cache", "--format", "json", "--baseline", "../gclint-baseline.json", "../app.py", cwd=sub)
+    assert [(f["line"], f["code"]) for f in json.loads(out)] == [(12, "GCL401")]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        pytest.param(None, "cannot read", id="missing"),
+        pytest.param("{", "cannot read", id="not-json"),
+        pytest.param('{"findings": []}', "not a gclint baseline", id="not-a-baseline"),
+        pytest.param('{"gclint-baseline": 1, "findings": [{"path": 1}]}', "needs path, code and line", id="bad-entry"),
+        pytest.param('{"gclint-baseline": 1, "findings": [{"path": "a", "code": "GCL401", "line": "", "count": 0}]}', "count must be", id="bad-count"),
+    ],
+)
+def test_a_bad_baseline_is_a_one_line_error(project, tmp_path, content, message):
+    baseline = tmp_path / "b.json"
+    if content is not None:
+        baseline.write_text(content)
+    code, _, err = run("check", "--baseline", str(baseline), str(project))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_add_noqa_appends_and_merges_then_the_next_run_is_clean(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_bytes(
+        b"import gc\r\n\r\ndef f():\r\n    gc.collect(0)  # why: latency\r\n    gc.collect(1)  # noqa: GCL402\r\n"
+        b"    for item in items:\r\n        gc.collect()\r\n"
+    )
+    code, _, err = run("check", "--no-cache", "--add-noqa", "app.py", cwd=tmp_path)
+    assert code == 0 and "added 3 noqa comments in 1 files" in err
+    assert app.read_bytes() == (
+        b"import gc\r\n\r\ndef f():\r\n    gc.collect(0)  # why: latency  # noqa: GCL401\r\n    gc.collect(1)  # noqa: GCL402, GCL401\r\n"
+        b"    for item in items:\r\n        gc.collect()  # noqa: GCL402\r\n"
+    )
+    assert run("check", "--no-cache", "app.py", cwd=tmp_path)[0] == 0
+    done = subprocess.run([sys.executable, "-m", "flake8", "--select", "GCL", "app.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_add_noqa_never_breaks_a_line_that_ends_inside_a_string(tmp_path):
+    app = tmp_path / "app.py"
+    source = 'import gc\n\ndef f():\n    gc.collect(0); doc = """\n    text\n    """\n'
+    app.write_text(source)
+    code, _, err = run("check", "--no-cache", "--add-noqa", "app.py", cwd=tmp_path)
+    assert code == 1 and "app.py:4: GCL401: the line ends inside a string" in err
+    assert app.read_text() == source

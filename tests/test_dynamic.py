@@ -73,7 +73,7 @@ def _json_findings(done):
 @pytest.mark.parametrize("version", INTERPRETERS)
 def test_fixtures_are_confirmed_and_clean_fixtures_give_no_evidence(version):
     python = _interpreter(version)
-    done = _gclint("fixtures", "--dynamic", "--format", "json", "--python", python)
+    done = _gclint("--dynamic", "--python", python, "fixtures", "--format", "json")
     assert done.returncode == 1, done.stderr
     assert "gclint: dynamic:" not in done.stderr
     findings = _json_findings(done)
@@ -93,7 +93,7 @@ def test_fixtures_are_confirmed_and_clean_fixtures_give_no_evidence(version):
 
 
 def test_text_output_prints_status_and_summary_under_the_finding():
-    done = _gclint("fixtures/gc/young_collect.py", "--dynamic")
+    done = _gclint("--dynamic", "fixtures/gc/young_collect.py")
     assert re.search(
         r"GCL401 .*\n.*\n.*\n    confirmed: gc\.collect\(0\) ran once: 0 objects reclaimed in <?[\d.]+ ms; "
         r"100 objects of cyclic garbage in older generations survived it\n",
@@ -223,7 +223,7 @@ def test_run_option_parses_scripts_and_modules():
 
 @pytest.mark.parametrize("run", ["gc_evidence.py", "-m gc_evidence"])
 def test_run_option_runs_a_script_or_module_instead(run):
-    done = _gclint("gc_evidence.py", "--run", run, "--format", "json", "--select", "GCL9", cwd=TARGETS)
+    done = _gclint("--run", run, "gc_evidence.py", "--format", "json", "--select", "GCL9", cwd=TARGETS)
     codes = sorted({f["code"] for f in _json_findings(done)})
     assert codes == ["GCL901", "GCL902", "GCL903", "GCL904", "GCL905"], done.stderr
 
@@ -256,7 +256,7 @@ BAD_TARGETS = {
 def test_misbehaving_targets_get_a_diagnostic_and_harm_nothing():
     paths = [f"tests/dynamic_targets/{name}" for name in BAD_TARGETS] + ["fixtures/gc/collect_in_loop.py"]
     static = _gclint(*paths, "--format", "json")
-    dynamic = _gclint(*paths, "--dynamic", "--timeout", "3", "--format", "json")
+    dynamic = _gclint("--dynamic", "--timeout", "3", *paths, "--format", "json")
     assert dynamic.returncode == static.returncode == 1
     diagnostics = [line for line in dynamic.stderr.splitlines() if line.startswith("gclint: dynamic: ")]
     assert len(diagnostics) == len(BAD_TARGETS), dynamic.stderr
