@@ -3,8 +3,10 @@ evidence recorded, and misbehaving targets reported without harm."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -51,6 +53,18 @@ OBSERVABLE_SINCE = {
 }
 
 
+# Hang guards only: on a quiet machine each of these waits takes well under a second.
+STARTUP_GUARD_SECONDS = 120
+EXIT_GUARD_SECONDS = 60
+
+
+def _gone(pid):
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def _version_of(version):
     return sys.version_info[:2] if version is None else tuple(int(n) for n in version.split(".")[:2])
 
@@ -58,7 +72,7 @@ def _version_of(version):
 def _gclint(*args, cwd=ROOT):
     done = subprocess.run(
         [sys.executable, "-m", "gclint", "check", "--no-config", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
+        capture_output=True, text=True, cwd=cwd, timeout=600,  # a hang guard
     )
     return done
 
@@ -95,7 +109,7 @@ def test_fixtures_are_confirmed_and_clean_fixtures_give_no_evidence(version):
 def test_text_output_prints_status_and_summary_under_the_finding():
     done = _gclint("--dynamic", "fixtures/gc/young_collect.py")
     assert re.search(
-        r"GCL401 .*\n.*\n.*\n    confirmed: gc\.collect\(0\) ran once: 0 objects reclaimed in <?[\d.]+ ms; "
+        r"GCL401 .*\n.*\n.*\n    confirmed: gc\.collect\(0\) ran once: 0 objects reclaimed in (<?[\d.]+ ms|[\d.]+ s); "
         r"100 objects of cyclic garbage in older generations survived it\n",
         done.stdout,
     ), done.stdout
@@ -106,7 +120,7 @@ def test_text_output_prints_status_and_summary_under_the_finding():
 
 @pytest.mark.parametrize("version", ["3.9.18", "3.10.13", None, "3.12.1", "3.13.0"])
 def test_probe_records_every_kind_of_evidence(version):
-    outcome = confirm([], [str(EVIDENCE_TARGET)], DynamicOptions(python=_interpreter(version), timeout=30))
+    outcome = confirm([], [str(EVIDENCE_TARGET)], DynamicOptions(python=_interpreter(version), timeout=STARTUP_GUARD_SECONDS))
     assert outcome.diagnostics == []
     by_code = {}
     for finding in outcome.findings:
@@ -243,7 +257,6 @@ def test_missing_interpreter_is_a_diagnostic():
 # -- misbehaving targets -------------------------------------------------------
 
 BAD_TARGETS = {
-    "hang.py": r"timed out after 3 s \(wall clock\) at tests/dynamic_targets/hang.py:[67]; stopped",
     "huge_allocation.py": r"raised MemoryError at tests/dynamic_targets/huge_allocation.py:5 \(the address-space limit is 2048 MB",
     "os_exit.py": r"called os\._exit\(3\) at tests/dynamic_targets/os_exit.py:6: no exit handlers",
     "segfault.py": r"crashed by SIGSEGV at tests/dynamic_targets/segfault.py:6 in main; no evidence",
@@ -251,12 +264,16 @@ BAD_TARGETS = {
     "flood.py": r"flooded its output \(more than 16 MiB on stdout/stderr\); stopped",
     "import_error.py": r"failed at import: ModuleNotFoundError: No module named 'gclint_no_such_module' at tests/dynamic_targets/import_error.py:2",
 }
+# Long enough for the probe to start and reach main() on a loaded machine:
+# the diagnostic names the line the target was stopped at.
+HANG_TIMEOUT = "10"
 
 
 def test_misbehaving_targets_get_a_diagnostic_and_harm_nothing():
     paths = [f"tests/dynamic_targets/{name}" for name in BAD_TARGETS] + ["fixtures/gc/collect_in_loop.py"]
     static = _gclint(*paths, "--format", "json")
-    dynamic = _gclint("--dynamic", "--timeout", "3", *paths, "--format", "json")
+    # A generous timeout: none of these targets may be stopped for taking long.
+    dynamic = _gclint("--dynamic", "--timeout", "300", *paths, "--format", "json")
     assert dynamic.returncode == static.returncode == 1
     diagnostics = [line for line in dynamic.stderr.splitlines() if line.startswith("gclint: dynamic: ")]
     assert len(diagnostics) == len(BAD_TARGETS), dynamic.stderr
@@ -265,13 +282,20 @@ def test_misbehaving_targets_get_a_diagnostic_and_harm_nothing():
         match = re.search(pattern, line)
         assert match, (name, line)
         if name == "grandchild.py":
-            pid = int(match.group(1))
-            assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+            assert _gone(int(match.group(1)))
     # The well-behaved target beside them is confirmed as usual.
     loop = [f for f in _json_findings(dynamic) if f["code"] == "GCL402"]
     assert [f["status"] for f in loop] == [CONFIRMED]
     static_keys = {(f["path"], f["line"], f["code"]) for f in _json_findings(static)}
     assert {(f["path"], f["line"], f["code"]) for f in _json_findings(dynamic) if not f["code"].startswith("GCL9")} == static_keys
+
+
+def test_a_hanging_target_is_stopped_at_its_timeout_where_it_was():
+    done = _gclint("tests/dynamic_targets/hang.py", "--dynamic", "--timeout", HANG_TIMEOUT)
+    assert re.search(
+        rf"gclint: dynamic: tests/dynamic_targets/hang.py: timed out after {HANG_TIMEOUT} s \(wall clock\) at tests/dynamic_targets/hang.py:[67]; stopped",
+        done.stderr,
+    ), done.stderr
 
 
 # -- codes -----------------------------------------------------------------------
@@ -284,3 +308,166 @@ def test_dynamic_codes_are_documented_and_selectable(code):
     assert required_sections_missing(info) == []
     done = subprocess.run([sys.executable, "-m", "gclint", "explain", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and info.summary in done.stdout
+
+
+# -- containment: gclint's end is its targets' end -------------------------------
+
+def _wait_until(condition, guard, what):
+    deadline = time.monotonic() + guard
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {guard} s")
+        time.sleep(0.05)
+
+
+def _pids_written(pidfile, count):
+    def ready():
+        try:
+            return len(pidfile.read_text().split()) == count
+        except OSError:
+            return False
+
+    return ready
+
+
+def _start_gclint_on(target, pidfile):
+    """gclint, in its own session (as CI runs it), running a target that
+    never ends; returns it once the target said which processes it made."""
+    environment = dict(os.environ, GCLINT_TEST_PIDFILE=str(pidfile))
+    gclint = subprocess.Popen(
+        [sys.executable, "-m", "gclint", "check", "--no-config", str(TARGETS / target), "--dynamic", "--timeout", "600"],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        _wait_until(_pids_written(pidfile, 2), STARTUP_GUARD_SECONDS, "the target to start")
+    except AssertionError:
+        gclint.kill()
+        raise
+    return gclint, [int(pid) for pid in pidfile.read_text().split()]
+
+
+def _kill_for_cleanup(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_signal_to_gclint_kills_the_target_and_its_daemon(tmp_path, signum):
+    gclint, pids = _start_gclint_on("hang_with_daemon.py", tmp_path / "pids")
+    try:
+        assert not any(_gone(pid) for pid in pids)
+        gclint.send_signal(signum)
+        gclint.wait(timeout=EXIT_GUARD_SECONDS)
+        _wait_until(lambda: all(_gone(pid) for pid in pids), EXIT_GUARD_SECONDS, f"{pids} to end")
+    finally:
+        gclint.kill()
+        _kill_for_cleanup(pids)
+    # The signal still ends gclint the way it ends any program.
+    assert gclint.returncode == -signum, gclint.stderr.read().decode()
+
+
+def test_a_target_that_kills_gclint_dies_with_its_daemon(tmp_path):
+    gclint, pids = _start_gclint_on("kills_parent.py", tmp_path / "pids")
+    try:
+        gclint.wait(timeout=EXIT_GUARD_SECONDS)
+        assert gclint.returncode == -signal.SIGKILL
+        # Nothing of gclint is left to act: the run's keeper ends the tree.
+        _wait_until(lambda: all(_gone(pid) for pid in pids), EXIT_GUARD_SECONDS, f"{pids} to end")
+    finally:
+        _kill_for_cleanup(pids)
+
+
+def test_a_daemonised_grandchild_is_reported_and_killed(tmp_path, monkeypatch):
+    pidfile = tmp_path / "pids"
+    monkeypatch.setenv("GCLINT_TEST_PIDFILE", str(pidfile))
+    outcome = confirm([], [str(TARGETS / "daemon.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    (daemon,) = [int(pid) for pid in pidfile.read_text().split()]
+    try:
+        (diagnostic,) = outcome.diagnostics
+        assert re.search(rf"daemon\.py: left 1 process running after it ended \(pid {daemon}: .*\); killed", diagnostic), diagnostic
+        _wait_until(lambda: _gone(daemon), EXIT_GUARD_SECONDS, "the daemon to end")
+    finally:
+        _kill_for_cleanup([daemon])
+
+
+def test_gclint_is_no_subreaper_after_dynamic_mode():
+    from gclint.dynamic.contain import subreaper_active
+
+    assert not subreaper_active()
+    confirm([], [str(TARGETS / "daemon.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    assert not subreaper_active()
+
+
+# -- evidence from the target is checked before it is used -----------------------
+
+
+def test_malformed_evidence_items_are_dropped_and_the_rest_kept():
+    target = TARGETS / "malformed_evidence.py"
+    outcome = confirm([], [str(target)], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    (diagnostic,) = outcome.diagnostics
+    assert "malformed_evidence.py: 6 malformed evidence items dropped (first: cycle: path and line are not a line of a checked file)" in diagnostic
+    # The real ResourceWarning survives its mangled neighbours.
+    assert [(f.code, f.line) for f in outcome.findings] == [("GCL902", 8)]
+
+
+_GOOD = {"kind": "cycle", "path": _PATH, "line": 54, "objects": 3, "cycles": 1}
+
+
+@pytest.mark.parametrize(
+    "item, problem",
+    [
+        pytest.param(_GOOD, None, id="good"),
+        pytest.param({**_GOOD, "unknown_field": "x" * 10}, None, id="extra-fields-are-ignored"),
+        pytest.param({k: v for k, v in _GOOD.items() if k != "line"}, "path and line", id="no-line"),
+        pytest.param({**_GOOD, "line": "54"}, "path and line", id="line-as-text"),
+        pytest.param({**_GOOD, "line": True}, "path and line", id="line-as-bool"),
+        pytest.param({**_GOOD, "line": 0}, "path and line", id="line-zero"),
+        pytest.param({**_GOOD, "line": 100000}, "path and line", id="line-past-the-end"),
+        pytest.param({**_GOOD, "path": "/etc/passwd", "line": 1}, "path and line", id="unchecked-file"),
+        pytest.param({**_GOOD, "path": None}, "path and line", id="no-path"),
+        pytest.param({**_GOOD, "objects": -1}, "'objects'", id="negative-count"),
+        pytest.param({k: v for k, v in _GOOD.items() if k != "cycles"}, "'cycles' missing", id="missing-required"),
+        pytest.param({**_GOOD, "frames": [["/etc/shadow", 1]]}, "'frames' names a place", id="frame-elsewhere"),
+        pytest.param({**_GOOD, "classes": [{"name": "Node", "path": _PATH, "line": "7"}]}, "'classes'", id="class-line-text"),
+        pytest.param({**_GOOD, "kind": "worm"}, "unknown kind", id="unknown-kind"),
+        pytest.param({"kind": "gc-call", "path": _PATH, "line": 74, "calls": 1, "reclaimed": 0, "seconds": float("nan")}, "'seconds'", id="nan-seconds"),
+        pytest.param(["cycle", _PATH, 54], "not an object", id="not-an-object"),
+    ],
+)
+def test_each_evidence_item_is_validated(item, problem):
+    from gclint.dynamic.evidence import Places, item_problem
+
+    found = item_problem(item, Places({_PATH}))
+    assert (found is None) if problem is None else (problem in (found or "")), found
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        pytest.param(b'{"evidence": [', "is not valid JSON", id="truncated"),
+        pytest.param(b"[1, 2]", "does not hold an object", id="not-an-object"),
+        pytest.param(b"[" * 100000 + b"]" * 100000, "is not valid JSON", id="deeply-nested"),
+    ],
+)
+def test_a_broken_evidence_file_is_a_diagnostic(tmp_path, content, problem):
+    from gclint.dynamic.evidence import read_evidence
+
+    path = tmp_path / "evidence.json"
+    path.write_bytes(content)
+    assert read_evidence(str(path), {_PATH}) == (None, [f"the evidence file {problem}; its evidence is lost"])
+
+
+def test_an_evidence_file_that_is_a_symlink_or_fifo_is_not_followed(tmp_path):
+    from gclint.dynamic.evidence import read_evidence
+
+    link = tmp_path / "link.json"
+    link.symlink_to("/dev/zero")
+    evidence, problems = read_evidence(str(link), {_PATH})
+    assert evidence is None and "cannot open the evidence file" in problems[0]
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    evidence, problems = read_evidence(str(fifo), {_PATH})
+    assert evidence is None and "not a regular file" in problems[0]

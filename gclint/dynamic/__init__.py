@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
 from gclint.dynamic.child import ChildRun, Target, run_target
+from gclint.dynamic.contain import Containment
 from gclint.dynamic.confirm import Coverage, judge, real
 from gclint.model import Finding
 
@@ -37,11 +38,17 @@ def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) 
     if not targets:
         return Outcome(list(findings), ["no target: no checked file defines main() without required arguments (use --run)"])
     watched = sorted({real(f) for f in files})
-    runs = _run_all(targets, watched, options)
+    containment = Containment()
+    try:
+        runs = _run_all(targets, watched, options, containment)
+    finally:
+        orphans = containment.close()
     evidence = [item for run in runs for item in _items(run)]
     display = _display_paths(files)
     judged = judge(findings, evidence, _coverage(runs), display)
-    diagnostics = [f"{run.target.label}: {problem}" for run in runs for problem in run.problems]
+    diagnostics = [f"{run.target.label}: {problem}" for run in runs for problem in run.problems + run.notes]
+    if orphans:
+        diagnostics.append(f"{len(orphans)} process(es) with a scrubbed environment were left running by one of the targets; killed")
     return Outcome(judged, diagnostics)
 
 
@@ -82,15 +89,19 @@ def program_targets(runs: Sequence[str]) -> List[Target]:
     return targets
 
 
-def _run_all(targets: Sequence[Target], watched: List[str], options: DynamicOptions) -> List[ChildRun]:
+def _run_all(targets: Sequence[Target], watched: List[str], options: DynamicOptions, containment: Containment) -> List[ChildRun]:
     def one(target: Target) -> ChildRun:
+        if containment.cancelled.is_set():
+            return ChildRun(target, None, ["not run: gclint was stopped"])
         try:
-            return run_target(target, watched, options.python, options.timeout, options.memory_limit_mb, options.tracemalloc_frames)
+            return run_target(target, watched, options.python, options.timeout, options.memory_limit_mb, options.tracemalloc_frames, containment)
         except Exception as exc:  # a bug here must cost one target, not the run
             return ChildRun(target, None, [f"internal error while running it: {type(exc).__name__}: {exc}"])
 
     workers = max(1, min(len(targets), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    # The containment closes before the pool joins its threads: on an
+    # exception or a signal every tree is killed, so no worker waits long.
+    with ThreadPoolExecutor(max_workers=workers) as pool, containment:
         return list(pool.map(one, targets))
 
 
@@ -100,8 +111,8 @@ def _items(run: ChildRun) -> List[Dict[str, Any]]:
         return []
     rss = run.evidence.get("rss") or {}
     origin = {"target": run.target.label, "python": run.evidence.get("python"), "rss_before": rss.get("start"), "rss_after": rss.get("after")}
-    items = run.evidence.get("evidence") or []
-    return [{**item, **origin} for item in items if isinstance(item, dict) and "kind" in item and "line" in item]
+    # Validated when read (gclint.dynamic.evidence): every item has its kind's shape.
+    return [{**item, **origin} for item in run.evidence.get("evidence") or []]
 
 
 def _coverage(runs: Sequence[ChildRun]) -> Coverage:

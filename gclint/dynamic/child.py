@@ -19,6 +19,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import psutil
 
+from gclint.dynamic.contain import TOKEN_VARIABLE, Containment, Tree, new_token
+from gclint.dynamic.evidence import allowed_paths, read_evidence
+
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
 # Output beyond this is a flood: the target is stopped.
 FLOOD_BYTES = 16 * 1024 * 1024
@@ -29,8 +32,10 @@ GRACE_SECONDS = 2.0
 # After the target exits, how long its pipes may stay open (held by a leftover process).
 PIPE_GRACE_SECONDS = 0.3
 POLL_SECONDS = 0.05
-# How long a process the target started may take to end after the target did.
-LEFTOVER_GRACE_SECONDS = 1.0
+# How long a process the target started may take to end after the target did
+# (generous: a loaded machine starts a short-lived child slowly, and only a
+# target that really leaves a process behind pays for it).
+LEFTOVER_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class ChildRun:
     target: Target
     evidence: Optional[Dict[str, Any]]
     problems: List[str] = field(default_factory=list)
+    # Worth saying, but the run still saw all of the target (dropped evidence items).
+    notes: List[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -65,26 +72,47 @@ class _Watch:
     leftovers: List[str] = field(default_factory=list)
 
 
-def run_target(target: Target, watched: Sequence[str], python: str, timeout: float, memory_limit_mb: int, frames: int) -> ChildRun:
+def run_target(
+    target: Target, watched: Sequence[str], python: str, timeout: float, memory_limit_mb: int, frames: int,
+    containment: Optional[Containment] = None,
+) -> ChildRun:
+    containment = containment or Containment()
     with tempfile.TemporaryDirectory(prefix="gclint-dynamic-") as tmp:
-        evidence_path = os.path.join(tmp, "evidence.json")
-        config_path = os.path.join(tmp, "config.json")
-        config = {
-            "target": dict(target.spec), "watched": list(watched), "evidence": evidence_path,
-            "memory_limit_mb": memory_limit_mb, "tracemalloc_frames": frames,
-        }
-        with open(config_path, "w", encoding="utf-8") as out:
-            json.dump(config, out)
-        # The probe starts tracemalloc itself, right before the target: see _start_tracing.
-        command = [python, PROBE, config_path]
+        tree = Tree(token=new_token(), scratch=tmp)
+        containment.add(tree)
         try:
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            return _run_in(tmp, tree, target, watched, python, timeout, memory_limit_mb, frames, containment)
+        finally:
+            containment.remove(tree)
+
+
+def _run_in(tmp: str, tree: Tree, target: Target, watched: Sequence[str], python: str, timeout: float, memory_limit_mb: int, frames: int, containment: Containment) -> ChildRun:
+    evidence_path = os.path.join(tmp, "evidence.json")
+    config_path = os.path.join(tmp, "config.json")
+    config = {
+        "target": dict(target.spec), "watched": list(watched), "evidence": evidence_path,
+        "memory_limit_mb": memory_limit_mb, "tracemalloc_frames": frames,
+    }
+    with open(config_path, "w", encoding="utf-8") as out:
+        json.dump(config, out)
+    # The probe starts tracemalloc itself, right before the target: see _start_tracing.
+    command = [python, PROBE, config_path]
+    environment = dict(os.environ, **{TOKEN_VARIABLE: tree.token})
+    with containment.spawning():
+        tree.start_keeper()
+        try:
+            proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True, env=environment,
+            )
         except OSError as exc:
+            tree.release()
             return ChildRun(target, None, [f"cannot start {python}: {exc.strerror or exc}"])
-        _limit_address_space(proc.pid, memory_limit_mb)
-        watch = _supervise(proc, timeout)
-        evidence = _read_evidence(evidence_path)
-    return ChildRun(target, evidence, _problems(watch, evidence, timeout, memory_limit_mb, watched))
+        tree.watch(proc.pid)
+    _limit_address_space(proc.pid, memory_limit_mb)
+    watch = _supervise(proc, timeout, tree, containment)
+    evidence, malformed = read_evidence(evidence_path, allowed_paths(watched, [target.spec["script"]] if "script" in target.spec else []))
+    return ChildRun(target, evidence, _problems(watch, evidence, timeout, memory_limit_mb, watched), notes=malformed)
 
 
 def _limit_address_space(pid: int, megabytes: int) -> None:
@@ -99,21 +127,8 @@ def _limit_address_space(pid: int, megabytes: int) -> None:
         pass
 
 
-def _read_evidence(path: str) -> Optional[Dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8") as source:
-            data = json.load(source)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-# -- supervision ----------------------------------------------------------------
-
-
-def _supervise(proc: subprocess.Popen, timeout: float) -> _Watch:
+def _supervise(proc: subprocess.Popen, timeout: float, tree: Tree, containment: Containment) -> _Watch:
     watch = _Watch()
-    family: Dict[int, psutil.Process] = {}
     deadline = time.monotonic() + timeout
     kill_at: Optional[float] = None
     exited_at: Optional[float] = None
@@ -125,20 +140,26 @@ def _supervise(proc: subprocess.Popen, timeout: float) -> _Watch:
         while True:
             _read_available(selector, proc, watch)
             now = time.monotonic()
+            if containment.cancelled.is_set():
+                watch.stopped_for = watch.stopped_for or "cancelled"
+                containment.kill(tree)
             if watch.stopped_for is None and (now > deadline or watch.output_bytes > FLOOD_BYTES):
                 watch.stopped_for = "timeout" if now > deadline else "flood"
                 _signal(proc, signal.SIGTERM)
                 kill_at = now + GRACE_SECONDS
             if kill_at is not None and now > kill_at:
-                _kill_group(proc, family)
+                containment.kill(tree)
             if not _exited(proc):
-                _remember_descendants(proc, family)
+                tree.remember_descendants()
                 continue
             exited_at = exited_at or now
             if not selector.get_map() or now - exited_at > PIPE_GRACE_SECONDS:
                 break
     finally:
-        watch.leftovers = _kill_leftovers(proc, family)
+        watch.leftovers = _kill_leftovers(proc, tree, containment)
+        # Before the probe is reaped: until then its pid, the keeper's
+        # target group, cannot be reused.
+        tree.release()
         watch.returncode = proc.wait()
         selector.close()
         proc.stdout.close()
@@ -179,57 +200,19 @@ def _signal(proc: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def _remember_descendants(proc: subprocess.Popen, family: Dict[int, psutil.Process]) -> None:
-    """Processes the target started, remembered even if they leave its group."""
-    try:
-        for child in psutil.Process(proc.pid).children(recursive=True):
-            family.setdefault(child.pid, child)
-    except psutil.Error:
-        pass
-
-
-def _group_members(pgid: int) -> List[psutil.Process]:
-    members = []
-    for process in psutil.process_iter():
-        try:
-            if process.pid != pgid and os.getpgid(process.pid) == pgid:
-                members.append(process)
-        except (OSError, psutil.Error):
-            continue
-    return members
-
-
-def _kill_group(proc: subprocess.Popen, family: Dict[int, psutil.Process]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for process in family.values():
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
-
-
-def _kill_leftovers(proc: subprocess.Popen, family: Dict[int, psutil.Process]) -> List[str]:
+def _kill_leftovers(proc: subprocess.Popen, tree: Tree, containment: Containment) -> List[str]:
     """Kill whatever the target left running; describe it."""
     if not _exited(proc):
-        _kill_group(proc, family)
+        containment.kill(tree)
         proc.wait()
         return []
-    candidates = {p.pid: p for p in _group_members(proc.pid)}
-    for process in family.values():
-        candidates.setdefault(process.pid, process)
     # A child that is about to end on its own (started just before the
     # target returned) is not a leftover.
-    _, alive = psutil.wait_procs([p for p in candidates.values() if _running(p)], timeout=LEFTOVER_GRACE_SECONDS)
+    candidates = [p for p in containment.members(tree) if _running(p)]
+    _, alive = psutil.wait_procs(candidates, timeout=LEFTOVER_GRACE_SECONDS)
     alive = [p for p in alive if _running(p)]
     described = [_describe(p) for p in alive]
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
+    containment.kill(tree)
     psutil.wait_procs(alive, timeout=2)
     return described
 

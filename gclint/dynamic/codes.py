@@ -76,7 +76,8 @@ DYNAMIC_CODES: Dict[str, RuleInfo] = {
             "least 0.1 s in all, with its calls, generations, objects reclaimed and time.",
             "Why it matters": "Each full collection walks every tracked object: its cost grows "
             "with the heap, not with the garbage it finds.",
-            "Known limits": _KNOWN_LIMITS + " Times are measured with the probe's own "
+            "Known limits": _KNOWN_LIMITS + " Times are CPU time of the collecting thread "
+            "(a loaded machine does not inflate them), measured with the probe's own "
             "bookkeeping off, but tracemalloc is on, which slows allocation.",
         },
     ),
