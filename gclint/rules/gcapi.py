@@ -13,7 +13,8 @@ import libcst as cst
 
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
-from gclint.rules._shapes import Resolver, argument, int_value, is_restored, undoes
+from gclint.analysis.cleanup import is_restored, undoes
+from gclint.rules._shapes import Resolver, argument, int_value
 from gclint.tree import descendants
 
 _TRIGGERS = ("gc",)

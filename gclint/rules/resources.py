@@ -3,7 +3,7 @@
 Each function's resources are tracked from the factory call to where they are
 released (a `with`, a close in a `finally`, an ExitStack), handed over
 (returned, stored, passed to a callee that may keep them) or lost; see
-gclint/rules/_resource_shapes.py. The factory table takes project factories
+gclint/analysis/resources.py. The factory table takes project factories
 from `[tool.gclint] extend-resource-factories`.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import libcst as cst
 
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
-from gclint.rules._resource_shapes import (
+from gclint.analysis.resources import (
     FACTORY_TRIGGERS,
     READERS,
     RELEASE_METHODS,
