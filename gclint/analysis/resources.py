@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
 from gclint.names import dotted
-from gclint.rules._shapes import Resolver
+from gclint.rules._shapes import Resolver, functions_in
 from gclint.tree import children, descendants, is_scope
 
 _FACTORIES: Mapping[str, str] = {
@@ -47,13 +47,22 @@ _FACTORIES: Mapping[str, str] = {
     "selectors.DefaultSelector": "selector",
 }
 
-# Every factory's last name part: a file that names none of them (or the
-# `open`/`wrap_socket` methods) cannot create a resource from the table.
-FACTORY_TRIGGERS: Tuple[str, ...] = (
-    "open", "TemporaryFile", "TemporaryDirectory", "ZipFile", "socket", "create_connection",
-    "create_server", "HTTPConnection", "HTTPSConnection", "FTP", "SMTP", "connect", "Popen",
-    "Pool", "Executor", "DefaultSelector",
-)
+# Factory-like calls that are not in the table by name: `ctx.wrap_socket(s)`
+# and `Path(p).open()` (see resource_kind).
+_METHOD_FACTORIES: Tuple[str, ...] = ("wrap_socket", "open")
+
+
+def factory_triggers(table: Mapping[str, str] = _FACTORIES, kinds: Optional[FrozenSet[str]] = None) -> Tuple[str, ...]:
+    """The strings a file must contain to create a resource of `table` (of
+    one of `kinds`, when given): each factory's last name part, derived from
+    the one table so the two can never disagree."""
+    parts = {name.rsplit(".", 1)[-1] for name, kind in table.items() if kinds is None or kind in kinds}
+    if kinds is None or kinds & {"file", "socket"}:
+        parts.update(_METHOD_FACTORIES)
+    return tuple(sorted(parts))
+
+
+FACTORY_TRIGGERS: Tuple[str, ...] = factory_triggers()
 
 # Methods that end a resource's life; a process is done once it is reaped.
 RELEASE_METHODS = frozenset({"close", "aclose", "shutdown", "terminate", "cleanup", "quit", "detach", "__exit__"})
@@ -92,12 +101,171 @@ def resource_kind(call: cst.Call, resolver: Resolver, table: Mapping[str, str]) 
     if isinstance(func, cst.Attribute) and func.attr.value == "open" and isinstance(func.value, cst.Call):
         if resolver.name(func.value.func) in ("pathlib.Path", "pathlib.PurePath"):
             return "file"
-    name = resolver.name(func)
+    name = callee_name(func, resolver)
     if name in _WRAPPING_FACTORIES and _wraps_file_object(call, resolver):
         return None
     if _owns_nothing(call, name):
         return None
-    return table.get(name) if name else None
+    if name and name in table:
+        return table[name]
+    return in_file_factory_kind(func, resolver, table)
+
+
+def callee_name(func: cst.BaseExpression, resolver: Resolver) -> Optional[str]:
+    """The dotted name a call's function refers to; a module imported
+    optionally (`try: import zipfile / except ImportError: zipfile = None`)
+    still counts as that module."""
+    name = resolver.name(func)
+    if name is not None:
+        return name
+    text = dotted(func)
+    if text is None:
+        return None
+    root, dot, rest = text.partition(".")
+    module = optional_imports(resolver.ctx).get(root)
+    return module + dot + rest if module else None
+
+
+def optional_imports(ctx) -> Dict[str, str]:
+    """Module-level names bound by an import in a `try` whose ImportError
+    handler sets them to None: {bound name: imported dotted name}."""
+    return per_file(ctx, _OptionalImports, lambda: _find_optional_imports(ctx.module))
+
+
+class _OptionalImports:
+    """Key of the per-file optional-import table."""
+
+
+class _InFileFactories:
+    """Key of the per-file table of functions that return a fresh resource."""
+
+
+def per_file(ctx, key: type, compute):
+    """A fact about the whole file, computed once and kept on the file context."""
+    cache = ctx.metadata_cache
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def _find_optional_imports(module: cst.Module) -> Dict[str, str]:
+    found: Dict[str, str] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.Try):
+            continue
+        imported = dict(_imports_in(stmt.body))
+        for handler in stmt.handlers:
+            if dotted(handler.type) in _IMPORT_ERRORS if handler.type is not None else True:
+                for name in _names_set_to_none(handler.body):
+                    if name in imported:
+                        found[name] = imported[name]
+    return found
+
+
+def _imports_in(block: cst.CSTNode) -> Iterator[Tuple[str, str]]:
+    for node in descendants(block, stop=is_scope):
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted(alias.name) or ""
+                bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else full.split(".")[0]
+                yield bound, (full if alias.asname else bound)
+        elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar) and not node.relative:
+            module = dotted(node.module) if node.module is not None else None
+            for alias in node.names:
+                name = dotted(alias.name) or ""
+                bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+                if module:
+                    yield bound, f"{module}.{name}"
+
+
+def _names_set_to_none(block: cst.CSTNode) -> Iterator[str]:
+    for node in descendants(block, stop=is_scope):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == "None":
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    yield target.target.value
+
+
+def in_file_factory_kind(func: cst.BaseExpression, resolver: Resolver, table: Mapping[str, str]) -> Optional[str]:
+    """The kind of resource a function or method of this file returns fresh:
+    `self._connect()` in a class whose `_connect` returns a new socket, or a
+    module-level `make_pool()`."""
+    factories = per_file(resolver.ctx, _InFileFactories, lambda: _find_in_file_factories(resolver, table))
+    if isinstance(func, cst.Name):
+        if any(isinstance(s, (cst.FunctionDef, cst.Lambda)) and func.value in resolver.ctx.names.bindings(s) for s in resolver.scopes):
+            return None
+        return factories.get(("", func.value))
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = _receiver_class(resolver.scopes, func.value.value)
+        return factories.get((owner.name.value, func.attr.value)) if owner is not None else None
+    return None
+
+
+def _receiver_class(scopes: Sequence[cst.CSTNode], name: str) -> Optional[cst.ClassDef]:
+    """The class whose method the innermost function is, when `name` is that
+    method's first parameter (self or cls)."""
+    for inner, outer in zip(scopes, scopes[1:]):
+        if isinstance(inner, cst.FunctionDef):
+            params = [*inner.params.posonly_params, *inner.params.params]
+            if isinstance(outer, cst.ClassDef) and params and params[0].name.value == name:
+                return outer
+            return None
+    return None
+
+
+def _find_in_file_factories(resolver: Resolver, table: Mapping[str, str]) -> Dict[Tuple[str, str], str]:
+    """{(class name or "", function name): kind} for the module's functions
+    and its classes' methods that return a resource they just made."""
+    module = resolver.ctx.module
+    found: Dict[Tuple[str, str], str] = {}
+    for stmt in module.body:
+        members = [(stmt, "")] if isinstance(stmt, cst.FunctionDef) else []
+        if isinstance(stmt, cst.ClassDef):
+            members = [(f, stmt.name.value) for f in functions_in(stmt)]
+        for function, owner in members:
+            scopes = (function, stmt) if owner else (function,)
+            kind = _returned_fresh(function, Resolver(resolver.ctx, scopes), table)
+            if kind is not None:
+                found[(owner, function.name.value)] = kind
+    return found
+
+
+def _returned_fresh(function: cst.FunctionDef, resolver: Resolver, table: Mapping[str, str]) -> Optional[str]:
+    """The kind of resource `function` makes with a table factory and
+    returns without keeping it anywhere else."""
+    made: Dict[str, str] = {}
+    stored: set = set()
+    returned: List[cst.BaseExpression] = []
+    for node in descendants(function.body, stop=is_scope):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            kind = _table_kind(node.value, resolver, table)
+            for target in node.targets:
+                if kind and isinstance(target.target, cst.Name):
+                    made[target.target.value] = kind
+        elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
+            stored.add(node.value.value)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            returned.append(node.value)
+    for value in returned:
+        if isinstance(value, cst.Call):
+            kind = _table_kind(value, resolver, table)
+            if kind:
+                return kind
+        if isinstance(value, cst.Name) and value.value in made and value.value not in stored:
+            return made[value.value]
+    return None
+
+
+def _table_kind(call: cst.Call, resolver: Resolver, table: Mapping[str, str]) -> Optional[str]:
+    name = callee_name(call.func, resolver)
+    if not name or name not in table or _owns_nothing(call, name):
+        return None
+    if name in _WRAPPING_FACTORIES and _wraps_file_object(call, resolver):
+        return None
+    return table[name]
 
 
 def _owns_nothing(call: cst.Call, name: Optional[str]) -> bool:
@@ -124,14 +292,29 @@ _FILE_OBJECT_SUFFIXES = ("fp", "fh", "fobj", "fileobj", "stream", "_buf", "buffe
 _IN_MEMORY = frozenset({"io.BytesIO", "io.StringIO"})
 
 
+# Keywords through which the wrapping factories take their file (object).
+_FILE_KEYWORDS = frozenset({"file", "fileobj", "f", "filename", "name"})
+
+
+def file_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """What a wrapping factory reads: its first positional argument or the
+    file given by keyword (`ZipFile(file=buf)`, `GzipFile(fileobj=raw)`)."""
+    if call.args and call.args[0].keyword is None and not call.args[0].star:
+        return call.args[0].value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in _FILE_KEYWORDS:
+            return arg.value
+    return None
+
+
 def _wraps_file_object(call: cst.Call, resolver: Resolver) -> bool:
     if any(a.keyword is not None and a.keyword.value == "fileobj" for a in call.args):
         return True
-    first = call.args[0].value if call.args and call.args[0].keyword is None else None
+    first = file_argument(call)
     if isinstance(first, cst.Name):
         return first.value in _FILE_OBJECT_NAMES or first.value.endswith(_FILE_OBJECT_SUFFIXES)
     if isinstance(first, cst.Call):
-        return resolver.name(first.func) in _IN_MEMORY or resource_kind(first, resolver, _FACTORIES) is not None
+        return resolver.name(first.func) in _IN_MEMORY or _table_kind(first, resolver, _FACTORIES) is not None
     return False
 
 
@@ -199,33 +382,61 @@ class Acquisition:
     names: Tuple[str, ...]  # the local names it is bound to; () when not bound
 
 
-class FunctionBody:
-    """One walk over a function's own code: parents, factory calls, and the
-    names its nested scopes mention."""
+Scope = Union[cst.FunctionDef, cst.Module]
 
-    def __init__(self, function: cst.FunctionDef, resolver: Resolver, table: Mapping[str, str]) -> None:
+
+class FunctionBody:
+    """One walk over a function's (or the module's) own code: parents,
+    factory calls, and the names its nested scopes read from it."""
+
+    def __init__(self, function: Scope, resolver: Resolver, table: Mapping[str, str]) -> None:
         self.function = function
         self.resolver = resolver
         self.parents: Dict[int, cst.CSTNode] = {}
         self.factory_calls: List[Tuple[cst.Call, str]] = []
         self.names: Dict[str, List[cst.Name]] = {}
         self.captured: set = set()
+        self._order: Optional[Dict[int, int]] = None
         self._walk(table)
 
+    @property
+    def label(self) -> str:
+        """How messages name the code: `f()` or `module-level code`."""
+        if isinstance(self.function, cst.Module):
+            return "module-level code"
+        return f"{self.function.name.value}()"
+
+    @property
+    def root(self) -> cst.CSTNode:
+        return self.function if isinstance(self.function, cst.Module) else self.function.body
+
     def _walk(self, table: Mapping[str, str]) -> None:
-        todo: List[cst.CSTNode] = [self.function.body]
+        todo: List[cst.CSTNode] = [self.root]
         while todo:
             node = todo.pop()
             for child in children(node):
                 self.parents[id(child)] = node
                 if is_scope(child):
-                    self.captured.update(n.value for n in descendants(child) if isinstance(n, cst.Name))
+                    self.captured.update(self._free_names(child))
                     continue
                 self._note(child, table)
                 todo.append(child)
-        for stmt in descendants(self.function.body, stop=is_scope):
+        for stmt in descendants(self.root, stop=is_scope):
             if isinstance(stmt, (cst.Global, cst.Nonlocal)):
                 self.captured.update(n.name.value for n in stmt.names)
+
+    def _free_names(self, scope: cst.CSTNode) -> Iterator[str]:
+        """Names a nested scope may read from this one: a nested function's
+        own parameters and locals of the same name are not the outer ones."""
+        own = self.resolver.ctx.names.bindings(scope) if isinstance(scope, (cst.FunctionDef, cst.Lambda)) else {}
+        decorators = scope.decorators if isinstance(scope, (cst.FunctionDef, cst.ClassDef)) else ()
+        for node in descendants(scope):
+            if isinstance(node, cst.Name) and node.value not in own:
+                yield node.value
+        for decorator in decorators:
+            for node in descendants(decorator):
+                if isinstance(node, cst.Name):
+                    yield node.value
 
     def _note(self, node: cst.CSTNode, table: Mapping[str, str]) -> None:
         if isinstance(node, cst.Name):
@@ -236,16 +447,32 @@ class FunctionBody:
             if kind is not None:
                 self.factory_calls.append((node, kind))
 
+    def order(self, node: cst.CSTNode) -> int:
+        """Position of `node` in source order among the body's nodes."""
+        if self._order is None:
+            self._order = {id(n): i for i, n in enumerate(descendants(self.root, stop=is_scope))}
+        return self._order.get(id(node), -1)
+
     def without_wrappers(self) -> None:
-        """Drop `zipfile.ZipFile(raw)` when `raw` is itself a tracked resource:
-        the wrapper owns nothing beyond what `raw`'s tracking already covers."""
+        """Drop `zipfile.ZipFile(raw)` when `raw` is itself a tracked resource
+        or an in-memory buffer: the wrapper owns nothing beyond what `raw`
+        (or nobody) already owns."""
         tracked = {n for call, _ in self.factory_calls for n in (self.bound_names(call) or ())}
+        tracked |= self._in_memory_names()
         self.factory_calls = [(c, k) for c, k in self.factory_calls if not self._wraps(c, tracked)]
 
+    def _in_memory_names(self) -> set:
+        found = set()
+        for node in descendants(self.root, stop=is_scope):
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+                if self.resolver.name(node.value.func) in _IN_MEMORY:
+                    found.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+        return found
+
     def _wraps(self, call: cst.Call, tracked: set) -> bool:
-        if self.resolver.name(call.func) not in _WRAPPING_FACTORIES or not call.args:
+        if callee_name(call.func, self.resolver) not in _WRAPPING_FACTORIES:
             return False
-        first = call.args[0].value
+        first = file_argument(call)
         return isinstance(first, cst.Name) and first.value in tracked
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
@@ -256,6 +483,20 @@ class FunctionBody:
         while current is not None:
             yield current
             current = self.parent(current)
+
+    def inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+        return any(a is container for a in self.ancestors(node))
+
+    def statement_of(self, node: cst.CSTNode) -> Tuple[cst.CSTNode, cst.CSTNode]:
+        """(the statement holding `node`, the block that statement is in)."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (cst.IndentedBlock, cst.Module)) or (
+                isinstance(ancestor, cst.SimpleStatementSuite)
+            ):
+                return child, ancestor
+            child = ancestor
+        return child, self.root
 
     def bound_names(self, call: cst.Call) -> Optional[Tuple[str, ...]]:
         """Names `name = call` binds; None when the result goes elsewhere."""
@@ -269,11 +510,14 @@ class FunctionBody:
     def in_block(self, node: cst.CSTNode, kind: type, acquired: cst.CSTNode) -> bool:
         """Whether `node` is in a block of `kind` that `acquired` is not in:
         a close in the same `except` handler as the open is its normal path."""
+        return self.enclosing_block(node, kind, acquired) is not None
+
+    def enclosing_block(self, node: cst.CSTNode, kind: type, acquired: cst.CSTNode) -> Optional[cst.CSTNode]:
         around_acquired = {id(a) for a in self.ancestors(acquired)}
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, kind) and id(ancestor) not in around_acquired:
-                return True
-        return False
+                return ancestor
+        return None
 
 
 def _is_reference(name: cst.Name, parent: Optional[cst.CSTNode]) -> bool:
@@ -290,24 +534,42 @@ RELEASE, PLAIN_CLOSE, ERROR_CLOSE, HANDOVER, USE = "release", "plain-close", "er
 
 
 @dataclass(frozen=True)
+class Mention:
+    """One mention of a tracked name and what it does with the resource."""
+
+    name: cst.Name
+    kind: str
+    call: Optional[cst.Call]  # the close call, for RELEASE / PLAIN_CLOSE / ERROR_CLOSE
+
+
+@dataclass(frozen=True)
 class Fate:
     released: bool
     plain_closes: Tuple[cst.Call, ...]
-    error_closed: bool
+    error_closes: Tuple[cst.Call, ...]
     handed_over: bool
+    mentions: Tuple[Mention, ...] = ()
+
+    @property
+    def error_closed(self) -> bool:
+        return bool(self.error_closes)
 
 
 def fate(body: FunctionBody, acquired: cst.Call, names: Sequence[str], enders: FrozenSet[str], with_ends: bool) -> Fate:
     """What happens to the resource bound to `names` in the function."""
     if any(n in body.captured for n in names):
-        return Fate(False, (), False, True)
-    outcomes: List[Tuple[str, Optional[cst.Call]]] = []
+        return Fate(False, (), (), True)
+    mentions: List[Mention] = []
     for name in names:
         for mention in body.names.get(name, ()):
-            outcomes.append(_mention(body, acquired, mention, enders, with_ends))
-    kinds = {kind for kind, _ in outcomes}
-    plain = tuple(call for kind, call in outcomes if kind == PLAIN_CLOSE and call is not None)
-    return Fate(RELEASE in kinds, plain, ERROR_CLOSE in kinds, HANDOVER in kinds)
+            # `f = open(f)`: the `f` inside the call is the old value.
+            if not body.inside(mention, acquired):
+                kind, call = _mention(body, acquired, mention, enders, with_ends)
+                mentions.append(Mention(mention, kind, call))
+    kinds = {m.kind for m in mentions}
+    plain = tuple(m.call for m in mentions if m.kind == PLAIN_CLOSE and m.call is not None)
+    errors = tuple(m.call for m in mentions if m.kind == ERROR_CLOSE and m.call is not None)
+    return Fate(RELEASE in kinds, plain, errors, HANDOVER in kinds, tuple(mentions))
 
 
 def _mention(body: FunctionBody, acquired: cst.Call, name: cst.Name, enders: FrozenSet[str], with_ends: bool) -> Tuple[str, Optional[cst.Call]]:
@@ -337,17 +599,20 @@ def _attribute_use(body: FunctionBody, acquired: cst.Call, attribute: cst.Attrib
         if method not in enders:
             return USE, None
         if body.in_block(outer, cst.Finally, acquired):
-            return RELEASE, None
+            return RELEASE, outer
         if body.in_block(outer, cst.ExceptHandler, acquired):
-            return ERROR_CLOSE, None
+            return ERROR_CLOSE, outer
         return PLAIN_CLOSE, outer
     if isinstance(outer, cst.AssignTarget) and _HANDLE_ATTRIBUTE.search(method):
         # `conn.sock = FakeSocket()`: the handle it would close was swapped.
         return HANDOVER, None
+    if method in enders:
+        # `stack.callback(f.close)`, `return (sock.close, port)`: whoever
+        # holds the bound close method closes it.
+        return RELEASE, None
     if isinstance(outer, cst.Arg):
-        # `stack.callback(f.close)`, `weakref.finalize(self, f.close)`: someone
-        # else closes it; a bound method of another name keeps it alive elsewhere.
-        return (RELEASE if method in enders else HANDOVER), None
+        # A bound method of another name keeps the resource alive elsewhere.
+        return HANDOVER, None
     return USE, None
 
 
@@ -369,40 +634,301 @@ def _argument_use(body: FunctionBody, arg: cst.Arg) -> str:
     return HANDOVER
 
 
-# Statements that may raise, return or jump between an acquisition and its close.
-_RISKY = (cst.Call, cst.Raise, cst.Return, cst.Yield, cst.Await, cst.Subscript, cst.Continue, cst.Break)
+# ---------------------------------------------------------------- risk
+# What may leave a block early: an exception, or a jump.
+_JUMPS = (cst.Return, cst.Continue, cst.Break)
+_RAISERS = (cst.Call, cst.Raise, cst.Yield, cst.Await, cst.Subscript)
+# Methods that cannot fail on an object that exists (`fileno()` of an open
+# socket, `isinstance`): a call of these is not a way out of the block.
+_NON_RAISING = frozenset(
+    """fileno getsockname setblocking settimeout gettimeout isinstance len id type callable
+    hasattr bool repr str""".split()
+)
 
 
-def skips_close(body: FunctionBody, acquired: cst.Call, close: cst.Call) -> bool:
+@dataclass(frozen=True)
+class Risks:
+    """Which ways out of a block count: in a test, an exception means the
+    test has already failed, so only jumps abandon a resource; in a pytest
+    yield fixture the teardown after `yield` always runs."""
+
+    exceptions: bool = True
+    yields: bool = True
+
+
+def _leaves(node: cst.CSTNode, risks: Risks) -> bool:
+    if isinstance(node, _JUMPS):
+        return True
+    if not risks.exceptions:
+        return False
+    if isinstance(node, cst.Yield):
+        return risks.yields
+    if isinstance(node, cst.Call):
+        return _callee_last(node) not in _NON_RAISING
+    return isinstance(node, _RAISERS)
+
+
+def _callee_last(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
+
+def risky(node: cst.CSTNode, risks: Risks = Risks()) -> bool:
+    """Whether running `node` may leave its block early. A `try` whose
+    handlers catch what its body raises (`except OSError: pass`) contains
+    that body's exceptions; its handlers, `else` and `finally` still count."""
+    if isinstance(node, cst.Try) and node.handlers:
+        parts = [*node.handlers, node.orelse, node.finalbody]
+        body_jumps = any(isinstance(n, _JUMPS) for n in descendants(node.body, stop=is_scope))
+        return body_jumps or any(p is not None and risky(p, risks) for p in parts)
+    if isinstance(node, (cst.For, cst.While)) and risks.exceptions:
+        return True
+    if _leaves(node, risks):
+        return True
+    todo = list(children(node))
+    while todo:
+        child = todo.pop()
+        if is_scope(child):
+            continue
+        if isinstance(child, cst.Try) and child.handlers:
+            if risky(child, risks):
+                return True
+            continue
+        if _leaves(child, risks):
+            return True
+        todo.extend(children(child))
+    return False
+
+
+def _common_block(body: FunctionBody, first: cst.CSTNode, second: cst.CSTNode):
+    """(block, statement holding first, statement holding second) for the
+    innermost block holding both, or None."""
+    one = [first, *body.ancestors(first)][::-1]
+    two = [second, *body.ancestors(second)][::-1]
+    depth = 0
+    while depth < min(len(one), len(two)) and one[depth] is two[depth]:
+        depth += 1
+    if depth == 0 or depth >= min(len(one), len(two)):
+        return None
+    common = one[depth - 1]
+    if not isinstance(common, (cst.IndentedBlock, cst.Module, cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return None
+    return common, one[depth], two[depth]
+
+
+def _between(body: FunctionBody, first: cst.CSTNode, second: cst.CSTNode) -> Optional[Tuple[List[cst.CSTNode], cst.CSTNode]]:
+    """The sibling statements strictly between the ones holding `first` and
+    `second`, and the one holding `second`; None when they are not in
+    order in one block."""
+    found = _common_block(body, first, second)
+    if found is None:
+        return None
+    common, start, end = found
+    siblings = children(common)
+    if start not in siblings or end not in siblings:
+        return None
+    i, j = siblings.index(start), siblings.index(end)
+    if i >= j:
+        return None
+    return siblings[i + 1:j], end
+
+
+def skips_close(body: FunctionBody, acquired: cst.Call, close: cst.Call, risks: Risks = Risks()) -> bool:
     """Whether code between the acquisition and this close may raise or
     leave early, with no try/finally around it (GCL303)."""
-    first = [acquired, *body.ancestors(acquired)][::-1]
-    second = [close, *body.ancestors(close)][::-1]
-    depth = 0
-    while depth < min(len(first), len(second)) and first[depth] is second[depth]:
-        depth += 1
-    if depth == 0 or depth >= min(len(first), len(second)):
+    found = _between(body, acquired, close)
+    if found is None:
         return False
-    common, start, end = first[depth - 1], first[depth], second[depth]
-    siblings = children(common)
-    if not isinstance(common, (cst.IndentedBlock, cst.Module, cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-        return False
-    if start not in siblings or end not in siblings:
-        return False
-    between = siblings[siblings.index(start) + 1:siblings.index(end)]
-    if siblings.index(start) >= siblings.index(end):
-        return False
-    return any(_risky(stmt) for stmt in between) or _risky_header(end)
+    between, end = found
+    return any(risky(stmt, risks) for stmt in between) or _risky_header(end, risks)
 
 
-def _risky(node: cst.CSTNode) -> bool:
-    if isinstance(node, _RISKY) or isinstance(node, (cst.For, cst.While, cst.With, cst.Try)):
-        return True
-    return any(isinstance(n, _RISKY) for n in descendants(node, stop=is_scope))
-
-
-def _risky_header(stmt: cst.CSTNode) -> bool:
+def _risky_header(stmt: cst.CSTNode, risks: Risks) -> bool:
     """The compound statement that holds the close runs code before it."""
+    if not risks.exceptions:
+        return False
     if isinstance(stmt, cst.If):
-        return any(isinstance(n, cst.Call) for n in (stmt.test, *descendants(stmt.test)))
-    return isinstance(stmt, (cst.For, cst.While, cst.With, cst.Try))
+        return any(isinstance(n, cst.Call) and _leaves(n, risks) for n in (stmt.test, *descendants(stmt.test)))
+    return isinstance(stmt, (cst.For, cst.While, cst.With))
+
+
+# ------------------------------------------------------- error-path closes
+_BROAD = frozenset({"Exception", "BaseException"})
+
+
+def uncovered_error_close(body: FunctionBody, acquired: cst.Call, names: Sequence[str], close: cst.Call, risks: Risks) -> Optional[str]:
+    """Why a close in an `except` handler does not cover every exception
+    after the acquisition, or None when it does: statements before the
+    `try` that may raise, or a handler that catches one type while the `try`
+    calls code that may raise others."""
+    handler = body.enclosing_block(close, cst.ExceptHandler, acquired)
+    attempt = body.parent(handler) if handler is not None else None
+    if not isinstance(attempt, cst.Try) or not risks.exceptions:
+        return None
+    found = _between(body, acquired, attempt)
+    if found is not None and any(risky(stmt, risks) for stmt in found[0]):
+        return "an exception before the `try` skips the close in its `except`"
+    if found is None and not body.inside(acquired, attempt.body):
+        return None
+    caught = {dotted(h.type) for h in attempt.handlers if h.type is not None and not isinstance(h.type, cst.Tuple)}
+    if any(h.type is None for h in attempt.handlers) or caught & _BROAD or any(isinstance(h.type, cst.Tuple) for h in attempt.handlers):
+        return None
+    if _calls_other_than(attempt.body, names, acquired):
+        return f"an exception other than {', '.join(sorted(c for c in caught if c))} skips the close in its `except`"
+    return None
+
+
+def _calls_other_than(block: cst.CSTNode, names: Sequence[str], acquired: cst.Call) -> bool:
+    """Whether the block calls anything but the resource's own methods (which
+    raise what the handler was written for)."""
+    for node in descendants(block, stop=is_scope):
+        if not isinstance(node, cst.Call) or node is acquired or _callee_last(node) in _NON_RAISING:
+            continue
+        func = node.func
+        own = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in names
+        if not own:
+            return True
+    return False
+
+
+# ------------------------------------------------------- abandoning jumps
+_CLOSING = (RELEASE, PLAIN_CLOSE, ERROR_CLOSE, HANDOVER)
+
+
+def abandoning_jump(body: FunctionBody, acquired: cst.Call, names: Sequence[str], result: Fate) -> Optional[cst.CSTNode]:
+    """A `return`, `continue` or `break` after the acquisition that leaves
+    the resource behind: nothing before it on its path closed or handed the
+    resource over, and it does not carry the resource with it (`return s`,
+    a `break` to code that still uses it)."""
+    statement, block = body.statement_of(acquired)
+    closing = [m.name for m in result.mentions if m.kind in _CLOSING]
+    for node in descendants(body.root, stop=is_scope):
+        if not isinstance(node, _JUMPS) or body.order(node) <= body.order(statement):
+            continue
+        if any(body.inside(n, node) for n in closing):
+            continue
+        if _abandons(body, node, statement, block, closing, result):
+            return node
+    return None
+
+
+def _abandons(body, jump, statement, block, closing, result) -> bool:
+    path = _path_to_block(body, jump, statement, block)
+    if path is None:
+        return False
+    for stmt_block, stmt, start in path:
+        siblings = children(stmt_block)
+        earlier = siblings[siblings.index(start) + 1 if start is not None else 0:siblings.index(stmt)]
+        if any(body.inside(n, s) for s in earlier for n in closing):
+            return False
+    if isinstance(jump, cst.Return):
+        return True
+    loop = _target_loop(body, jump)
+    if loop is None or not body.inside(statement, loop):
+        return False
+    if isinstance(jump, cst.Break):
+        # The resource leaves the loop with the break: used after it?
+        end = body.order(loop) + sum(1 for _ in descendants(loop, stop=is_scope))
+        return not any(body.order(m.name) > end for m in result.mentions)
+    return True
+
+
+def _path_to_block(body, jump, statement, block):
+    """[(block, statement in it holding the jump, start)] from the jump up
+    to the acquisition's block, where `start` is the acquisition statement
+    (only in that block); None when the jump is not after the acquisition
+    in that block (another branch, a handler of a `try` around it)."""
+    path = []
+    child = jump
+    for ancestor in body.ancestors(jump):
+        if isinstance(ancestor, cst.Finally):
+            return None
+        if isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
+            if ancestor is block:
+                siblings = children(block)
+                if statement not in siblings or siblings.index(child) <= siblings.index(statement):
+                    return None
+                path.append((ancestor, child, statement))
+                return path
+            path.append((ancestor, child, None))
+        child = ancestor
+    return None
+
+
+def _target_loop(body: FunctionBody, jump: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """The loop a `continue`/`break` acts on: the innermost one whose body
+    (not its `else`) holds it."""
+    child = jump
+    for ancestor in body.ancestors(jump):
+        if is_scope(ancestor):
+            return None
+        if isinstance(ancestor, (cst.For, cst.While)) and child is ancestor.body:
+            return ancestor
+        child = ancestor
+    return None
+
+
+# ---------------------------------------------------------------- processes
+_PIPES = ("stdout", "stderr", "stdin")
+
+
+def piped_streams(call: cst.Call, resolver: Resolver) -> Tuple[str, ...]:
+    """The Popen streams given `subprocess.PIPE`."""
+    return tuple(
+        a.keyword.value for a in call.args
+        if a.keyword is not None and a.keyword.value in _PIPES and resolver.name(a.value) == "subprocess.PIPE"
+    )
+
+
+def stream_closed(body: FunctionBody, names: Sequence[str], stream: str) -> bool:
+    """Whether `p.<stream>` is closed, entered in a `with`, or handed over
+    anywhere, or `p.communicate()` closes every pipe."""
+    for name in names:
+        for mention in body.names.get(name, ()):
+            attribute = body.parent(mention)
+            if not isinstance(attribute, cst.Attribute) or attribute.value is not mention:
+                continue
+            if attribute.attr.value in ("communicate", "__exit__"):
+                return True
+            if attribute.attr.value == stream and _stream_let_go(body, attribute):
+                return True
+    return False
+
+
+def _stream_let_go(body: FunctionBody, stream: cst.Attribute) -> bool:
+    outer = body.parent(stream)
+    if isinstance(outer, cst.Attribute) and outer.value is stream:
+        return outer.attr.value in RELEASE_METHODS
+    if isinstance(outer, cst.WithItem):
+        return True
+    if isinstance(outer, (cst.For, cst.CompFor)) and outer.iter is stream:
+        return False
+    if isinstance(outer, cst.Arg):
+        return _argument_use(body, outer) != USE
+    return not isinstance(outer, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.Expr))
+
+
+_REPLACING = ("os._exit", "os.execv", "os.execve", "os.execl", "os.execle", "os.execlp", "os.execlpe",
+              "os.execvp", "os.execvpe")
+
+
+def process_replaced_after(body: FunctionBody, call: cst.Call) -> bool:
+    """`Popen(...)` then `os._exit()` / `os.execv()`: this process ends or
+    becomes another program; there is nobody left to wait."""
+    statement, block = body.statement_of(call)
+    siblings = children(block)
+    later = siblings[siblings.index(statement) + 1:] if statement in siblings else []
+    for stmt in later:
+        for node in (stmt, *descendants(stmt, stop=is_scope)):
+            if isinstance(node, cst.Call) and body.resolver.name(node.func) in _REPLACING:
+                return True
+    return False
+
+
+def is_fixture(function: Scope) -> bool:
+    """A pytest fixture: code after its `yield` is the teardown, always run."""
+    if not isinstance(function, cst.FunctionDef):
+        return False
+    return any((dotted(_decorated(d)) or "").split(".")[-1] in ("fixture", "yield_fixture") for d in function.decorators)

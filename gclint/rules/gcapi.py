@@ -13,7 +13,7 @@ import libcst as cst
 
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
-from gclint.analysis.cleanup import is_restored, undoes
+from gclint.analysis.cleanup import deliberate_switch_off, is_restored, restored_in_finally, undoes
 from gclint.rules._shapes import Resolver, argument, int_value
 from gclint.tree import descendants
 
@@ -302,6 +302,7 @@ class DisableNotRestored(Rule):
     name = "gc-disable-not-restored"
     severity = Severity.WARNING
     message = "gc.disable() is not undone by gc.enable() in a finally block: an exception leaves automatic collection off for the whole process"
+    uncovered_message = "gc.disable() runs before the try whose finally re-enables collection: an exception (or the with-body of a @contextmanager, at its yield) between them leaves collection off for the whole process"
     module_message = "gc.disable() at module level turns automatic collection off for the whole process, for as long as it runs"
     TRIGGERS = _TRIGGERS
     VALID = [
@@ -323,10 +324,17 @@ class DisableNotRestored(Rule):
         resolver = Resolver(self.ctx)
         if self._restores_saved_state(resolver) or (function is not None and self._puts_back(function, node, resolver)):
             return
+        if deliberate_switch_off(self.ctx.stack, function, resolver):
+            return
         if function is None:
             self.report(node, self.module_message)
-        elif not is_restored(resolver, function, ("gc.enable",)):
-            self.report(node)
+        elif not is_restored(resolver, function, ("gc.enable",), stack=self.ctx.stack):
+            self.report(node, self._message(function, resolver))
+
+    def _message(self, function: cst.FunctionDef, resolver: Resolver) -> str:
+        if restored_in_finally(resolver, function, ("gc.enable",), lambda call: True):
+            return self.uncovered_message
+        return self.message
 
     @staticmethod
     def _puts_back(function: cst.FunctionDef, disable: cst.Call, resolver: Resolver) -> bool:
@@ -407,7 +415,7 @@ class SaveAllLeftOn(Rule):
             return
         function = self.ctx.enclosing_function()
         restoring = lambda call: call is not node and not list(self._save_flags(call, resolver))
-        if not is_restored(resolver, function, ("gc.set_debug",), restoring):
+        if not is_restored(resolver, function, ("gc.set_debug",), restoring, stack=self.ctx.stack):
             self.report(node, self.message.format(flag=flag))
 
     @staticmethod
@@ -460,5 +468,5 @@ class ThresholdZero(Rule):
             return
         resolver = Resolver(self.ctx)
         restoring = lambda call: call is not node
-        if not is_restored(resolver, self.ctx.enclosing_function(), ("gc.set_threshold",), restoring):
+        if not is_restored(resolver, self.ctx.enclosing_function(), ("gc.set_threshold",), restoring, stack=self.ctx.stack):
             self.report(node)

@@ -20,15 +20,24 @@ from gclint.analysis.resources import (
     RELEASE_METHODS,
     WAIT_METHODS,
     FunctionBody,
+    Risks,
+    abandoning_jump,
     closes_on_with,
     expects_failure,
-    is_patched,
-    release_methods,
     factory_name,
     factory_table,
+    factory_triggers,
     fate,
+    in_file_factory_kind,
+    is_fixture,
+    is_patched,
+    piped_streams,
+    process_replaced_after,
+    release_methods,
     resource_kind,
     skips_close,
+    stream_closed,
+    uncovered_error_close,
 )
 from gclint.rules._shapes import Resolver, functions_in
 from gclint.tree import children, descendants, is_scope
@@ -54,7 +63,8 @@ def _named_fates(body: FunctionBody):
 
 
 class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
-    """Shared walk: note which functions call a factory, analyse them on leave."""
+    """Shared walk: note which functions (or the module) call a factory,
+    analyse them on leave."""
 
     EVIDENCE = "resource-warning"
     TRIGGERS = FACTORY_TRIGGERS
@@ -74,10 +84,9 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
             last = (self.ctx.qualified_name(func) or "").rsplit(".", 1)[-1]
         else:
             return
-        if last in self._last_parts:
+        if last in self._last_parts or in_file_factory_kind(func, Resolver(self.ctx), self._table):
             function = self.ctx.enclosing_function()
-            if function is not None:
-                self._pending.add(id(function))
+            self._pending.add(id(function if function is not None else self.ctx.module))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if id(node) not in self._pending:
@@ -85,14 +94,29 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
         self._pending.discard(id(node))
         if is_patched(node):
             return
-        resolver = Resolver(self.ctx, (node,) + self.ctx.scopes())
-        body = FunctionBody(node, resolver, self._table)
+        self._analyse(node, Resolver(self.ctx, (node,) + self.ctx.scopes()))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if id(node) in self._pending:
+            self._analyse(node, Resolver(self.ctx, ()))
+
+    def _analyse(self, scope, resolver: Resolver) -> None:
+        body = FunctionBody(scope, resolver, self._table)
         body.without_wrappers()
         body.factory_calls = [(c, k) for c, k in body.factory_calls if not expects_failure(body.ancestors(c))]
         self.check(body)
 
+    def risks(self, body: FunctionBody) -> Risks:
+        """In a test (or a fixture) an exception means it has already failed:
+        only a jump abandons a resource there."""
+        in_test = self.ctx.options.is_test_file or is_fixture(body.function)
+        return Risks(exceptions=not in_test, yields=not is_fixture(body.function))
+
     def check(self, body: FunctionBody) -> None:
         raise NotImplementedError
+
+
+_JUMP_WORDS = {cst.Return: "return", cst.Continue: "continue", cst.Break: "break"}
 
 
 class ResourceNotClosed(_FunctionResourceRule):
@@ -132,7 +156,7 @@ class ResourceNotClosed(_FunctionResourceRule):
     code = "GCL301"
     name = "resource-not-closed"
     severity = Severity.ERROR
-    message = "{kind} from {factory}() is neither closed nor handed over on some path out of {function}(): it stays open until the garbage collector finalizes it; use `with`"
+    message = "{kind} from {factory}() is neither closed nor handed over on some path out of {function}: it stays open until the garbage collector finalizes it; use `with`"
     VALID = [
         "def read(path):\n    with open(path) as f:\n        return f.read()\n",
         "def opener(path):\n    f = open(path)\n    return f\n",
@@ -154,12 +178,24 @@ class ResourceNotClosed(_FunctionResourceRule):
         Invalid("from tempfile import TemporaryFile as TF\n\ndef scratch(data):\n    tmp = TF()\n    tmp.write(data)\n    tmp.seek(0)\n    return tmp.read()\n", (4, 11)),
     ]
 
+    jump_message = "{kind} from {factory}() is left open by a `{jump}` in {function}: nothing closes or hands it over before it on that path; use `with` or try/finally"
+
     def check(self, body: FunctionBody) -> None:
+        risks = self.risks(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released or result.plain_closes or result.handed_over:
+            if result.released:
                 continue
-            message = self.message.format(kind=kind, factory=factory_name(call), function=body.function.name.value)
-            self.report(call, message)
+            if not (result.plain_closes or result.handed_over):
+                self.report(call, self.message.format(kind=kind, factory=factory_name(call), function=body.label))
+                continue
+            if any(skips_close(body, call, close, risks) for close in result.plain_closes):
+                continue  # GCL303's finding
+            jump = abandoning_jump(body, call, names, result)
+            if jump is not None:
+                self.report(call, self.jump_message.format(
+                    kind=kind, factory=factory_name(call), function=body.label,
+                    jump=_JUMP_WORDS[type(jump)],
+                ))
 
 
 class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
@@ -191,8 +227,8 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
     severity = Severity.WARNING
     message = "{kind} from {factory}() is used inline and never closed: it is closed only when the garbage collector finalizes it; use Path.read_text()/write_text() or `with`"
     EVIDENCE = "resource-warning"
-    TRIGGERS = ("open", "TemporaryFile", "TemporaryDirectory", "ZipFile", "socket", "create_connection",
-                "HTTPConnection", "HTTPSConnection", "FTP", "SMTP", "connect")
+    _KINDS = frozenset({"file", "socket", "connection", "directory", "resource"})
+    TRIGGERS = factory_triggers(kinds=_KINDS)
     VALID = [
         "from pathlib import Path\n\ndef read(p):\n    return Path(p).read_text()\n",
         "def read(p):\n    with open(p) as f:\n        return f.read()\n",
@@ -208,7 +244,6 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
         Invalid("import csv\n\ndef rows(p):\n    return list(csv.reader(open(p, newline='')))\n", (4, 28)),
         Invalid("from pathlib import Path\n\ndef save(p, s):\n    Path(p).open('w').write(s)\n", (4, 5)),
     ]
-    _KINDS = frozenset({"file", "socket", "connection", "directory", "resource"})
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -277,12 +312,20 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
         Invalid("from contextlib import contextmanager\n\n@contextmanager\ndef opened(path):\n    f = open(path)\n    yield f\n    f.close()\n", (5, 9)),
     ]
 
+    error_message = "{kind} from {factory}() is closed on the error path only inside the `try`: {why}; use `with` or try/finally"
+
     def check(self, body: FunctionBody) -> None:
+        risks = self.risks(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released or result.error_closed:
+            if result.released:
                 continue
-            if any(skips_close(body, call, close) for close in result.plain_closes):
+            gaps = [why for close in result.error_closes if (why := uncovered_error_close(body, call, names, close, risks))]
+            if result.error_closed and not gaps:
+                continue
+            if any(skips_close(body, call, close, risks) for close in result.plain_closes):
                 self.report(call, self.message.format(kind=kind, factory=factory_name(call)))
+            elif gaps:
+                self.report(call, self.error_message.format(kind=kind, factory=factory_name(call), why=gaps[0]))
 
 
 class SqliteWithDoesNotClose(Rule):
@@ -382,6 +425,9 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
                     self.report(call, self.message.format(attr=attr, kind=kind, factory=factory_name(call), cls=node.name.value))
 
     def _checked(self, node: cst.ClassDef) -> bool:
+        # A class defined inside a test lives as long as that test.
+        if self.ctx.options.is_test_file and self.ctx.enclosing_function() is not None:
+            return False
         resolver = Resolver(self.ctx)
         return all(resolver.name(base.value) in self._TRIVIAL_BASES for base in node.bases)
 
@@ -460,8 +506,8 @@ class ProcessNotWaited(_FunctionResourceRule):
     code = "GCL306"
     name = "process-not-waited"
     severity = Severity.WARNING
-    message = "subprocess.Popen in {function}() is never waited for: the child becomes a zombie and its pipes stay open until the garbage collector finalizes the Popen; use `with Popen(...)`, wait() or communicate()"
-    TRIGGERS = ("Popen",)
+    message = "subprocess.Popen in {function} is never waited for: the child becomes a zombie and its pipes stay open until the garbage collector finalizes the Popen; use `with Popen(...)`, wait() or communicate()"
+    TRIGGERS = factory_triggers(kinds=frozenset({"process"}))
     VALID = [
         "import subprocess\n\ndef run(cmd):\n    with subprocess.Popen(cmd) as p:\n        return p.wait()\n",
         "import subprocess\n\ndef run(cmd):\n    p = subprocess.Popen(cmd, stdout=subprocess.PIPE)\n    out, _ = p.communicate()\n    return out\n",
@@ -474,19 +520,32 @@ class ProcessNotWaited(_FunctionResourceRule):
         Invalid("from subprocess import Popen as P, PIPE\n\ndef first_line(cmd):\n    p = P(cmd, stdout=PIPE)\n    return p.stdout.readline()\n", (4, 9)),
     ]
 
+    pipe_message = "p.{stream} of subprocess.Popen in {function} is never closed: wait() reaps the child but leaves the pipe open until the garbage collector finalizes it; use communicate() or `with Popen(...)`"
+
     def check(self, body: FunctionBody) -> None:
         # Tests of subprocess start processes that fail or linger on purpose.
         if self.ctx.options.is_test_file:
             return
         for call, kind in body.factory_calls:
-            if kind != "process":
+            if kind != "process" or process_replaced_after(body, call):
                 continue
             names = body.bound_names(call)
             if names is None:
-                if not isinstance(body.parent(call), cst.Expr):
-                    continue
-            else:
-                result = fate(body, call, names, WAIT_METHODS, True)
-                if result.released or result.plain_closes or result.error_closed or result.handed_over:
-                    continue
-            self.report(call, self.message.format(function=body.function.name.value))
+                if isinstance(body.parent(call), cst.Expr):
+                    self.report(call, self.message.format(function=body.label))
+                continue
+            result = fate(body, call, names, WAIT_METHODS, True)
+            if result.handed_over:
+                continue
+            if not (result.released or result.plain_closes or result.error_closed):
+                self.report(call, self.message.format(function=body.label))
+                continue
+            self._check_pipes(body, call, names, result)
+
+    def _check_pipes(self, body: FunctionBody, call: cst.Call, names, result) -> None:
+        if any(m.kind == "release" and m.call is None for m in result.mentions):
+            return  # `with p:` closes the pipes on exit
+        for stream in piped_streams(call, body.resolver):
+            if not stream_closed(body, names, stream):
+                self.report(call, self.pipe_message.format(stream=stream, function=body.label))
+                return
