@@ -13,14 +13,16 @@ in, or the module.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from gclint.rules._shapes import Resolver, functions_in
-from gclint.analysis.resources import risky
+from gclint.analysis.resources import functions_of, risky
 from gclint.names import dotted
 from gclint.tree import descendants, is_scope
+
+if TYPE_CHECKING:
+    from gclint.rules._shapes import Resolver
 
 # Names of functions whose job is to undo what a paired function set up.
 _UNDOING_NAME = re.compile(
@@ -100,7 +102,7 @@ def restored_by_partner(resolver: Resolver, function: cst.FunctionDef, restorers
     for sibling, sibling_scopes in _siblings(resolver.ctx.module, container, tuple(outer)):
         if sibling is function:
             continue
-        sibling_resolver = Resolver(resolver.ctx, (sibling,) + sibling_scopes)
+        sibling_resolver = type(resolver)(resolver.ctx, (sibling,) + sibling_scopes)
         if sibling.name.value in _SETUP_NAMES and sibling_resolver.mentions(sibling, restorers):
             return True  # `self.addCleanup(gc.enable)` in setUp runs after every test
         # In a class, any method that ends its life (`close`, `__exit__`,
@@ -122,12 +124,12 @@ def _siblings(module: cst.Module, container: cst.CSTNode, outer: Tuple[cst.CSTNo
     """Functions of the container and, for a class, of the classes of the
     same module it is related to by inheritance (a mixin or base that
     supplies `tearDown`, a subclass that does)."""
-    for function in functions_in(container):
+    for function in functions_of(container):
         yield function, outer
     if not isinstance(container, cst.ClassDef):
         return
     for related in _related_classes(module, container):
-        for function in functions_in(related):
+        for function in functions_of(related):
             yield function, (related,)
 
 
@@ -265,3 +267,4 @@ def _announces(statement: cst.CSTNode) -> bool:
                 if isinstance(string, cst.SimpleString) and _GC_WORD.search(string.value) and _OFF_WORD.search(string.value):
                     return True
     return False
+

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
 from gclint.names import dotted
-from gclint.rules._shapes import Resolver, functions_in
 from gclint.tree import children, descendants, is_scope
+
+if TYPE_CHECKING:
+    from gclint.rules._shapes import Resolver
 
 _FACTORIES: Mapping[str, str] = {
     **dict.fromkeys(
@@ -224,10 +226,10 @@ def _find_in_file_factories(resolver: Resolver, table: Mapping[str, str]) -> Dic
     for stmt in module.body:
         members = [(stmt, "")] if isinstance(stmt, cst.FunctionDef) else []
         if isinstance(stmt, cst.ClassDef):
-            members = [(f, stmt.name.value) for f in functions_in(stmt)]
+            members = [(f, stmt.name.value) for f in functions_of(stmt)]
         for function, owner in members:
             scopes = (function, stmt) if owner else (function,)
-            kind = _returned_fresh(function, Resolver(resolver.ctx, scopes), table)
+            kind = _returned_fresh(function, type(resolver)(resolver.ctx, scopes), table)
             if kind is not None:
                 found[(owner, function.name.value)] = kind
     return found
@@ -678,27 +680,31 @@ def _callee_last(call: cst.Call) -> str:
 def risky(node: cst.CSTNode, risks: Risks = Risks()) -> bool:
     """Whether running `node` may leave its block early. A `try` whose
     handlers catch what its body raises (`except OSError: pass`) contains
-    that body's exceptions; its handlers, `else` and `finally` still count."""
-    if isinstance(node, cst.Try) and node.handlers:
-        parts = [*node.handlers, node.orelse, node.finalbody]
-        body_jumps = any(isinstance(n, _JUMPS) for n in descendants(node.body, stop=is_scope))
-        return body_jumps or any(p is not None and risky(p, risks) for p in parts)
+    that body's exceptions; its handlers, `else` and `finally` still count.
+    A `break` or `continue` of a loop inside `node` stays inside it."""
     if isinstance(node, (cst.For, cst.While)) and risks.exceptions:
         return True
+    return _may_leave(node, risks, in_loop=False)
+
+
+def _may_leave(node: cst.CSTNode, risks: Risks, in_loop: bool) -> bool:
+    if isinstance(node, (cst.Break, cst.Continue)):
+        return not in_loop
+    if isinstance(node, cst.Try) and node.handlers:
+        parts = [*node.handlers, node.orelse, node.finalbody]
+        jumps_out = any(
+            isinstance(n, cst.Return) or isinstance(n, (cst.Break, cst.Continue)) and not in_loop
+            for n in descendants(node.body, stop=is_scope)
+        )
+        return jumps_out or any(p is not None and _may_leave(p, risks, in_loop) for p in parts)
     if _leaves(node, risks):
         return True
-    todo = list(children(node))
-    while todo:
-        child = todo.pop()
+    for child in children(node):
         if is_scope(child):
             continue
-        if isinstance(child, cst.Try) and child.handlers:
-            if risky(child, risks):
-                return True
-            continue
-        if _leaves(child, risks):
+        inner = in_loop or isinstance(node, (cst.For, cst.While)) and child is node.body
+        if _may_leave(child, risks, inner):
             return True
-        todo.extend(children(child))
     return False
 
 
@@ -756,6 +762,10 @@ def _risky_header(stmt: cst.CSTNode, risks: Risks) -> bool:
 
 # ------------------------------------------------------- error-path closes
 _BROAD = frozenset({"Exception", "BaseException"})
+_OS_ERRORS = frozenset(
+    """OSError IOError EnvironmentError socket.error socket.timeout socket.gaierror socket.herror
+    TimeoutError ConnectionError ssl.SSLError error timeout""".split()
+)
 
 
 def uncovered_error_close(body: FunctionBody, acquired: cst.Call, names: Sequence[str], close: cst.Call, risks: Risks) -> Optional[str]:
@@ -769,15 +779,30 @@ def uncovered_error_close(body: FunctionBody, acquired: cst.Call, names: Sequenc
         return None
     found = _between(body, acquired, attempt)
     if found is not None and any(risky(stmt, risks) for stmt in found[0]):
+        if _handed_over_in(body, names, found[0]):
+            return None  # its new owner (`wrap_file(environ, file)`) closes it
         return "an exception before the `try` skips the close in its `except`"
     if found is None and not body.inside(acquired, attempt.body):
         return None
     caught = {dotted(h.type) for h in attempt.handlers if h.type is not None and not isinstance(h.type, cst.Tuple)}
     if any(h.type is None for h in attempt.handlers) or caught & _BROAD or any(isinstance(h.type, cst.Tuple) for h in attempt.handlers):
         return None
+    if caught <= _OS_ERRORS:
+        # What a file or socket raises; anything else there is a bug, not a path.
+        return None
     if _calls_other_than(attempt.body, names, acquired):
         return f"an exception other than {', '.join(sorted(c for c in caught if c))} skips the close in its `except`"
     return None
+
+
+def _handed_over_in(body: FunctionBody, names: Sequence[str], statements: Sequence[cst.CSTNode]) -> bool:
+    for name in names:
+        for mention in body.names.get(name, ()):
+            parent = body.parent(mention)
+            if isinstance(parent, cst.Arg) and _argument_use(body, parent) == HANDOVER:
+                if any(body.inside(mention, s) for s in statements):
+                    return True
+    return False
 
 
 def _calls_other_than(block: cst.CSTNode, names: Sequence[str], acquired: cst.Call) -> bool:
@@ -816,7 +841,7 @@ def abandoning_jump(body: FunctionBody, acquired: cst.Call, names: Sequence[str]
 
 def _abandons(body, jump, statement, block, closing, result) -> bool:
     path = _path_to_block(body, jump, statement, block)
-    if path is None:
+    if path is None or _only_without_resource(body, jump, statement, {m.name.value for m in result.mentions}):
         return False
     for stmt_block, stmt, start in path:
         siblings = children(stmt_block)
@@ -833,6 +858,28 @@ def _abandons(body, jump, statement, block, closing, result) -> bool:
         end = body.order(loop) + sum(1 for _ in descendants(loop, stop=is_scope))
         return not any(body.order(m.name) > end for m in result.mentions)
     return True
+
+
+def _only_without_resource(body: FunctionBody, jump: cst.CSTNode, statement: cst.CSTNode, names: set) -> bool:
+    """The jump runs only when there is no resource: `if not conn: return`,
+    `if sock is None: continue` (a factory that may return None)."""
+    child = jump
+    for ancestor in body.ancestors(jump):
+        if ancestor is statement or is_scope(ancestor):
+            return False
+        if isinstance(ancestor, cst.If) and child is ancestor.body and _tests_absence(ancestor.test, names):
+            return True
+        child = ancestor
+    return False
+
+
+def _tests_absence(test: cst.BaseExpression, names: set) -> bool:
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value in names
+    if isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value in names:
+        target = test.comparisons[0]
+        return isinstance(target.operator, (cst.Is, cst.Equal)) and isinstance(target.comparator, cst.Name) and target.comparator.value == "None"
+    return False
 
 
 def _path_to_block(body, jump, statement, block):
@@ -932,3 +979,10 @@ def is_fixture(function: Scope) -> bool:
     if not isinstance(function, cst.FunctionDef):
         return False
     return any((dotted(_decorated(d)) or "").split(".")[-1] in ("fixture", "yield_fixture") for d in function.decorators)
+
+
+def functions_of(container: cst.CSTNode):
+    # Imported here: the rules package imports this module when it loads.
+    from gclint.rules._shapes import functions_in
+
+    return functions_in(container)

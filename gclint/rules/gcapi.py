@@ -7,6 +7,7 @@ leave a cycle that was promoted to the oldest generation in place.
 """
 from __future__ import annotations
 
+from textwrap import dedent
 from typing import Iterator, List, Optional
 
 import libcst as cst
@@ -128,6 +129,19 @@ class CollectInLoop(Rule):
         Invalid("import gc\n\nwhile True:\n    if gc.collect() == 0:\n        break\n", (4, 8)),
         Invalid("import gc\n\ncounts = [gc.collect() for _ in range(100)]\n", (3, 11)),
         Invalid("import gc\n\ndef drain(q):\n    while q:\n        try:\n            q.pop().close()\n        finally:\n            gc.collect()\n", (8, 13)),
+        Invalid(dedent("""\
+            import gc
+
+            def settle(rounds):
+                for _ in range(rounds):
+                    gc.collect()
+        """), (5, 9)),
+        Invalid(dedent("""\
+            import gc
+
+            for _ in range(10):
+                gc.collect()
+        """), (4, 5)),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -182,7 +196,14 @@ def _small_literal_range(loop: cst.CSTNode) -> bool:
     if not (isinstance(call.func, cst.Name) and call.func.value == "range" and len(call.args) == 1):
         return False
     count = int_value(call.args[0].value)
-    return count is not None and count <= 10
+    return count is not None and count <= _SETTLING_ROUNDS
+
+
+# experiments/gc_collect_repeat_cost.py: on CPython 3.9, 3.11 and 3.13 the
+# second full collection frees what the first one's finalizers released and
+# the third and later free nothing, while each costs a whole-heap walk
+# (0.3-1 s on a 600k-1.2M object heap). Up to three rounds settle; more is waste.
+_SETTLING_ROUNDS = 3
 
 
 class CollectAfterDrop(Rule):
@@ -311,10 +332,99 @@ class DisableNotRestored(Rule):
         "import gc\n\nclass T:\n    def setUp(self):\n        gc.disable()\n        self.addCleanup(gc.enable)\n",
         "import gc\n\nclass Toggling:\n    def setUp(self):\n        gc.enable()\n\n    def tearDown(self):\n        gc.disable()\n",
         "import gc\n\ndef setUpModule():\n    global was\n    was = gc.isenabled()\n    gc.disable()\n\ndef tearDownModule():\n    gc.enable()\n    if not was:\n        gc.disable()\n",
+        dedent("""\
+            import gc, os
+
+            def fork():
+                enabled = gc.isenabled()
+                gc.disable()
+                try:
+                    pid = os.fork()
+                except BaseException:
+                    if enabled:
+                        gc.enable()
+                    raise
+                else:
+                    if pid and enabled:
+                        gc.enable()
+                return pid
+        """),
+        dedent("""\
+            import gc, unittest
+
+            class Tests(unittest.TestCase):
+                def setUp(self):
+                    self.addCleanup(gc.enable)
+
+                def test_fork_keeps_gc_off(self):
+                    gc.disable()
+                    self.assertFalse(gc.isenabled())
+        """),
+        dedent("""\
+            import gc, unittest
+
+            class GCMixin:
+                def tearDown(self):
+                    gc.enable()
+
+            class Tests(GCMixin, unittest.TestCase):
+                def test_without_gc(self):
+                    gc.disable()
+        """),
+        dedent("""\
+            import gc
+
+            def start_trace():
+                gc.disable()
+
+            def stop_trace():
+                gc.enable()
+        """),
+        dedent("""\
+            import gc
+
+            def disable_gc_for_benchmark():
+                gc.disable()
+        """),
+        dedent("""\
+            import gc
+
+            def main(options):
+                if options.disable_gc:
+                    gc.disable()
+                run(options)
+        """),
+        dedent("""\
+            import gc
+
+            gc.disable()
+            print('Disabled GC for the benchmark')
+        """),
     ]
     INVALID = [
         Invalid("import gc\n\ndef timed(fn):\n    gc.disable()\n    result = fn()\n    gc.enable()\n    return result\n", (4, 5)),
         Invalid("from gc import disable\ndisable()\n", (2, 1)),
+        Invalid(dedent("""\
+            import contextlib, gc
+
+            @contextlib.contextmanager
+            def no_cycles():
+                gc.disable()
+                yield
+                try:
+                    assert gc.collect() == 0
+                finally:
+                    gc.enable()
+        """), (5, 5)),
+        Invalid(dedent("""\
+            import gc
+
+            def start_trace():
+                gc.disable()
+
+            def stop_logging():
+                gc.enable()
+        """), (4, 5)),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -8,7 +8,8 @@ from `[tool.gclint] extend-resource-factories`.
 """
 from __future__ import annotations
 
-from typing import Tuple, Dict, FrozenSet, List, Optional, Set
+from textwrap import dedent
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -169,6 +170,49 @@ class ResourceNotClosed(_FunctionResourceRule):
         "import io, zipfile\n\ndef names(data):\n    z = zipfile.ZipFile(io.BytesIO(data))\n    return z.namelist()\n",
         "from http.client import HTTPConnection\n\ndef test_request(fake):\n    conn = HTTPConnection('example.com')\n    conn.sock = fake\n    conn.request('GET', '/')\n",
         "import weakref\n\ndef tracked(path, owner):\n    f = open(path)\n    weakref.finalize(owner, f.close)\n",
+        dedent("""\
+            import socket
+
+            def refusing_port():
+                sock = socket.socket()
+                sock.connect(('127.0.0.1', 9))
+                return sock.close, sock.getsockname()[1]
+        """),
+        dedent("""\
+            import io, zipfile
+
+            def names(data):
+                z = zipfile.ZipFile(file=io.BytesIO(data), mode='r')
+                return z.namelist()
+        """),
+        dedent("""\
+            import socket
+
+            def open_agent(path):
+                conn = socket.socket(socket.AF_UNIX)
+                conn.connect(path)
+                return conn
+
+            class Agent:
+                def connect(self, path):
+                    conn = open_agent(path)
+                    if not conn:
+                        return
+                    self._conn = conn
+        """),
+        dedent("""\
+            import socket
+
+            def first(addrs):
+                for addr in addrs:
+                    sock = socket.socket()
+                    try:
+                        sock.connect(addr)
+                    except OSError:
+                        sock.close()
+                        continue
+                    return sock
+        """),
     ]
     INVALID = [
         Invalid("import socket\n\ndef ping(port):\n    s = socket.socket()\n    s.connect(('127.0.0.1', port))\n    s.sendall(b'ping')\n", (4, 9)),
@@ -176,6 +220,74 @@ class ResourceNotClosed(_FunctionResourceRule):
         Invalid("import json\n\ndef load(path):\n    f = open(path)\n    return json.load(f)\n", (4, 9)),
         Invalid("import sqlite3\n\ndef save(db, row):\n    con = sqlite3.connect(db)\n    with con:\n        con.execute('insert into t values (?)', row)\n", (4, 11)),
         Invalid("from tempfile import TemporaryFile as TF\n\ndef scratch(data):\n    tmp = TF()\n    tmp.write(data)\n    tmp.seek(0)\n    return tmp.read()\n", (4, 11)),
+        Invalid(dedent("""\
+            import socket
+
+            def first_tuned(addrs, options):
+                for addr in addrs:
+                    sock = socket.socket()
+                    for option in options:
+                        try:
+                            sock.setsockopt(*option)
+                        except OSError:
+                            break
+                    else:
+                        continue
+                    sock.connect(addr)
+                    return sock
+        """), (5, 16)),
+        Invalid(dedent("""\
+            import socket
+
+            def agent(path):
+                conn = socket.socket(socket.AF_UNIX)
+                try:
+                    conn.connect(path)
+                    return conn
+                except OSError:
+                    return None
+        """), (4, 12)),
+        Invalid(dedent("""\
+            import json
+
+            def load(source):
+                source = open(source)
+                return json.load(source)
+        """), (4, 14)),
+        Invalid(dedent("""\
+            def first_word(path):
+                f = open(path)
+                def word(f):
+                    return f.split()[0]
+                return word(f.readline())
+        """), (2, 9)),
+        Invalid(dedent("""\
+            import socket
+
+            class Client:
+                def _connect(self):
+                    return socket.create_connection(('example.com', 80))
+
+                def ping(self):
+                    s = self._connect()
+                    s.sendall(b'ping')
+        """), (8, 13)),
+        Invalid(dedent("""\
+            try:
+                import zipfile
+            except ImportError:
+                zipfile = None
+
+            def names(path):
+                z = zipfile.ZipFile(path)
+                return z.namelist()
+        """), (7, 9)),
+        Invalid(dedent("""\
+            import json
+
+            settings = open('settings.json')
+            CONFIG = json.load(settings)
+        """), (3, 12)),
     ]
 
     jump_message = "{kind} from {factory}() is left open by a `{jump}` in {function}: nothing closes or hands it over before it on that path; use `with` or try/finally"
@@ -305,11 +417,81 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
         "def touch(path):\n    f = open(path, 'w')\n    f.close()\n",
         "def read(path):\n    f = open(path)\n    try:\n        data = f.read()\n    except BaseException:\n        f.close()\n        raise\n    f.close()\n    return data\n",
         "def read(path):\n    with open(path) as f:\n        return f.read()\n",
+        dedent("""\
+            import socket
+
+            def probe():
+                s = socket.socket()
+                fd = s.fileno()
+                s.close()
+                return fd
+        """),
+        dedent("""\
+            import socket, ssl
+
+            def tls_version(addr, context):
+                sock = socket.create_connection(addr)
+                try:
+                    sock = context.wrap_socket(sock)
+                except ssl.SSLError:
+                    pass
+                sock.close()
+        """),
+        dedent("""\
+            import socket
+            import pytest
+
+            @pytest.fixture
+            def server():
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                yield s
+                s.close()
+        """),
+        dedent("""\
+            import socket
+
+            def create_connection(addr, options):
+                sock = socket.socket()
+                try:
+                    set_options(sock, options)
+                    sock.connect(addr)
+                    return sock
+                except OSError:
+                    sock.close()
+                    raise
+        """),
     ]
     INVALID = [
         Invalid("def read(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n", (2, 9)),
         Invalid("import socket\n\ndef ask(addr, q):\n    s = socket.create_connection(addr)\n    s.sendall(q)\n    if not q:\n        return None\n    reply = s.recv(1024)\n    s.close()\n    return reply\n", (4, 9)),
         Invalid("from contextlib import contextmanager\n\n@contextmanager\ndef opened(path):\n    f = open(path)\n    yield f\n    f.close()\n", (5, 9)),
+        Invalid(dedent("""\
+            import socket
+
+            def dial(addr):
+                s = socket.socket()
+                s.bind(('', 0))
+                try:
+                    s.connect(addr)
+                except OSError:
+                    s.close()
+                    raise
+                return s
+        """), (4, 9)),
+        Invalid(dedent("""\
+            import json
+
+            def load(path):
+                f = open(path)
+                try:
+                    data = json.loads(f.read())
+                except ValueError:
+                    f.close()
+                    raise
+                f.close()
+                return data
+        """), (4, 9)),
     ]
 
     error_message = "{kind} from {factory}() is closed on the error path only inside the `try`: {why}; use `with` or try/finally"
@@ -407,6 +589,16 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
     INVALID = [
         Invalid("class Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n\n    def write(self, s):\n        self.f.write(s)\n", (3, 18)),
         Invalid("from concurrent.futures import ThreadPoolExecutor\n\nclass Crawler(object):\n    def start(self):\n        self.pool = ThreadPoolExecutor(4)\n", (5, 21)),
+        Invalid(dedent("""\
+            import socket
+
+            class Client:
+                def _connect(self):
+                    return socket.create_connection(('example.com', 80))
+
+                def start(self):
+                    self.sock = self._connect()
+        """), (8, 21)),
     ]
     _TRIVIAL_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
@@ -514,10 +706,36 @@ class ProcessNotWaited(_FunctionResourceRule):
         "import subprocess\n\ndef start(cmd):\n    return subprocess.Popen(cmd)\n",
         "from subprocess import Popen\n\nclass Job:\n    def start(self, cmd):\n        self.proc = Popen(cmd)\n",
         "import subprocess\n\nclass T:\n    def test_nul(self):\n        with self.assertRaises(ValueError):\n            subprocess.Popen(['a\\0'])\n",
+        dedent("""\
+            import os, subprocess, sys
+
+            def restart(argv):
+                subprocess.Popen([sys.executable] + argv)
+                os._exit(0)
+        """),
+        dedent("""\
+            import subprocess
+
+            def lines(cmd):
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+                found = p.stdout.read().splitlines()
+                p.stdout.close()
+                p.wait()
+                return found
+        """),
     ]
     INVALID = [
         Invalid("import subprocess\n\ndef fire(cmd):\n    subprocess.Popen(cmd)\n", (4, 5)),
         Invalid("from subprocess import Popen as P, PIPE\n\ndef first_line(cmd):\n    p = P(cmd, stdout=PIPE)\n    return p.stdout.readline()\n", (4, 9)),
+        Invalid(dedent("""\
+            import subprocess
+
+            def lines(cmd):
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                found = [line for line in p.stdout]
+                p.wait()
+                return found
+        """), (4, 9)),
     ]
 
     pipe_message = "p.{stream} of subprocess.Popen in {function} is never closed: wait() reaps the child but leaves the pipe open until the garbage collector finalizes it; use communicate() or `with Popen(...)`"
