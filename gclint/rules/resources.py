@@ -738,7 +738,7 @@ class ProcessNotWaited(_FunctionResourceRule):
         """), (4, 9)),
     ]
 
-    pipe_message = "p.{stream} of subprocess.Popen in {function} is never closed: wait() reaps the child but leaves the pipe open until the garbage collector finalizes it; use communicate() or `with Popen(...)`"
+    pipe_message = "{name}.{stream} of subprocess.Popen in {function} is never closed: wait() reaps the child but leaves the pipe open until the garbage collector finalizes it; use communicate() or `with Popen(...)`"
 
     def check(self, body: FunctionBody) -> None:
         # Tests of subprocess start processes that fail or linger on purpose.
@@ -765,5 +765,5 @@ class ProcessNotWaited(_FunctionResourceRule):
             return  # `with p:` closes the pipes on exit
         for stream in piped_streams(call, body.resolver):
             if not stream_closed(body, names, stream):
-                self.report(call, self.pipe_message.format(stream=stream, function=body.label))
+                self.report(call, self.pipe_message.format(name=names[0], stream=stream, function=body.label))
                 return
