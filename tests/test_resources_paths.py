@@ -146,3 +146,33 @@ def test_a_project_factory_returned_by_a_helper_is_a_factory_too():
     settings = Settings(extend_resource_factories=("mypkg.db.connect",))
     found = [(f.line, f.code) for f in lint_source(dedent(source), "x.py", settings) if f.code.startswith("GCL3")]
     assert found == [(7, "GCL301")]
+
+
+def test_in_tests_only_resources_that_pile_up_are_reported():
+    single = """\
+        import socket
+
+        def test_connects(address):
+            sock = socket.socket()
+            sock.connect(address)
+    """
+    per_test = """\
+        import unittest
+
+        class Relay(unittest.TestCase):
+            def setUp(self):
+                for name in ('a', 'b'):
+                    f = open(name, 'w')
+                    f.write(name)
+    """
+    assert _codes(single, "tests/test_relay.py") == []
+    assert _codes(single, "relay.py") == [(4, "GCL301")]
+    assert _codes(per_test, "tests/test_relay.py") == [(6, "GCL301")]
+
+
+def test_a_programs_top_level_resources_live_as_long_as_the_program():
+    library = "log = open('app.log', 'a')\nlog.write('imported')\n"
+    script = library + "while True:\n    log.write('tick')\n"
+    assert _codes(library) == [(1, "GCL301")]
+    assert _codes(script) == []
+    assert _codes(library + "if __name__ == '__main__':\n    pass\n") == []

@@ -160,7 +160,7 @@ def _find_optional_imports(module: cst.Module) -> Dict[str, str]:
             continue
         imported = dict(_imports_in(stmt.body))
         for handler in stmt.handlers:
-            if dotted(handler.type) in _IMPORT_ERRORS if handler.type is not None else True:
+            if handler.type is None or dotted(handler.type) in _IMPORT_ERRORS:
                 for name in _names_set_to_none(handler.body):
                     if name in imported:
                         found[name] = imported[name]
@@ -970,6 +970,39 @@ def process_replaced_after(body: FunctionBody, call: cst.Call) -> bool:
     for stmt in later:
         for node in (stmt, *descendants(stmt, stop=is_scope)):
             if isinstance(node, cst.Call) and body.resolver.name(node.func) in _REPLACING:
+                return True
+    return False
+
+
+_SETUP_METHODS = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
+
+
+def repeats_in_tests(body: FunctionBody, call: cst.Call) -> bool:
+    """Whether a resource a test leaves open piles up: made in a loop, or in
+    a setUp or fixture that runs for every test. One left by a single test
+    function is reclaimed when the test returns (CPython), with a warning."""
+    function = body.function
+    if isinstance(function, cst.FunctionDef) and (function.name.value in _SETUP_METHODS or is_fixture(function)):
+        return True
+    return any(isinstance(a, (cst.For, cst.While)) for a in body.ancestors(call))
+
+
+_EXITS = ("sys.exit", "os._exit", "exit", "quit")
+
+
+def is_program(module: cst.Module, resolver: Resolver) -> bool:
+    """A script rather than a module to import: a `__main__` guard, a loop
+    at top level, a top-level `sys.exit()` or `something.run()`. What its
+    top-level code opens lives exactly as long as the program."""
+    for stmt in module.body:
+        if isinstance(stmt, (cst.For, cst.While)):
+            return True
+        if isinstance(stmt, cst.If) and "__name__" in {n.value for n in descendants(stmt.test) if isinstance(n, cst.Name)}:
+            return True
+        for node in descendants(stmt, stop=is_scope):
+            if isinstance(node, cst.Call) and (
+                resolver.name(node.func) in _EXITS or isinstance(node.func, cst.Attribute) and node.func.attr.value == "run"
+            ):
                 return True
     return False
 

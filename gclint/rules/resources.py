@@ -32,9 +32,11 @@ from gclint.analysis.resources import (
     in_file_factory_kind,
     is_fixture,
     is_patched,
+    is_program,
     piped_streams,
     process_replaced_after,
     release_methods,
+    repeats_in_tests,
     resource_kind,
     skips_close,
     stream_closed,
@@ -98,8 +100,10 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
         self._analyse(node, Resolver(self.ctx, (node,) + self.ctx.scopes()))
 
     def leave_Module(self, node: cst.Module) -> None:
-        if id(node) in self._pending:
-            self._analyse(node, Resolver(self.ctx, ()))
+        # A script's top-level resources live exactly as long as the script.
+        resolver = Resolver(self.ctx, ())
+        if id(node) in self._pending and not self.ctx.options.is_test_file and not is_program(node, resolver):
+            self._analyse(node, resolver)
 
     def _analyse(self, scope, resolver: Resolver) -> None:
         body = FunctionBody(scope, resolver, self._table)
@@ -132,7 +136,17 @@ class ResourceNotClosed(_FunctionResourceRule):
     hands it over (returns or yields it, stores it on an object, passes it to
     a callee that may keep it, captures it in a closure). A generator that
     holds a file across its `yield`s without `with` or `finally` is flagged
-    too.
+    too. Every path counts: a `return`, `continue` or `break` (also a
+    `continue` in a `for ... else`) that leaves after the acquisition with
+    nothing before it that closes or hands the resource over leaks it, even
+    when another path closes it. Factories are the table's, a function or a
+    method of the same class that returns a resource it just made
+    (`self._connect()`), and those of a module imported optionally
+    (`try: import zipfile / except ImportError: zipfile = None`). A
+    parameter rebound to a resource (`source = open(source)`) is a new
+    resource. Module-level code of a module meant to be imported is
+    analysed like a function; a program's (a `__main__` guard, a top-level
+    loop, `sys.exit()` or `.run()`) lives as long as the program and is not.
 
     Why it matters:
     The descriptor, socket or connection stays open until the garbage
@@ -142,10 +156,15 @@ class ResourceNotClosed(_FunctionResourceRule):
     that most programs never show. Under load that is "too many open files".
 
     Known limits:
-    Module-level code is not analysed (a module's resources usually live as
-    long as the process). A resource whose name flows somewhere gclint
-    cannot follow (an alias, an unknown callee, a container) counts as
-    handed over. A close that runs only on the normal path is GCL303's
+    A resource whose name flows somewhere gclint cannot follow (an alias,
+    an unknown callee, a container, a nested function that reads it) counts
+    as handed over, and so does a bound close method given away
+    (`return sock.close, port`). A jump under `if not conn:` or
+    `if conn is None:` is taken to run only when there is no resource.
+    Factories of other modules of the project are not seen yet. In test
+    files only resources that pile up are reported: made in a loop, or in a
+    `setUp` or fixture that runs for every test; one left open by a single
+    test function is reclaimed when the test returns. A close that runs only on the normal path is GCL303's
     finding, and `subprocess.Popen` is GCL306's. Factory calls a test
     expects to fail or fakes (inside `assertRaises`, `pytest.raises`,
     `mock.patch`) are skipped, and so is `zipfile.ZipFile` / `tarfile.open` /
@@ -295,7 +314,7 @@ class ResourceNotClosed(_FunctionResourceRule):
     def check(self, body: FunctionBody) -> None:
         risks = self.risks(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released:
+            if result.released or self.ctx.options.is_test_file and not repeats_in_tests(body, call):
                 continue
             if not (result.plain_closes or result.handed_over):
                 self.report(call, self.message.format(kind=kind, factory=factory_name(call), function=body.label))
@@ -402,10 +421,19 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
     which is exactly the situation where a program retries in a loop and
     runs out of descriptors. `with` or `try/finally` closes it on every path.
 
+    Also a close in an `except` handler that does not cover every way out:
+    statements between the acquisition and the `try` that may raise, or a
+    handler for one exception type (other than the OS errors a file or
+    socket raises) around code that may raise others.
+
     Known limits:
     Statements between that contain no call, subscript or jump are assumed
-    not to raise. A close inside a branch (`if f is not sys.stdout:
-    f.close()`) is judged like a plain close.
+    not to raise, and neither are `fileno()`, `settimeout()` and the like.
+    A `try` whose handlers swallow the error (`except OSError: pass`)
+    contains its body's exceptions. A close inside a branch (`if f is not
+    sys.stdout: f.close()`) is judged like a plain close. In test files and
+    pytest fixtures only a jump counts: an exception there means the test
+    has already failed, and a fixture's code after `yield` always runs.
     """
 
     code = "GCL303"
@@ -571,7 +599,10 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
     Known limits:
     A base class that closes the attribute (inherited `close()`) is not
     seen, so classes with bases other than `object` are not checked. Only a
-    factory call assigned directly to `self.attr` is followed.
+    factory call (or a call of a method of the class that returns a fresh
+    resource) assigned directly to `self.attr` is followed. A class defined
+    inside a function of a test file lives as long as that test and is not
+    checked.
     """
 
     code = "GCL305"
@@ -673,13 +704,17 @@ def _attribute_mentions(cls: cst.ClassDef, attr: str):
 
 
 class ProcessNotWaited(_FunctionResourceRule):
-    """A `subprocess.Popen` that is never waited for.
+    """A `subprocess.Popen` that is never waited for, or whose pipe is never closed.
 
     What it flags:
     A `subprocess.Popen(...)` whose result is neither waited for
     (`wait()`, `communicate()`, `poll()`, a `with` block) nor handed over
     (returned, stored, passed on) in the function that starts it, including
-    a `Popen(...)` call whose result is thrown away.
+    a `Popen(...)` call whose result is thrown away. And a process started
+    with `stdout=PIPE` (or `stderr`, `stdin`) that is waited for with
+    `wait()` while that pipe is never closed: `communicate()` and `with
+    Popen(...)` close the pipes, `wait()` does not, and reading the pipe to
+    its end does not close it either.
 
     Why it matters:
     A child process that exits but is not waited for stays a zombie in the
@@ -691,7 +726,9 @@ class ProcessNotWaited(_FunctionResourceRule):
     Known limits:
     A wait that runs only on the normal path (not in a `finally`) counts as
     a wait. A process handed to another function is assumed to be waited
-    for there. Test files are skipped: tests of process handling start
+    for there, and so is a pipe handed anywhere. A `Popen` followed by
+    `os._exit()` or `os.execv*()` is not flagged: the parent ends or
+    becomes another program. Test files are skipped: tests of process handling start
     processes that fail or linger on purpose.
     """
 
