@@ -704,7 +704,7 @@ def _attribute_mentions(cls: cst.ClassDef, attr: str):
 
 
 class ProcessNotWaited(_FunctionResourceRule):
-    """A `subprocess.Popen` that is never waited for, or whose pipe is never closed.
+    """A `subprocess.Popen` that is never waited for.
 
     What it flags:
     A `subprocess.Popen(...)` whose result is neither waited for
