@@ -779,7 +779,7 @@ def uncovered_error_close(body: FunctionBody, acquired: cst.Call, names: Sequenc
         return None
     found = _between(body, acquired, attempt)
     if found is not None and any(risky(stmt, risks) for stmt in found[0]):
-        if _handed_over_in(body, names, found[0]):
+        if _handed_over_between(body, names, acquired, attempt):
             return None  # its new owner (`wrap_file(environ, file)`) closes it
         return "an exception before the `try` skips the close in its `except`"
     if found is None and not body.inside(acquired, attempt.body):
@@ -795,13 +795,15 @@ def uncovered_error_close(body: FunctionBody, acquired: cst.Call, names: Sequenc
     return None
 
 
-def _handed_over_in(body: FunctionBody, names: Sequence[str], statements: Sequence[cst.CSTNode]) -> bool:
+def _handed_over_between(body: FunctionBody, names: Sequence[str], acquired: cst.Call, attempt: cst.Try) -> bool:
+    """A callee that may keep the resource gets it after the acquisition and
+    before the `try`."""
+    start, end = body.order(acquired), body.order(attempt)
     for name in names:
         for mention in body.names.get(name, ()):
             parent = body.parent(mention)
-            if isinstance(parent, cst.Arg) and _argument_use(body, parent) == HANDOVER:
-                if any(body.inside(mention, s) for s in statements):
-                    return True
+            if isinstance(parent, cst.Arg) and start < body.order(mention) < end and _argument_use(body, parent) == HANDOVER:
+                return True
     return False
 
 
