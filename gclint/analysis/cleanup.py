@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from gclint.analysis.resources import functions_of, risky
+from gclint.analysis.resources import functions_of
 from gclint.names import dotted
 from gclint.tree import descendants, is_scope
 
@@ -168,8 +168,8 @@ def _later_siblings(stack: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
 
 
 def covering_finally(resolver: Resolver, stack: Sequence[cst.CSTNode], restorers: Sequence[str], is_restoring: Restoring) -> bool:
-    """A restoring `finally` whose `try` encloses the change, or opens right
-    after it with nothing between that may raise or yield."""
+    """A restoring `finally` whose `try` encloses the change, or opens after
+    it with no `yield`, `await` or jump between."""
     for i, node in enumerate(stack):
         if isinstance(node, cst.Try) and i + 1 < len(stack) and stack[i + 1] is node.body:
             if node.finalbody is not None and _restores(resolver, node.finalbody, restorers, is_restoring):
@@ -178,9 +178,19 @@ def covering_finally(resolver: Resolver, stack: Sequence[cst.CSTNode], restorers
         if isinstance(sibling, cst.Try) and sibling.finalbody is not None:
             if _restores(resolver, sibling.finalbody, restorers, is_restoring):
                 return True
-        if risky(sibling):
+        if _suspends_or_leaves(sibling):
             return False
     return False
+
+
+_LEAVING = (cst.Yield, cst.Await, cst.Raise, cst.Return, cst.Break, cst.Continue)
+
+
+def _suspends_or_leaves(statement: cst.CSTNode) -> bool:
+    """A `yield` (the with-body of a @contextmanager runs there), an `await`,
+    or a jump out. Calls between the change and the `try` are trusted not to
+    raise: on real code they are `gc.collect()` and logging."""
+    return any(isinstance(n, _LEAVING) for n in (statement, *descendants(statement, stop=is_scope)))
 
 
 def _restores(resolver: Resolver, block: cst.CSTNode, restorers: Sequence[str], is_restoring: Restoring) -> bool:

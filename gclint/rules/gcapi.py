@@ -305,8 +305,8 @@ class DisableNotRestored(Rule):
     What it flags:
     `gc.disable()` at module level, and `gc.disable()` in a function that
     does not re-enable collection in a `finally` block that covers the
-    code after it (a `try` around the disable, or one opening right after
-    it with nothing between that may raise or yield -- so a
+    code after it (a `try` around the disable, or one opening after it with
+    no `yield`, `await` or jump between -- so a
     `@contextmanager` that disables before its `yield` and opens its `try`
     after it is flagged), does not re-enable in an `except ...: raise` and
     again after the `try`, does not hand `gc.enable` over as a cleanup
@@ -333,8 +333,9 @@ class DisableNotRestored(Rule):
     kept until someone collects by hand, and memory grows without bound.
 
     Known limits:
-    gclint does not check that callers of a paired `start`/`stop` API call
-    both, nor that a `tearDown` of a mixin is really run for the class
+    Calls between the disable and its `try` are trusted not to raise (on
+    real code they are `gc.collect()` and logging). gclint does not check
+    that callers of a paired `start`/`stop` API call both, nor that a `tearDown` of a mixin is really run for the class
     that disables.
     """
 
