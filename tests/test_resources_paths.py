@@ -176,3 +176,32 @@ def test_a_programs_top_level_resources_live_as_long_as_the_program():
     assert _codes(library) == [(1, "GCL301")]
     assert _codes(script) == []
     assert _codes(library + "if __name__ == '__main__':\n    pass\n") == []
+
+
+PROGRAM = """\
+    import socket, sys
+
+    def send(address):
+        s = socket.socket()
+        s.connect(address)
+        s.sendall(b'x')
+
+    def main():
+        probe = socket.socket()
+        probe.connect(('127.0.0.1', 9))
+        for address in sys.argv[1:]:
+            extra = socket.socket()
+            extra.connect((address, 9))
+        send(('127.0.0.1', 9))
+
+    if __name__ == '__main__':
+        main()
+"""
+
+
+def test_a_function_a_program_runs_once_is_reported_only_where_it_piles_up():
+    # main() runs once: its probe lives as long as the program; the socket it
+    # makes per argument piles up; send() may be called again by main's callers.
+    assert _codes(PROGRAM) == [(4, "GCL301"), (12, "GCL301")]
+    library = PROGRAM.replace("    if __name__ == '__main__':\n        main()\n", "")
+    assert _codes(library) == [(4, "GCL301"), (9, "GCL301"), (12, "GCL301")]

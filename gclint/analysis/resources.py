@@ -979,10 +979,11 @@ def process_replaced_after(body: FunctionBody, call: cst.Call) -> bool:
 _SETUP_METHODS = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
 
 
-def repeats_in_tests(body: FunctionBody, call: cst.Call) -> bool:
-    """Whether a resource a test leaves open piles up: made in a loop, or in
-    a setUp or fixture that runs for every test. One left by a single test
-    function is reclaimed when the test returns (CPython), with a warning."""
+def piles_up(body: FunctionBody, call: cst.Call) -> bool:
+    """Whether resources left open by short-lived code (a test, a function
+    a program runs once) pile up: made in a loop, or in a setUp or fixture
+    that runs for every test. One left by a single test or a program's
+    `main()` is reclaimed when it returns (CPython), with a warning."""
     function = body.function
     if isinstance(function, cst.FunctionDef) and (function.name.value in _SETUP_METHODS or is_fixture(function)):
         return True
@@ -990,11 +991,67 @@ def repeats_in_tests(body: FunctionBody, call: cst.Call) -> bool:
 
 
 _EXITS = ("sys.exit", "os._exit", "exit", "quit")
+_SETUP_SCRIPTS = ("setuptools.setup", "distutils.core.setup")
+
+
+class _RunsOnce:
+    """Key of the per-file set of functions a program calls only once."""
+
+
+def runs_once(ctx, function: Optional[cst.FunctionDef], resolver: Resolver) -> bool:
+    """Whether `function` runs at most once per process: the module is a
+    program and every mention of the function is a call from its top-level
+    code outside loops, like `main()` under the `__main__` guard or a setup
+    script's `long_description()`. What such
+    code leaves open lives as long as the program, and does not pile up."""
+    if function is None:
+        return False
+    once = per_file(ctx, _RunsOnce, lambda: _functions_run_once(ctx.module, resolver))
+    return id(function) in once
+
+
+def _functions_run_once(module: cst.Module, resolver: Resolver) -> FrozenSet[int]:
+    if not is_program(module, resolver):
+        return frozenset()
+    functions = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+    callers: Dict[str, List[Optional[str]]] = {name: [] for name in functions}
+    _collect_callers(module, functions, callers)
+    # Only direct calls: a helper `main()` calls once may still be called
+    # again by code the program runs repeatedly (a handler, a loop body).
+    once = [name for name, sites in callers.items() if sites and all(site == "" for site in sites)]
+    return frozenset(id(functions[name]) for name in once)
+
+
+def _collect_callers(module: cst.Module, functions: Mapping[str, cst.FunctionDef], callers) -> None:
+    """For each mention of a module function: "" from top-level code outside
+    loops, the calling function's name, or None (a loop, a reference that is
+    not a call, a nested scope)."""
+    todo: List[Tuple[cst.CSTNode, Optional[str], bool]] = [(stmt, "", False) for stmt in module.body]
+    while todo:
+        node, where, called = todo.pop()
+        if isinstance(node, cst.Name) and node.value in functions:
+            callers[node.value].append(where if called else None)
+            continue
+        if isinstance(node, cst.FunctionDef):
+            if where == "" and node.name.value in functions:
+                todo.extend((child, node.name.value, False) for child in children(node.body))
+            else:
+                todo.extend((child, None, False) for child in children(node))
+            continue
+        if isinstance(node, (cst.ClassDef, cst.Lambda, cst.For, cst.While)) or is_scope(node):
+            todo.extend((child, None, False) for child in children(node))
+            continue
+        if isinstance(node, cst.Call):
+            todo.append((node.func, where, True))
+            todo.extend((child, where, False) for child in children(node) if child is not node.func)
+            continue
+        todo.extend((child, where, False) for child in children(node))
 
 
 def is_program(module: cst.Module, resolver: Resolver) -> bool:
     """A script rather than a module to import: a `__main__` guard, a loop
-    at top level, a top-level `sys.exit()` or `something.run()`. What its
+    at top level, a top-level `sys.exit()`, `something.run()` or
+    `setuptools.setup()`. What its
     top-level code opens lives exactly as long as the program."""
     for stmt in module.body:
         if isinstance(stmt, (cst.For, cst.While)):
@@ -1003,7 +1060,8 @@ def is_program(module: cst.Module, resolver: Resolver) -> bool:
             return True
         for node in descendants(stmt, stop=is_scope):
             if isinstance(node, cst.Call) and (
-                resolver.name(node.func) in _EXITS or isinstance(node.func, cst.Attribute) and node.func.attr.value == "run"
+                resolver.name(node.func) in _EXITS + _SETUP_SCRIPTS
+                or isinstance(node.func, cst.Attribute) and node.func.attr.value == "run"
             ):
                 return True
     return False

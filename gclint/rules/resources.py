@@ -36,7 +36,8 @@ from gclint.analysis.resources import (
     piped_streams,
     process_replaced_after,
     release_methods,
-    repeats_in_tests,
+    piles_up,
+    runs_once,
     resource_kind,
     skips_close,
     stream_closed,
@@ -110,6 +111,12 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
         body.without_wrappers()
         body.factory_calls = [(c, k) for c, k in body.factory_calls if not expects_failure(body.ancestors(c))]
         self.check(body)
+
+    def short_lived(self, body: FunctionBody) -> bool:
+        """A test, or a function the program runs once: what it leaves open
+        matters only when it piles up."""
+        function = body.function if isinstance(body.function, cst.FunctionDef) else None
+        return self.ctx.options.is_test_file or runs_once(self.ctx, function, body.resolver)
 
     def risks(self, body: FunctionBody) -> Risks:
         """In a test (or a fixture) an exception means it has already failed:
@@ -314,7 +321,7 @@ class ResourceNotClosed(_FunctionResourceRule):
     def check(self, body: FunctionBody) -> None:
         risks = self.risks(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released or self.ctx.options.is_test_file and not repeats_in_tests(body, call):
+            if result.released or self.short_lived(body) and not piles_up(body, call):
                 continue
             if not (result.plain_closes or result.handed_over):
                 self.report(call, self.message.format(kind=kind, factory=factory_name(call), function=body.label))
@@ -384,9 +391,23 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
         parent = self.ctx.parent()
         if not self._inline_site(node, parent):
             return
-        kind = resource_kind(node, Resolver(self.ctx), self._table)
-        if kind in self._KINDS and not expects_failure(reversed(self.ctx.stack)):
+        resolver = Resolver(self.ctx)
+        kind = resource_kind(node, resolver, self._table)
+        if kind in self._KINDS and not expects_failure(reversed(self.ctx.stack)) and not self._once(resolver):
             self.report(node, self.message.format(kind=kind, factory=factory_name(node)))
+
+    def _once(self, resolver: Resolver) -> bool:
+        """Inline in a test or in code a program runs once (its top level,
+        its `main()`), outside loops: closed by reference counting at the end
+        of the statement, and it cannot pile up."""
+        if any(isinstance(n, (cst.For, cst.While, cst.CompFor)) for n in self.ctx.stack):
+            return False
+        function = self.ctx.enclosing_function()
+        if self.ctx.options.is_test_file:
+            return True
+        if function is None:
+            return is_program(self.ctx.module, resolver)
+        return runs_once(self.ctx, function, resolver)
 
     def _inline_site(self, call: cst.Call, parent: Optional[cst.CSTNode]) -> bool:
         if isinstance(parent, cst.Attribute):
@@ -526,8 +547,9 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
 
     def check(self, body: FunctionBody) -> None:
         risks = self.risks(body)
+        once = not self.ctx.options.is_test_file and self.short_lived(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released:
+            if result.released or once and not piles_up(body, call):
                 continue
             gaps = [why for close in result.error_closes if (why := uncovered_error_close(body, call, names, close, risks))]
             if result.error_closed and not gaps:
