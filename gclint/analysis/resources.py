@@ -1045,6 +1045,12 @@ def _collect_callers(module: cst.Module, functions: Mapping[str, cst.FunctionDef
             todo.append((node.func, where, True))
             todo.extend((child, where, False) for child in children(node) if child is not node.func)
             continue
+        if isinstance(node, cst.Arg):
+            todo.append((node.value, where, False))  # `long_description=long_description()`
+            continue
+        if isinstance(node, cst.Attribute):
+            todo.append((node.value, where, False))  # `meta.main` is not `main`
+            continue
         todo.extend((child, where, False) for child in children(node))
 
 

@@ -355,7 +355,10 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
 
     Known limits:
     Only the expression shapes above are flagged; a resource passed to any
-    other callee is assumed to be handed over. `open(p).close()` (touching a
+    other callee is assumed to be handed over. Code that runs once -- a
+    module's top level, a test, a function a program calls only from its
+    top level -- is flagged only inside a loop: there the file is closed by
+    reference counting at the end of the statement and cannot pile up. `open(p).close()` (touching a
     file) is fine, and so is `urlopen(url).read()`: reading a response to the
     end closes it, and urlopen has already released the socket.
     """
@@ -369,6 +372,7 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
     TRIGGERS = factory_triggers(kinds=_KINDS)
     VALID = [
         "from pathlib import Path\n\ndef read(p):\n    return Path(p).read_text()\n",
+        "import json\n\nconfig = json.load(open('config.json'))\n",
         "def read(p):\n    with open(p) as f:\n        return f.read()\n",
         "def touch(p):\n    open(p, 'a').close()\n",
         "import io\n\ndef wrap(p):\n    return io.TextIOWrapper(open(p, 'rb'))\n",
@@ -377,7 +381,12 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
     ]
     INVALID = [
         Invalid("def read(p):\n    return open(p).read()\n", (2, 12)),
-        Invalid("import json\n\nconfig = json.load(open('config.json'))\n", (3, 20)),
+        Invalid(dedent("""\
+            import json
+
+            def load_all(paths):
+                return [json.load(open(p)) for p in paths]
+        """), (4, 23)),
         Invalid("def count(p):\n    n = 0\n    for line in open(p):\n        n += 1\n    return n\n", (3, 17)),
         Invalid("import csv\n\ndef rows(p):\n    return list(csv.reader(open(p, newline='')))\n", (4, 28)),
         Invalid("from pathlib import Path\n\ndef save(p, s):\n    Path(p).open('w').write(s)\n", (4, 5)),
@@ -397,16 +406,14 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
             self.report(node, self.message.format(kind=kind, factory=factory_name(node)))
 
     def _once(self, resolver: Resolver) -> bool:
-        """Inline in a test or in code a program runs once (its top level,
-        its `main()`), outside loops: closed by reference counting at the end
-        of the statement, and it cannot pile up."""
+        """Inline in code that runs once (a module's top level, a test, a
+        program's `main()`), outside loops: closed by reference counting at
+        the end of the statement, it cannot pile up."""
         if any(isinstance(n, (cst.For, cst.While, cst.CompFor)) for n in self.ctx.stack):
             return False
         function = self.ctx.enclosing_function()
-        if self.ctx.options.is_test_file:
-            return True
-        if function is None:
-            return is_program(self.ctx.module, resolver)
+        if self.ctx.options.is_test_file or function is None:
+            return True  # a module's top level runs once per process
         return runs_once(self.ctx, function, resolver)
 
     def _inline_site(self, call: cst.Call, parent: Optional[cst.CSTNode]) -> bool:
