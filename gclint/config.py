@@ -101,8 +101,9 @@ def is_test_path(path: str) -> bool:
     return (
         name.startswith("test_")
         or name.endswith("_test.py")
-        or name == "conftest.py"
-        or any(p in ("test", "tests", "testing") for p in parts[:-1])
+        or name in ("conftest.py", "tests.py", "test.py")
+        # A package named `testing/` is usually a library (numpy.testing).
+        or any(p in ("test", "tests") for p in parts[:-1])
     )
 
 

@@ -1,7 +1,7 @@
 """Project resource factories from `extend-resource-factories` are tracked like built-in ones."""
 from gclint.config import Settings
 from gclint.engine import lint_source
-from gclint.rules._resource_shapes import factory_table
+from gclint.analysis.resources import factory_table
 
 SOURCE = (
     "from mypkg.db import connect\n"

@@ -3,32 +3,45 @@
 Each function's resources are tracked from the factory call to where they are
 released (a `with`, a close in a `finally`, an ExitStack), handed over
 (returned, stored, passed to a callee that may keep them) or lost; see
-gclint/rules/_resource_shapes.py. The factory table takes project factories
+gclint/analysis/resources.py. The factory table takes project factories
 from `[tool.gclint] extend-resource-factories`.
 """
 from __future__ import annotations
 
-from typing import Tuple, Dict, FrozenSet, List, Optional, Set
+from textwrap import dedent
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
-from gclint.rules._resource_shapes import (
+from gclint.analysis.resources import (
     FACTORY_TRIGGERS,
     READERS,
     RELEASE_METHODS,
     WAIT_METHODS,
     FunctionBody,
+    Risks,
+    abandoning_jump,
     closes_on_with,
     expects_failure,
-    is_patched,
-    release_methods,
     factory_name,
     factory_table,
+    factory_triggers,
     fate,
+    in_file_factory_kind,
+    is_fixture,
+    is_patched,
+    is_program,
+    piped_streams,
+    process_replaced_after,
+    release_methods,
+    piles_up,
+    runs_once,
     resource_kind,
     skips_close,
+    stream_closed,
+    uncovered_error_close,
 )
 from gclint.rules._shapes import Resolver, functions_in
 from gclint.tree import children, descendants, is_scope
@@ -54,7 +67,8 @@ def _named_fates(body: FunctionBody):
 
 
 class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
-    """Shared walk: note which functions call a factory, analyse them on leave."""
+    """Shared walk: note which functions (or the module) call a factory,
+    analyse them on leave."""
 
     EVIDENCE = "resource-warning"
     TRIGGERS = FACTORY_TRIGGERS
@@ -74,10 +88,9 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
             last = (self.ctx.qualified_name(func) or "").rsplit(".", 1)[-1]
         else:
             return
-        if last in self._last_parts:
+        if last in self._last_parts or in_file_factory_kind(func, Resolver(self.ctx), self._table):
             function = self.ctx.enclosing_function()
-            if function is not None:
-                self._pending.add(id(function))
+            self._pending.add(id(function if function is not None else self.ctx.module))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if id(node) not in self._pending:
@@ -85,14 +98,37 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
         self._pending.discard(id(node))
         if is_patched(node):
             return
-        resolver = Resolver(self.ctx, (node,) + self.ctx.scopes())
-        body = FunctionBody(node, resolver, self._table)
+        self._analyse(node, Resolver(self.ctx, (node,) + self.ctx.scopes()))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        # A script's top-level resources live exactly as long as the script.
+        resolver = Resolver(self.ctx, ())
+        if id(node) in self._pending and not self.ctx.options.is_test_file and not is_program(node, resolver):
+            self._analyse(node, resolver)
+
+    def _analyse(self, scope, resolver: Resolver) -> None:
+        body = FunctionBody(scope, resolver, self._table)
         body.without_wrappers()
         body.factory_calls = [(c, k) for c, k in body.factory_calls if not expects_failure(body.ancestors(c))]
         self.check(body)
 
+    def short_lived(self, body: FunctionBody) -> bool:
+        """A test, or a function the program runs once: what it leaves open
+        matters only when it piles up."""
+        function = body.function if isinstance(body.function, cst.FunctionDef) else None
+        return self.ctx.options.is_test_file or runs_once(self.ctx, function, body.resolver)
+
+    def risks(self, body: FunctionBody) -> Risks:
+        """In a test (or a fixture) an exception means it has already failed:
+        only a jump abandons a resource there."""
+        in_test = self.ctx.options.is_test_file or is_fixture(body.function)
+        return Risks(exceptions=not in_test, yields=not is_fixture(body.function))
+
     def check(self, body: FunctionBody) -> None:
         raise NotImplementedError
+
+
+_JUMP_WORDS = {cst.Return: "return", cst.Continue: "continue", cst.Break: "break"}
 
 
 class ResourceNotClosed(_FunctionResourceRule):
@@ -107,7 +143,17 @@ class ResourceNotClosed(_FunctionResourceRule):
     hands it over (returns or yields it, stores it on an object, passes it to
     a callee that may keep it, captures it in a closure). A generator that
     holds a file across its `yield`s without `with` or `finally` is flagged
-    too.
+    too. Every path counts: a `return`, `continue` or `break` (also a
+    `continue` in a `for ... else`) that leaves after the acquisition with
+    nothing before it that closes or hands the resource over leaks it, even
+    when another path closes it. Factories are the table's, a function or a
+    method of the same class that returns a resource it just made
+    (`self._connect()`), and those of a module imported optionally
+    (`try: import zipfile / except ImportError: zipfile = None`). A
+    parameter rebound to a resource (`source = open(source)`) is a new
+    resource. Module-level code of a module meant to be imported is
+    analysed like a function; a program's (a `__main__` guard, a top-level
+    loop, `sys.exit()` or `.run()`) lives as long as the program and is not.
 
     Why it matters:
     The descriptor, socket or connection stays open until the garbage
@@ -117,10 +163,15 @@ class ResourceNotClosed(_FunctionResourceRule):
     that most programs never show. Under load that is "too many open files".
 
     Known limits:
-    Module-level code is not analysed (a module's resources usually live as
-    long as the process). A resource whose name flows somewhere gclint
-    cannot follow (an alias, an unknown callee, a container) counts as
-    handed over. A close that runs only on the normal path is GCL303's
+    A resource whose name flows somewhere gclint cannot follow (an alias,
+    an unknown callee, a container, a nested function that reads it) counts
+    as handed over, and so does a bound close method given away
+    (`return sock.close, port`). A jump under `if not conn:` or
+    `if conn is None:` is taken to run only when there is no resource.
+    Factories of other modules of the project are not seen yet. In test
+    files only resources that pile up are reported: made in a loop, or in a
+    `setUp` or fixture that runs for every test; one left open by a single
+    test function is reclaimed when the test returns. A close that runs only on the normal path is GCL303's
     finding, and `subprocess.Popen` is GCL306's. Factory calls a test
     expects to fail or fakes (inside `assertRaises`, `pytest.raises`,
     `mock.patch`) are skipped, and so is `zipfile.ZipFile` / `tarfile.open` /
@@ -132,7 +183,7 @@ class ResourceNotClosed(_FunctionResourceRule):
     code = "GCL301"
     name = "resource-not-closed"
     severity = Severity.ERROR
-    message = "{kind} from {factory}() is neither closed nor handed over on some path out of {function}(): it stays open until the garbage collector finalizes it; use `with`"
+    message = "{kind} from {factory}() is neither closed nor handed over on some path out of {function}: it stays open until the garbage collector finalizes it; use `with`"
     VALID = [
         "def read(path):\n    with open(path) as f:\n        return f.read()\n",
         "def opener(path):\n    f = open(path)\n    return f\n",
@@ -145,6 +196,49 @@ class ResourceNotClosed(_FunctionResourceRule):
         "import io, zipfile\n\ndef names(data):\n    z = zipfile.ZipFile(io.BytesIO(data))\n    return z.namelist()\n",
         "from http.client import HTTPConnection\n\ndef test_request(fake):\n    conn = HTTPConnection('example.com')\n    conn.sock = fake\n    conn.request('GET', '/')\n",
         "import weakref\n\ndef tracked(path, owner):\n    f = open(path)\n    weakref.finalize(owner, f.close)\n",
+        dedent("""\
+            import socket
+
+            def refusing_port():
+                sock = socket.socket()
+                sock.connect(('127.0.0.1', 9))
+                return sock.close, sock.getsockname()[1]
+        """),
+        dedent("""\
+            import io, zipfile
+
+            def names(data):
+                z = zipfile.ZipFile(file=io.BytesIO(data), mode='r')
+                return z.namelist()
+        """),
+        dedent("""\
+            import socket
+
+            def open_agent(path):
+                conn = socket.socket(socket.AF_UNIX)
+                conn.connect(path)
+                return conn
+
+            class Agent:
+                def connect(self, path):
+                    conn = open_agent(path)
+                    if not conn:
+                        return
+                    self._conn = conn
+        """),
+        dedent("""\
+            import socket
+
+            def first(addrs):
+                for addr in addrs:
+                    sock = socket.socket()
+                    try:
+                        sock.connect(addr)
+                    except OSError:
+                        sock.close()
+                        continue
+                    return sock
+        """),
     ]
     INVALID = [
         Invalid("import socket\n\ndef ping(port):\n    s = socket.socket()\n    s.connect(('127.0.0.1', port))\n    s.sendall(b'ping')\n", (4, 9)),
@@ -152,14 +246,94 @@ class ResourceNotClosed(_FunctionResourceRule):
         Invalid("import json\n\ndef load(path):\n    f = open(path)\n    return json.load(f)\n", (4, 9)),
         Invalid("import sqlite3\n\ndef save(db, row):\n    con = sqlite3.connect(db)\n    with con:\n        con.execute('insert into t values (?)', row)\n", (4, 11)),
         Invalid("from tempfile import TemporaryFile as TF\n\ndef scratch(data):\n    tmp = TF()\n    tmp.write(data)\n    tmp.seek(0)\n    return tmp.read()\n", (4, 11)),
+        Invalid(dedent("""\
+            import socket
+
+            def first_tuned(addrs, options):
+                for addr in addrs:
+                    sock = socket.socket()
+                    for option in options:
+                        try:
+                            sock.setsockopt(*option)
+                        except OSError:
+                            break
+                    else:
+                        continue
+                    sock.connect(addr)
+                    return sock
+        """), (5, 16)),
+        Invalid(dedent("""\
+            import socket
+
+            def agent(path):
+                conn = socket.socket(socket.AF_UNIX)
+                try:
+                    conn.connect(path)
+                    return conn
+                except OSError:
+                    return None
+        """), (4, 12)),
+        Invalid(dedent("""\
+            import json
+
+            def load(source):
+                source = open(source)
+                return json.load(source)
+        """), (4, 14)),
+        Invalid(dedent("""\
+            def first_word(path):
+                f = open(path)
+                def word(f):
+                    return f.split()[0]
+                return word(f.readline())
+        """), (2, 9)),
+        Invalid(dedent("""\
+            import socket
+
+            class Client:
+                def _connect(self):
+                    return socket.create_connection(('example.com', 80))
+
+                def ping(self):
+                    s = self._connect()
+                    s.sendall(b'ping')
+        """), (8, 13)),
+        Invalid(dedent("""\
+            try:
+                import zipfile
+            except ImportError:
+                zipfile = None
+
+            def names(path):
+                z = zipfile.ZipFile(path)
+                return z.namelist()
+        """), (7, 9)),
+        Invalid(dedent("""\
+            import json
+
+            settings = open('settings.json')
+            CONFIG = json.load(settings)
+        """), (3, 12)),
     ]
 
+    jump_message = "{kind} from {factory}() is left open by a `{jump}` in {function}: nothing closes or hands it over before it on that path; use `with` or try/finally"
+
     def check(self, body: FunctionBody) -> None:
+        risks = self.risks(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released or result.plain_closes or result.handed_over:
+            if result.released or self.short_lived(body) and not piles_up(body, call):
                 continue
-            message = self.message.format(kind=kind, factory=factory_name(call), function=body.function.name.value)
-            self.report(call, message)
+            if not (result.plain_closes or result.handed_over):
+                self.report(call, self.message.format(kind=kind, factory=factory_name(call), function=body.label))
+                continue
+            if any(skips_close(body, call, close, risks) for close in result.plain_closes):
+                continue  # GCL303's finding
+            jump = abandoning_jump(body, call, names, result)
+            if jump is not None:
+                self.report(call, self.jump_message.format(
+                    kind=kind, factory=factory_name(call), function=body.label,
+                    jump=_JUMP_WORDS[type(jump)],
+                ))
 
 
 class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
@@ -181,7 +355,10 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
 
     Known limits:
     Only the expression shapes above are flagged; a resource passed to any
-    other callee is assumed to be handed over. `open(p).close()` (touching a
+    other callee is assumed to be handed over. Code that runs once -- a
+    module's top level, a test, a function a program calls only from its
+    top level -- is flagged only inside a loop: there the file is closed by
+    reference counting at the end of the statement and cannot pile up. `open(p).close()` (touching a
     file) is fine, and so is `urlopen(url).read()`: reading a response to the
     end closes it, and urlopen has already released the socket.
     """
@@ -191,10 +368,11 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
     severity = Severity.WARNING
     message = "{kind} from {factory}() is used inline and never closed: it is closed only when the garbage collector finalizes it; use Path.read_text()/write_text() or `with`"
     EVIDENCE = "resource-warning"
-    TRIGGERS = ("open", "TemporaryFile", "TemporaryDirectory", "ZipFile", "socket", "create_connection",
-                "HTTPConnection", "HTTPSConnection", "FTP", "SMTP", "connect")
+    _KINDS = frozenset({"file", "socket", "connection", "directory", "resource"})
+    TRIGGERS = factory_triggers(kinds=_KINDS)
     VALID = [
         "from pathlib import Path\n\ndef read(p):\n    return Path(p).read_text()\n",
+        "import json\n\nconfig = json.load(open('config.json'))\n",
         "def read(p):\n    with open(p) as f:\n        return f.read()\n",
         "def touch(p):\n    open(p, 'a').close()\n",
         "import io\n\ndef wrap(p):\n    return io.TextIOWrapper(open(p, 'rb'))\n",
@@ -203,12 +381,16 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
     ]
     INVALID = [
         Invalid("def read(p):\n    return open(p).read()\n", (2, 12)),
-        Invalid("import json\n\nconfig = json.load(open('config.json'))\n", (3, 20)),
+        Invalid(dedent("""\
+            import json
+
+            def load_all(paths):
+                return [json.load(open(p)) for p in paths]
+        """), (4, 23)),
         Invalid("def count(p):\n    n = 0\n    for line in open(p):\n        n += 1\n    return n\n", (3, 17)),
         Invalid("import csv\n\ndef rows(p):\n    return list(csv.reader(open(p, newline='')))\n", (4, 28)),
         Invalid("from pathlib import Path\n\ndef save(p, s):\n    Path(p).open('w').write(s)\n", (4, 5)),
     ]
-    _KINDS = frozenset({"file", "socket", "connection", "directory", "resource"})
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -218,9 +400,21 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
         parent = self.ctx.parent()
         if not self._inline_site(node, parent):
             return
-        kind = resource_kind(node, Resolver(self.ctx), self._table)
-        if kind in self._KINDS and not expects_failure(reversed(self.ctx.stack)):
+        resolver = Resolver(self.ctx)
+        kind = resource_kind(node, resolver, self._table)
+        if kind in self._KINDS and not expects_failure(reversed(self.ctx.stack)) and not self._once(resolver):
             self.report(node, self.message.format(kind=kind, factory=factory_name(node)))
+
+    def _once(self, resolver: Resolver) -> bool:
+        """Inline in code that runs once (a module's top level, a test, a
+        program's `main()`), outside loops: closed by reference counting at
+        the end of the statement, it cannot pile up."""
+        if any(isinstance(n, (cst.For, cst.While, cst.CompFor)) for n in self.ctx.stack):
+            return False
+        function = self.ctx.enclosing_function()
+        if self.ctx.options.is_test_file or function is None:
+            return True  # a module's top level runs once per process
+        return runs_once(self.ctx, function, resolver)
 
     def _inline_site(self, call: cst.Call, parent: Optional[cst.CSTNode]) -> bool:
         if isinstance(parent, cst.Attribute):
@@ -255,10 +449,19 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
     which is exactly the situation where a program retries in a loop and
     runs out of descriptors. `with` or `try/finally` closes it on every path.
 
+    Also a close in an `except` handler that does not cover every way out:
+    statements between the acquisition and the `try` that may raise, or a
+    handler for one exception type (other than the OS errors a file or
+    socket raises) around code that may raise others.
+
     Known limits:
     Statements between that contain no call, subscript or jump are assumed
-    not to raise. A close inside a branch (`if f is not sys.stdout:
-    f.close()`) is judged like a plain close.
+    not to raise, and neither are `fileno()`, `settimeout()` and the like.
+    A `try` whose handlers swallow the error (`except OSError: pass`)
+    contains its body's exceptions. A close inside a branch (`if f is not
+    sys.stdout: f.close()`) is judged like a plain close. In test files and
+    pytest fixtures only a jump counts: an exception there means the test
+    has already failed, and a fixture's code after `yield` always runs.
     """
 
     code = "GCL303"
@@ -270,19 +473,98 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
         "def touch(path):\n    f = open(path, 'w')\n    f.close()\n",
         "def read(path):\n    f = open(path)\n    try:\n        data = f.read()\n    except BaseException:\n        f.close()\n        raise\n    f.close()\n    return data\n",
         "def read(path):\n    with open(path) as f:\n        return f.read()\n",
+        dedent("""\
+            import socket
+
+            def probe():
+                s = socket.socket()
+                fd = s.fileno()
+                s.close()
+                return fd
+        """),
+        dedent("""\
+            import socket, ssl
+
+            def tls_version(addr, context):
+                sock = socket.create_connection(addr)
+                try:
+                    sock = context.wrap_socket(sock)
+                except ssl.SSLError:
+                    pass
+                sock.close()
+        """),
+        dedent("""\
+            import socket
+            import pytest
+
+            @pytest.fixture
+            def server():
+                s = socket.socket()
+                s.bind(('127.0.0.1', 0))
+                yield s
+                s.close()
+        """),
+        dedent("""\
+            import socket
+
+            def create_connection(addr, options):
+                sock = socket.socket()
+                try:
+                    set_options(sock, options)
+                    sock.connect(addr)
+                    return sock
+                except OSError:
+                    sock.close()
+                    raise
+        """),
     ]
     INVALID = [
         Invalid("def read(path):\n    f = open(path)\n    data = f.read()\n    f.close()\n    return data\n", (2, 9)),
         Invalid("import socket\n\ndef ask(addr, q):\n    s = socket.create_connection(addr)\n    s.sendall(q)\n    if not q:\n        return None\n    reply = s.recv(1024)\n    s.close()\n    return reply\n", (4, 9)),
         Invalid("from contextlib import contextmanager\n\n@contextmanager\ndef opened(path):\n    f = open(path)\n    yield f\n    f.close()\n", (5, 9)),
+        Invalid(dedent("""\
+            import socket
+
+            def dial(addr):
+                s = socket.socket()
+                s.bind(('', 0))
+                try:
+                    s.connect(addr)
+                except OSError:
+                    s.close()
+                    raise
+                return s
+        """), (4, 9)),
+        Invalid(dedent("""\
+            import json
+
+            def load(path):
+                f = open(path)
+                try:
+                    data = json.loads(f.read())
+                except ValueError:
+                    f.close()
+                    raise
+                f.close()
+                return data
+        """), (4, 9)),
     ]
 
+    error_message = "{kind} from {factory}() is closed on the error path only inside the `try`: {why}; use `with` or try/finally"
+
     def check(self, body: FunctionBody) -> None:
+        risks = self.risks(body)
+        once = not self.ctx.options.is_test_file and self.short_lived(body)
         for call, kind, names, result in _named_fates(body):
-            if result.released or result.error_closed:
+            if result.released or once and not piles_up(body, call):
                 continue
-            if any(skips_close(body, call, close) for close in result.plain_closes):
+            gaps = [why for close in result.error_closes if (why := uncovered_error_close(body, call, names, close, risks))]
+            if result.error_closed and not gaps:
+                continue
+            if any(skips_close(body, call, close, risks) for close in result.plain_closes):
                 self.report(call, self.message.format(kind=kind, factory=factory_name(call)))
+            elif gaps:
+                self.report(call, self.error_message.format(kind=kind, factory=factory_name(call), why=gaps[0]))
 
 
 class SqliteWithDoesNotClose(Rule):
@@ -346,7 +628,10 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
     Known limits:
     A base class that closes the attribute (inherited `close()`) is not
     seen, so classes with bases other than `object` are not checked. Only a
-    factory call assigned directly to `self.attr` is followed.
+    factory call (or a call of a method of the class that returns a fresh
+    resource) assigned directly to `self.attr` is followed. A class defined
+    inside a function of a test file lives as long as that test and is not
+    checked.
     """
 
     code = "GCL305"
@@ -364,6 +649,16 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
     INVALID = [
         Invalid("class Log:\n    def __init__(self, path):\n        self.f = open(path, 'a')\n\n    def write(self, s):\n        self.f.write(s)\n", (3, 18)),
         Invalid("from concurrent.futures import ThreadPoolExecutor\n\nclass Crawler(object):\n    def start(self):\n        self.pool = ThreadPoolExecutor(4)\n", (5, 21)),
+        Invalid(dedent("""\
+            import socket
+
+            class Client:
+                def _connect(self):
+                    return socket.create_connection(('example.com', 80))
+
+                def start(self):
+                    self.sock = self._connect()
+        """), (8, 21)),
     ]
     _TRIVIAL_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
@@ -382,6 +677,9 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
                     self.report(call, self.message.format(attr=attr, kind=kind, factory=factory_name(call), cls=node.name.value))
 
     def _checked(self, node: cst.ClassDef) -> bool:
+        # A class defined inside a test lives as long as that test.
+        if self.ctx.options.is_test_file and self.ctx.enclosing_function() is not None:
+            return False
         resolver = Resolver(self.ctx)
         return all(resolver.name(base.value) in self._TRIVIAL_BASES for base in node.bases)
 
@@ -441,7 +739,11 @@ class ProcessNotWaited(_FunctionResourceRule):
     A `subprocess.Popen(...)` whose result is neither waited for
     (`wait()`, `communicate()`, `poll()`, a `with` block) nor handed over
     (returned, stored, passed on) in the function that starts it, including
-    a `Popen(...)` call whose result is thrown away.
+    a `Popen(...)` call whose result is thrown away. And a process started
+    with `stdout=PIPE` (or `stderr`, `stdin`) that is waited for with
+    `wait()` while that pipe is never closed: `communicate()` and `with
+    Popen(...)` close the pipes, `wait()` does not, and reading the pipe to
+    its end does not close it either.
 
     Why it matters:
     A child process that exits but is not waited for stays a zombie in the
@@ -453,40 +755,81 @@ class ProcessNotWaited(_FunctionResourceRule):
     Known limits:
     A wait that runs only on the normal path (not in a `finally`) counts as
     a wait. A process handed to another function is assumed to be waited
-    for there. Test files are skipped: tests of process handling start
+    for there, and so is a pipe handed anywhere. A `Popen` followed by
+    `os._exit()` or `os.execv*()` is not flagged: the parent ends or
+    becomes another program. Test files are skipped: tests of process handling start
     processes that fail or linger on purpose.
     """
 
     code = "GCL306"
     name = "process-not-waited"
     severity = Severity.WARNING
-    message = "subprocess.Popen in {function}() is never waited for: the child becomes a zombie and its pipes stay open until the garbage collector finalizes the Popen; use `with Popen(...)`, wait() or communicate()"
-    TRIGGERS = ("Popen",)
+    message = "subprocess.Popen in {function} is never waited for: the child becomes a zombie and its pipes stay open until the garbage collector finalizes the Popen; use `with Popen(...)`, wait() or communicate()"
+    TRIGGERS = factory_triggers(kinds=frozenset({"process"}))
     VALID = [
         "import subprocess\n\ndef run(cmd):\n    with subprocess.Popen(cmd) as p:\n        return p.wait()\n",
         "import subprocess\n\ndef run(cmd):\n    p = subprocess.Popen(cmd, stdout=subprocess.PIPE)\n    out, _ = p.communicate()\n    return out\n",
         "import subprocess\n\ndef start(cmd):\n    return subprocess.Popen(cmd)\n",
         "from subprocess import Popen\n\nclass Job:\n    def start(self, cmd):\n        self.proc = Popen(cmd)\n",
         "import subprocess\n\nclass T:\n    def test_nul(self):\n        with self.assertRaises(ValueError):\n            subprocess.Popen(['a\\0'])\n",
+        dedent("""\
+            import os, subprocess, sys
+
+            def restart(argv):
+                subprocess.Popen([sys.executable] + argv)
+                os._exit(0)
+        """),
+        dedent("""\
+            import subprocess
+
+            def lines(cmd):
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+                found = p.stdout.read().splitlines()
+                p.stdout.close()
+                p.wait()
+                return found
+        """),
     ]
     INVALID = [
         Invalid("import subprocess\n\ndef fire(cmd):\n    subprocess.Popen(cmd)\n", (4, 5)),
         Invalid("from subprocess import Popen as P, PIPE\n\ndef first_line(cmd):\n    p = P(cmd, stdout=PIPE)\n    return p.stdout.readline()\n", (4, 9)),
+        Invalid(dedent("""\
+            import subprocess
+
+            def lines(cmd):
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                found = [line for line in p.stdout]
+                p.wait()
+                return found
+        """), (4, 9)),
     ]
+
+    pipe_message = "{name}.{stream} of subprocess.Popen in {function} is never closed: wait() reaps the child but leaves the pipe open until the garbage collector finalizes it; use communicate() or `with Popen(...)`"
 
     def check(self, body: FunctionBody) -> None:
         # Tests of subprocess start processes that fail or linger on purpose.
         if self.ctx.options.is_test_file:
             return
         for call, kind in body.factory_calls:
-            if kind != "process":
+            if kind != "process" or process_replaced_after(body, call):
                 continue
             names = body.bound_names(call)
             if names is None:
-                if not isinstance(body.parent(call), cst.Expr):
-                    continue
-            else:
-                result = fate(body, call, names, WAIT_METHODS, True)
-                if result.released or result.plain_closes or result.error_closed or result.handed_over:
-                    continue
-            self.report(call, self.message.format(function=body.function.name.value))
+                if isinstance(body.parent(call), cst.Expr):
+                    self.report(call, self.message.format(function=body.label))
+                continue
+            result = fate(body, call, names, WAIT_METHODS, True)
+            if result.handed_over:
+                continue
+            if not (result.released or result.plain_closes or result.error_closed):
+                self.report(call, self.message.format(function=body.label))
+                continue
+            self._check_pipes(body, call, names, result)
+
+    def _check_pipes(self, body: FunctionBody, call: cst.Call, names, result) -> None:
+        if any(m.kind == "release" and m.call is None for m in result.mentions):
+            return  # `with p:` closes the pipes on exit
+        for stream in piped_streams(call, body.resolver):
+            if not stream_closed(body, names, stream):
+                self.report(call, self.pipe_message.format(name=names[0], stream=stream, function=body.label))
+                return

@@ -1,0 +1,207 @@
+"""Resource analysis questions answered directly, and what depends on the file being a test."""
+from textwrap import dedent
+
+import libcst as cst
+import pytest
+
+from gclint.analysis.cleanup import partner_names
+from gclint.analysis.resources import FACTORY_TRIGGERS, factory_table, factory_triggers, risky
+from gclint.config import Settings, is_test_path
+from gclint.engine import lint_source
+from gclint.rules.resources import ProcessNotWaited, ResourceNotClosed, ResourceUsedInline
+
+
+def _codes(source, path="app.py", prefix="GCL3"):
+    return [(f.line, f.code) for f in lint_source(dedent(source), path) if f.code.startswith(prefix)]
+
+
+def test_every_factory_of_the_table_is_a_trigger_of_the_rules_that_track_it():
+    table = factory_table()
+    for name, kind in table.items():
+        last = name.rsplit(".", 1)[-1]
+        assert last in FACTORY_TRIGGERS, name
+        if kind == "process":
+            assert last in ProcessNotWaited.TRIGGERS
+        if kind in ResourceUsedInline._KINDS:
+            assert last in ResourceUsedInline.TRIGGERS, name
+    assert ResourceNotClosed.TRIGGERS == FACTORY_TRIGGERS
+
+
+def test_a_factory_added_to_the_table_becomes_a_trigger():
+    table = {**factory_table(), "shelve.DbfilenameShelf": "file"}
+    assert "DbfilenameShelf" in factory_triggers(table)
+    assert "DbfilenameShelf" not in factory_triggers(table, frozenset({"process"}))
+
+
+def _statement(source):
+    return cst.parse_module(dedent(source)).body[0]
+
+
+@pytest.mark.parametrize(
+    "source, may_leave",
+    [
+        pytest.param("x = s.fileno()\n", False, id="fileno-cannot-raise"),
+        pytest.param("data = s.recv(10)\n", True, id="a-call-may-raise"),
+        pytest.param("try:\n    s.connect(a)\nexcept OSError:\n    pass\n", False, id="swallowed-by-handler"),
+        pytest.param("try:\n    s.connect(a)\nexcept OSError:\n    raise\n", True, id="handler-re-raises"),
+        pytest.param("while True:\n    if done:\n        break\n", True, id="a-loop-may-raise"),
+    ],
+)
+def test_which_statements_may_leave_the_block(source, may_leave):
+    assert risky(_statement(source)) is may_leave
+
+
+def test_a_break_of_an_inner_loop_stays_inside_when_only_jumps_count():
+    from gclint.analysis.resources import Risks
+
+    loop = _statement("while True:\n    buf = s.recv(1)\n    if buf:\n        break\n")
+    assert risky(loop, Risks(exceptions=False)) is False
+    assert risky(_statement("if x:\n    return 1\n"), Risks(exceptions=False)) is True
+
+
+@pytest.mark.parametrize(
+    "name, partners",
+    [
+        ("start_trace", ("stop_trace",)),
+        ("_begin", ("_end",)),
+        ("setUp", ("teardown",)),
+        ("enterQuiet", ("exitquiet",)),
+        ("work", ()),
+    ],
+)
+def test_partner_names_pair_verbs(name, partners):
+    assert partner_names(name) == partners
+
+
+CLOSE_ONLY_ON_SUCCESS = """\
+    import socket
+
+    def test_server_closes(address):
+        sock = socket.socket()
+        sock.connect(address)
+        sock.close()
+"""
+
+EARLY_RETURN_IN_TEST = """\
+    import socket
+
+    def test_skip_without_server(address):
+        sock = socket.socket()
+        if address is None:
+            return
+        sock.close()
+"""
+
+
+def test_in_a_test_an_exception_before_the_close_is_a_failed_test_not_a_leak():
+    assert _codes(CLOSE_ONLY_ON_SUCCESS, "tests/test_server.py") == []
+    assert _codes(CLOSE_ONLY_ON_SUCCESS, "server.py") == [(4, "GCL303")]
+
+
+def test_in_a_test_an_early_return_still_skips_the_close():
+    assert _codes(EARLY_RETURN_IN_TEST, "tests/test_server.py") == [(4, "GCL303")]
+
+
+def test_a_class_defined_inside_a_test_is_not_asked_for_a_close_method():
+    source = """\
+        from concurrent.futures import ThreadPoolExecutor
+
+        def test_run_on_executor():
+            class Object:
+                def __init__(self):
+                    self.executor = ThreadPoolExecutor(1)
+            assert Object()
+    """
+    assert _codes(source, "tests/test_executor.py") == []
+    assert _codes(source, "executor.py") == [(6, "GCL305")]
+
+
+@pytest.mark.parametrize(
+    "path, is_test",
+    [
+        ("pkg/tests.py", True),
+        ("pkg/test.py", True),
+        ("tests/helpers.py", True),
+        ("test_x.py", True),
+        ("numpy/testing/utils.py", False),
+        ("sqlalchemy/testing/fixtures.py", False),
+        ("pkg/testsuite.py", False),
+    ],
+)
+def test_test_file_detection(path, is_test):
+    assert is_test_path(path) is is_test
+
+
+def test_a_project_factory_returned_by_a_helper_is_a_factory_too():
+    source = """\
+        from mypkg.db import connect
+
+        def open_db():
+            return connect()
+
+        def count():
+            con = open_db()
+            return con.execute('select 1')
+    """
+    settings = Settings(extend_resource_factories=("mypkg.db.connect",))
+    found = [(f.line, f.code) for f in lint_source(dedent(source), "x.py", settings) if f.code.startswith("GCL3")]
+    assert found == [(7, "GCL301")]
+
+
+def test_in_tests_only_resources_that_pile_up_are_reported():
+    single = """\
+        import socket
+
+        def test_connects(address):
+            sock = socket.socket()
+            sock.connect(address)
+    """
+    per_test = """\
+        import unittest
+
+        class Relay(unittest.TestCase):
+            def setUp(self):
+                for name in ('a', 'b'):
+                    f = open(name, 'w')
+                    f.write(name)
+    """
+    assert _codes(single, "tests/test_relay.py") == []
+    assert _codes(single, "relay.py") == [(4, "GCL301")]
+    assert _codes(per_test, "tests/test_relay.py") == [(6, "GCL301")]
+
+
+def test_a_programs_top_level_resources_live_as_long_as_the_program():
+    library = "log = open('app.log', 'a')\nlog.write('imported')\n"
+    script = library + "while True:\n    log.write('tick')\n"
+    assert _codes(library) == [(1, "GCL301")]
+    assert _codes(script) == []
+    assert _codes(library + "if __name__ == '__main__':\n    pass\n") == []
+
+
+PROGRAM = """\
+    import socket, sys
+
+    def send(address):
+        s = socket.socket()
+        s.connect(address)
+        s.sendall(b'x')
+
+    def main():
+        probe = socket.socket()
+        probe.connect(('127.0.0.1', 9))
+        for address in sys.argv[1:]:
+            extra = socket.socket()
+            extra.connect((address, 9))
+        send(('127.0.0.1', 9))
+
+    if __name__ == '__main__':
+        main()
+"""
+
+
+def test_a_function_a_program_runs_once_is_reported_only_where_it_piles_up():
+    # main() runs once: its probe lives as long as the program; the socket it
+    # makes per argument piles up; send() may be called again by main's callers.
+    assert _codes(PROGRAM) == [(4, "GCL301"), (12, "GCL301")]
+    library = PROGRAM.replace("    if __name__ == '__main__':\n        main()\n", "")
+    assert _codes(library) == [(4, "GCL301"), (9, "GCL301"), (12, "GCL301")]
