@@ -14,6 +14,7 @@ cycle, with the chain in the message.
 """
 from __future__ import annotations
 
+import functools
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -71,11 +72,9 @@ class _FollowsNames(Rule):
         scope = self.ctx.innermost_scope()
         table = self._tables.get(id(scope))
         if table is None:
-            table = self._tables[id(scope)] = Identities(self._weak_test(), self._branch)
+            # The stack, not a bound method of the rule: the table must not hold the rule.
+            table = self._tables[id(scope)] = Identities(self._weak_test(), functools.partial(branch_of, self.ctx.stack))
         return table
-
-    def _branch(self):
-        return branch_of(self.ctx.stack)
 
     def _weak_test(self):
         # Every weak reference gclint recognises comes from the weakref
