@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import libcst as cst
 
 from gclint.analysis import FileAnalysis
-from gclint.analysis.receivers import Method, enclosing_method
+from gclint.analysis.classes import Method, enclosing_method
 from gclint.model import Severity
 from gclint.names import NameResolver, Scope
 from gclint.tree import SCOPE_TYPES

@@ -6,10 +6,10 @@ import libcst as cst
 import pytest
 
 from gclint.analysis import FileAnalysis
-from gclint.analysis.receivers import CLASS, INSTANCE, PROPERTY, STATIC, Method, receiver_of
+from gclint.analysis.bindings import free_uses
+from gclint.analysis.classes import CLASS, INSTANCE, PROPERTY, STATIC, Method, receiver_of
 from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF
 from gclint.analysis.summaries import ModuleSummary, ParamRef
-from gclint.analysis.uses import free_uses
 from gclint.names import NameResolver
 
 

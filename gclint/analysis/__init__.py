@@ -2,17 +2,16 @@
 each, computed lazily once per file and kept on the file context
 (`ctx.analysis`):
 
-- receivers.py  which parameter is self (instance, class, static, property)
-- classes.py    what a class body defines (methods, class values, weak attributes)
+- bindings.py   what code does with names and objects: which object a name
+                refers to, what a statement stores, what a value holds, free
+                uses of a name, weak forms (which store nothing strong)
+- classes.py    receivers of methods (which parameter is self) and what a
+                class body defines (methods, class values, weak attributes)
 - keeps.py      does this value keep X alive
-- aliases.py    which object a name refers to, statement by statement
-- stores.py     statements that store a reference, and what a value holds
-- uses.py       free uses of a name; locals cleared later
 - summaries.py  per-module summaries (constructors, storing/blocking methods, wrappers)
-- references.py the per-class reference model (edges an instance makes to itself)
-- undone.py     links the class undoes itself (close(), callbacks, finally)
+- references.py the per-class reference model (edges an instance makes to
+                itself) and links undone (close(), callbacks, finally, locals)
 - blocking.py   locks, joins, sleeps and blocking I/O
-- weak.py       weak references and containers
 """
 from __future__ import annotations
 
@@ -20,9 +19,9 @@ from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
-from gclint.analysis.classes import ClassFacts, class_facts
+from gclint.analysis.bindings import FileIndex
+from gclint.analysis.classes import ClassFacts, Method, class_facts
 from gclint.analysis.keeps import Keeper, local_functions
-from gclint.analysis.receivers import Method
 from gclint.analysis.references import ClassModel, build_model
 from gclint.analysis.summaries import ModuleSummary, summarise
 from gclint.names import NameResolver
@@ -33,30 +32,30 @@ class FileAnalysis:
 
     def __init__(self, module: cst.Module, names: NameResolver) -> None:
         self.module = module
-        self.names = names
+        self.index = FileIndex(names)
         self._facts: Dict[int, ClassFacts] = {}
         self._models: Dict[int, ClassModel] = {}
         self._summary: Optional[ModuleSummary] = None
 
     def resolve(self, expr: cst.BaseExpression, scopes: Tuple[cst.CSTNode, ...]) -> Optional[str]:
-        return self.names.qualified_name(expr, scopes)
+        return self.index.resolve(expr, scopes)
 
     def facts(self, cls: cst.ClassDef) -> ClassFacts:
         found = self._facts.get(id(cls))
         if found is None:
-            found = self._facts[id(cls)] = class_facts(cls, self.resolve)
+            found = self._facts[id(cls)] = class_facts(cls, self.index)
         return found
 
     @property
     def summary(self) -> ModuleSummary:
         if self._summary is None:
-            self._summary = summarise(self.module, self.facts, self.resolve)
+            self._summary = summarise(self.module, self.facts, self.index)
         return self._summary
 
     def model(self, cls: cst.ClassDef) -> ClassModel:
         found = self._models.get(id(cls))
         if found is None:
-            found = self._models[id(cls)] = build_model(cls, self.facts(cls), self.summary, self.resolve)
+            found = self._models[id(cls)] = build_model(cls, self.facts(cls), self.summary, self.index)
         return found
 
     def keeper_for_method(self, method: Method, target: Optional[str] = None) -> Keeper:
@@ -66,11 +65,11 @@ class FileAnalysis:
             target or method.self,
             lambda expr: self.resolve(expr, scopes),
             self.facts(method.cls),
-            local_functions(method.function),
+            local_functions(method.function, self.index),
             self.summary,
         )
 
     def keeper(self, target: str, scopes: Tuple[cst.CSTNode, ...], function: Optional[cst.CSTNode]) -> Keeper:
         """A Keeper for `target` outside any method (a plain function or the module)."""
-        closures = local_functions(function) if function is not None else None
+        closures = local_functions(function, self.index) if function is not None else None
         return Keeper(target, lambda expr: self.resolve(expr, scopes), None, closures, self.summary)

@@ -6,7 +6,7 @@ from typing import Callable, FrozenSet, Optional
 
 import libcst as cst
 
-from gclint.analysis.stores import argument
+from gclint.analysis.bindings import argument
 from gclint.names import dotted
 
 LOCK_NAME = re.compile(r"(^|_)(r?lock|mutex|cond|condition|cv|sem|semaphore)$|lock$", re.I)

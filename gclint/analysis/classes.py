@@ -1,24 +1,131 @@
-"""What a class body defines: its methods and how they bind, its
-class-level values, the attributes its methods set on the instance, and
-which of those only ever hold weak references."""
+"""Classes: which parameter of a method is its receiver (instance, class,
+static, property getter/setter: the one definition of "which parameter is
+self"), decorator names, and what a class body defines: its methods and
+how they bind, its class-level values and fields, the attributes its
+methods set on the instance, and which of those only hold weak references."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterator, Mapping, Optional, Tuple
+from typing import FrozenSet, Iterator, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from gclint.analysis.receivers import INSTANCE, decorator_names, is_metaclass, receiver_of
-from gclint.analysis.stores import attribute_stores, functions_in, statements
-from gclint.analysis.weak import is_weak_factory
-from gclint.names import dotted
-from gclint.tree import descendants, is_scope
+from gclint.analysis.bindings import FileIndex, attribute_stores, functions_in, is_weak_factory, param_names, statements
+from gclint.names import Scope, dotted
+
+
+INSTANCE, PROPERTY, CLASS, STATIC, NO_RECEIVER = "instance", "property", "class", "static", "none"
+
+# Methods Python makes class (or static) methods without a decorator.
+_IMPLICIT_CLASS_METHODS = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
+# The usual spelling of a first parameter that is a class (metaclass methods).
+_CLASS_PARAMS = frozenset({"cls", "mcs", "mcls", "metacls", "klass"})
+_METACLASS_BASES = frozenset({"type", "ABCMeta", "EnumMeta", "EnumType"})
+_PROPERTY_DECORATORS = frozenset({"property", "cached_property", "setter", "getter", "deleter"})
+
+
+def decorator_names(function: cst.FunctionDef) -> Tuple[str, ...]:
+    """Decorators as written, calls stripped: `functools.lru_cache` for
+    `@functools.lru_cache(1)`, `x.setter` for `@x.setter`."""
+    found = []
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        expr = expr.func if isinstance(expr, cst.Call) else expr
+        name = dotted(expr)
+        if name:
+            found.append(name)
+    return tuple(found)
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def positional_params(function: cst.FunctionDef) -> Tuple[str, ...]:
+    params = function.params
+    return tuple(p.name.value for p in (*params.posonly_params, *params.params))
+
+
+def is_metaclass(cls: Optional[cst.ClassDef]) -> bool:
+    return cls is not None and any(_last(dotted(b.value) or "") in _METACLASS_BASES for b in cls.bases)
+
+
+class Receiver(NamedTuple):
+    """What a method's first parameter is bound to, and its name."""
+
+    kind: str
+    name: Optional[str]
+
+    @property
+    def instance(self) -> Optional[str]:
+        """The name of the instance parameter (methods and properties)."""
+        return self.name if self.kind in (INSTANCE, PROPERTY) else None
+
+
+def receiver_of(function: cst.FunctionDef, cls: Optional[cst.ClassDef]) -> Receiver:
+    """The receiver of `function` defined in the body of `cls` (None: not a method)."""
+    params = positional_params(function)
+    if cls is None or not params:
+        return Receiver(NO_RECEIVER, None)
+    decorators = {_last(d) for d in decorator_names(function)}
+    first = params[0]
+    if "staticmethod" in decorators:
+        return Receiver(STATIC, None)
+    if "classmethod" in decorators or function.name.value in _IMPLICIT_CLASS_METHODS:
+        return Receiver(CLASS, first)
+    if first in _CLASS_PARAMS or is_metaclass(cls):
+        # A metaclass's instances are classes, which live as long as their module.
+        return Receiver(CLASS, first)
+    if decorators & _PROPERTY_DECORATORS:
+        return Receiver(PROPERTY, first)
+    return Receiver(INSTANCE, first)
+
+
+def binds_instance(function: cst.FunctionDef, cls: cst.ClassDef) -> bool:
+    """Whether reading the function from an instance gives a bound method
+    that holds the instance (`self.tick`; not a property, static or class method)."""
+    return receiver_of(function, cls).kind == INSTANCE
+
+
+class Method(NamedTuple):
+    """The method the walk is inside, seen from its position."""
+
+    function: cst.FunctionDef
+    cls: cst.ClassDef
+    self: str
+    # Scopes between the current node and the method (lambdas, nested defs).
+    inner: Tuple[Scope, ...]
+
+
+def enclosing_method(scopes: Sequence[Scope]) -> Optional[Method]:
+    """The nearest method with an instance receiver around the current node
+    (innermost scope first), unless a nested function or lambda rebinds the
+    receiver's name."""
+    for index, scope in enumerate(scopes[:-1]):
+        if isinstance(scope, cst.ClassDef):
+            return None
+        owner = scopes[index + 1]
+        if isinstance(scope, cst.FunctionDef) and isinstance(owner, cst.ClassDef):
+            name = receiver_of(scope, owner).instance
+            inner = tuple(scopes[:index])
+            if name is None or any(name in _scope_params(s) for s in inner):
+                return None
+            return Method(scope, owner, name, inner)
+    return None
+
+
+def _scope_params(scope: Scope) -> Tuple[str, ...]:
+    if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+        return param_names(scope.params)
+    return ()
+
+
+# --- what a class body defines
 
 _ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"})
 _DATACLASS_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "attr.s", "attrs", "attr.attrs", "define", "attrs.define", "attr.define", "frozen", "attrs.frozen"})
 
 # (expression, scopes) -> qualified name: the file's resolver.
-Resolve = Callable[[cst.BaseExpression, Tuple[cst.CSTNode, ...]], Optional[str]]
 
 
 @dataclass(frozen=True)
@@ -54,13 +161,13 @@ class ClassFacts:
         return attr in self.class_values and attr not in self.instance_attrs
 
 
-def class_facts(cls: cst.ClassDef, resolve: Resolve) -> ClassFacts:
+def class_facts(cls: cst.ClassDef, index: FileIndex) -> ClassFacts:
     methods, unbound, values, fields = set(), set(), {}, set()
     weak, strong, attrs = set(), set(), set()
     for stmt in statements(cls):
         if isinstance(stmt, cst.FunctionDef):
             (methods if receiver_of(stmt, cls).kind == INSTANCE else unbound).add(stmt.name.value)
-            _instance_stores(stmt, cls, resolve, attrs, weak, strong)
+            _instance_stores(stmt, cls, index, attrs, weak, strong)
         for small in statements(stmt) if isinstance(stmt, cst.SimpleStatementLine) else ():
             for target, value in _assignments(small):
                 if isinstance(target, cst.Name) and value is not None:
@@ -96,20 +203,20 @@ def decorator_names_of_class(cls: cst.ClassDef) -> Tuple[str, ...]:
     return tuple(found)
 
 
-def _instance_stores(function, cls, resolve: Resolve, attrs: set, weak: set, strong: set) -> None:
+def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, strong: set) -> None:
     # `__new__` builds the instance in a local, usually called `self`.
     me = receiver_of(function, cls).instance or ("self" if function.name.value == "__new__" else None)
     if me is None:
         return
     scopes = (function, cls)
-    for node in descendants(function.body, stop=is_scope):
+    for node in index.nodes(function):
         for target in _self_targets(node, me):
             attrs.add(target)
         for store in attribute_stores(node):
             if type(store.holder) is not cst.Name or store.holder.value != me:
                 continue
             value = store.values[0]
-            name = resolve(value.func, scopes) if isinstance(value, cst.Call) else None
+            name = index.resolve(value.func, scopes) if isinstance(value, cst.Call) else None
             (weak if is_weak_factory(name) else strong).add(store.attribute)
 
 

@@ -16,12 +16,19 @@ from typing import Callable, Dict, List, Mapping, Optional
 
 import libcst as cst
 
+from gclint.analysis.bindings import (
+    BINDING_NODES,
+    FileIndex,
+    WEAK_CONTAINERS,
+    WITH_CALLBACK,
+    argument,
+    bindings_of,
+    free_uses,
+    held,
+    is_weak_factory,
+)
 from gclint.analysis.classes import ClassFacts
-from gclint.analysis.stores import argument, held
 from gclint.analysis.summaries import ModuleSummary, stored_arguments
-from gclint.analysis.aliases import BINDING_NODES, bindings_of
-from gclint.analysis.uses import free_uses
-from gclint.analysis.weak import WEAK_CONTAINERS, WITH_CALLBACK, is_weak_factory
 from gclint.names import dotted
 from gclint.tree import descendants, is_scope, names_in_target
 
@@ -60,6 +67,7 @@ class Keeper:
         self.closures = dict(closures or {})
         self.summary = summary
         self._flow: Dict[str, bool] = {}
+        self._closures_known: Dict[int, bool] = {}
 
     def keeps(self, expr: Optional[cst.BaseExpression], callable_position: bool = False, calls: bool = False) -> bool:
         """`callable_position`: the value is called later, so an attribute of
@@ -105,7 +113,14 @@ class Keeper:
 
     def _closure_keeps(self, function: cst.CSTNode) -> bool:
         """A lambda or nested function that uses the target, or calls a
-        nested function of the method that does (one level deep)."""
+        nested function of the method that does (one level deep); answered
+        once per function."""
+        known = self._closures_known.get(id(function))
+        if known is None:
+            known = self._closures_known[id(function)] = self._closure_uses_target(function)
+        return known
+
+    def _closure_uses_target(self, function: cst.CSTNode) -> bool:
         if isinstance(function, cst.FunctionDef) and _rebinds(function, self.root):
             return False
         if free_uses(function, self.root):
@@ -152,14 +167,15 @@ class Keeper:
 
     def observe(self, node: cst.CSTNode) -> None:
         """`cb = self.tick` makes `cb` keep the target; rebinding clears it."""
-        if isinstance(node, cst.FunctionDef):
+        kind = type(node)
+        if kind is cst.FunctionDef:
             self._flow[node.name.value] = self._closure_keeps(node)
-        elif isinstance(node, cst.Assign):
+        elif kind is cst.Assign:
             keeps = self.keeps(node.value)
             for target in node.targets:
                 for name in names_in_target(target.target):
-                    self._flow[name] = keeps and isinstance(target.target, cst.Name)
-        elif isinstance(node, BINDING_NODES):
+                    self._flow[name] = keeps and type(target.target) is cst.Name
+        elif kind in BINDING_NODES:
             for target, _ in bindings_of(node):
                 for name in names_in_target(target):
                     self._flow[name] = False
@@ -180,12 +196,12 @@ def _kept_arguments(call: cst.Call) -> List[cst.BaseExpression]:
     return [a.value for a in call.args if not (a.keyword and a.keyword.value == "command")]
 
 
-def local_functions(function: cst.CSTNode) -> Dict[str, cst.FunctionDef]:
+def local_functions(function: cst.CSTNode, index: FileIndex) -> Dict[str, cst.FunctionDef]:
     """Functions defined directly in the body of `function` whose name is
     never rebound there (`cb = weakref.ref(cb)` makes `cb` something else)."""
     found: Dict[str, cst.FunctionDef] = {}
     rebound = set()
-    for node in descendants(function.body, stop=is_scope):
+    for node in index.nodes(function):
         if isinstance(node, cst.FunctionDef):
             found[node.name.value] = node
         else:

@@ -7,23 +7,39 @@ stored in its own attribute or container (SELF), in an object it holds
 `self._map = Mapping(self)` when Mapping's constructor stores its
 argument), or a callable holding it kept by the instance (CALLABLE:
 `self.cb = self.tick`) or handed to an object it holds (REGISTERED).
+
+Links undone: an edge the class clears on its own.
+
+A reference from the instance is dropped again when a method that ends the
+object's life (`close`, `__exit__`, `shutdown`, `connection_lost`, ...)
+sets it to None, deletes it, clears the container or takes an entry out;
+when the callback the edge points to does so (a one-shot timer resetting
+its own handle, an override deleting itself); or when a `finally` of the
+method that made it does. These trust the clean-up to be called.
 """
 from __future__ import annotations
 
-from typing import Callable, FrozenSet, List, NamedTuple, Optional, Tuple
+import re
+from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 import libcst as cst
 
-from gclint.analysis.aliases import Identities, owned_by
-from gclint.analysis.classes import ClassFacts
-from gclint.analysis.keeps import PARTIALS, Keeper, local_functions
-from gclint.analysis.receivers import receiver_of
-from gclint.analysis.stores import all_stores, functions_in, held
+from gclint.analysis.bindings import (
+    FileIndex,
+    Identities,
+    all_stores,
+    del_targets,
+    functions_in,
+    held,
+    is_weak_factory,
+    owned_by,
+    strip_subscripts,
+)
+from gclint.analysis.classes import ClassFacts, receiver_of
+from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.summaries import ModuleSummary, stored_arguments
-from gclint.analysis.undone import cleared_in, cleared_in_finally, covers, ends_lifecycle
-from gclint.analysis.weak import is_weak_factory
 from gclint.names import dotted
-from gclint.tree import descendants, is_scope
+from gclint.tree import descendants, is_scope, names_in_target
 
 SELF, BACK, CALLABLE, REGISTERED = "self", "back", "callable", "registered"
 
@@ -39,14 +55,35 @@ _ONE_SHOT = frozenset(
 )
 
 
+class Link(NamedTuple):
+    """The chain of references an edge closes, formatted only when reported:
+    `Selector._map -> Mapping._owner -> Selector`."""
+
+    owner: str
+    start: str
+    # The object in between: a name ("Mapping._owner"), the stored callable
+    # (a node, shown as code), or None when the instance holds itself.
+    via: object
+
+    def text(self) -> str:
+        if self.via is None:
+            return f"{self.owner}.{self.start} -> {self.owner}"
+        via = self.via if isinstance(self.via, str) else _short(self.via)
+        return f"{self.owner}.{self.start} -> {via} -> {self.owner}"
+
+
 class Edge(NamedTuple):
     node: cst.CSTNode
     method: str
     kind: str
     # Where on the instance the reference is kept ("_map", "factory.clients").
     path: str
-    chain: str
+    link: Link
     undone: bool
+
+    @property
+    def chain(self) -> str:
+        return self.link.text()
 
 
 class ClassModel(NamedTuple):
@@ -69,25 +106,18 @@ class ClassModel(NamedTuple):
         return bool(path) and covers(self.cleared_anywhere, path)
 
 
-def build_model(
-    cls: cst.ClassDef,
-    facts: ClassFacts,
-    summary: ModuleSummary,
-    resolve: Callable[[cst.BaseExpression, Tuple[cst.CSTNode, ...]], Optional[str]],
-) -> ClassModel:
+def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
     methods = {f.name.value: f for f in functions_in(cls)}
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
-    cleared = frozenset().union(
-        *(cleared_in(f, receivers[n]) for n, f in methods.items() if receivers[n] and ends_lifecycle(f))
-    )
-    anywhere = frozenset().union(
-        *(cleared_in(f, receivers[n], any_rebinding=False) for n, f in methods.items() if receivers[n])
-    )
+    clears = {n: clears_of(f, receivers[n], index) for n, f in methods.items() if receivers[n]}
+    cleared = frozenset().union(*(c.dropped | c.rebound for n, c in clears.items() if ends_lifecycle(methods[n])))
+    anywhere = frozenset().union(*(c.dropped for c in clears.values()))
     edges: List[Edge] = []
     for name, method in methods.items():
         me = receivers[name]
         if me is not None:
-            edges.extend(_method_edges(method, me, cls, facts, summary, resolve, cleared, methods))
+            scan = _scan(method, me, cls, facts, summary, index)
+            edges.extend(_method_edges(scan, cleared, clears, index))
     return ClassModel(cls.name.value, tuple(edges), cleared, anywhere)
 
 
@@ -100,33 +130,37 @@ class _Scan(NamedTuple):
     ids: Identities
 
 
-def _method_edges(method, me, cls, facts, summary, resolve, cleared, methods) -> List[Edge]:
+def _scan(method, me, cls, facts, summary, index: FileIndex) -> _Scan:
     scopes = (method, cls)
 
     def resolve_here(expr: cst.BaseExpression) -> Optional[str]:
-        return resolve(expr, scopes)
+        return index.resolve(expr, scopes)
 
     def is_weak(value: cst.BaseExpression) -> bool:
         if isinstance(value, cst.Call):
             return is_weak_factory(resolve_here(value.func))
         return isinstance(value, cst.Attribute) and dotted(value.value) == me and value.attr.value in facts.weak_attrs
 
-    keeper = Keeper(me, resolve_here, facts, local_functions(method), summary)
-    scan = _Scan(method, me, facts, summary, keeper, Identities(is_weak))
-    finally_cleared = cleared_in_finally(method, me)
+    keeper = Keeper(me, resolve_here, facts, local_functions(method, index), summary)
+    return _Scan(method, me, facts, summary, keeper, Identities(is_weak))
+
+
+def _method_edges(scan: _Scan, cleared: FrozenSet[str], clears: Dict[str, "MethodClears"], index: FileIndex) -> List[Edge]:
+    method = scan.method
+    finally_cleared = cleared_in_finally(method, scan.me, index)
     found = []
-    for node in descendants(method.body, stop=is_scope):
-        for kind, path, chain, value in _edges_at(node, scan):
-            undone = covers(cleared, path) or covers(finally_cleared, path) or _callback_clears(value, path, scan, methods)
-            found.append(Edge(node, method.name.value, kind, path, chain, undone))
-        keeper.observe(node)
+    for node in index.nodes(method):
+        for kind, path, link, value in _edges_at(node, scan):
+            undone = covers(cleared, path) or covers(finally_cleared, path) or _callback_clears(value, path, scan, clears)
+            found.append(Edge(node, method.name.value, kind, path, link, undone))
+        scan.keeper.observe(node)
         scan.ids.observe(node)
     return found
 
 
 def _edges_at(node: cst.CSTNode, scan: _Scan):
     ids, me, facts = scan.ids, scan.me, scan.facts
-    own = ids.key(cst.Name(me))
+    own = ids.key_of(me)
     for store in all_stores(node):
         holder = ids.key(store.holder)
         if not (holder == own or owned_by(holder, own)):
@@ -152,19 +186,19 @@ def _edge_for(store, value, holder, own, path, scan: _Scan):
     cls_name = scan.facts.name
     if scan.ids.key(value) == own:
         if store.attribute is not None and holder == own:
-            return SELF, path, f"{cls_name}.{path} -> {cls_name}", value
+            return SELF, path, Link(cls_name, path, None), value
         if store.attribute is None and "." not in path:
             if scan.facts.shared(path):
                 return None  # a class-level registry: retention (GCL504), not a self-reference
-            return SELF, path, f"{cls_name}.{path} -> {cls_name}", value
+            return SELF, path, Link(cls_name, path, None), value
         head, _, rest = path.partition(".")
-        return BACK, path, f"{cls_name}.{head} -> {rest or head} -> {cls_name}", value
+        return BACK, path, Link(cls_name, head, rest or head), value
     if not scan.keeper.keeps(value):
         return None
     built = _built_by_class(value, scan)
     if built is not None:
-        return BACK, path, f"{cls_name}.{path} -> {built} -> {cls_name}", value
-    return CALLABLE, path, f"{cls_name}.{path} -> {_short(value)} -> {cls_name}", value
+        return BACK, path, Link(cls_name, path, built), value
+    return CALLABLE, path, Link(cls_name, path, value), value
 
 
 def _built_by_class(value: cst.BaseExpression, scan: _Scan) -> Optional[str]:
@@ -192,18 +226,17 @@ def _registered(call: cst.Call, scan: _Scan, own: Optional[str]):
             continue
         if scan.keeper.keeps(arg.value) and not scan.keeper.is_target(arg.value):
             path = _path(scan.ids.key(func.value), own, None)
-            chain = f"{scan.facts.name}.{path} -> {_short(arg.value)} -> {scan.facts.name}"
-            yield REGISTERED, path, chain, arg.value
+            yield REGISTERED, path, Link(scan.facts.name, path, arg.value), arg.value
             return
 
 
-def _callback_clears(value: cst.BaseExpression, path: str, scan: _Scan, methods) -> bool:
+def _callback_clears(value: cst.BaseExpression, path: str, scan: _Scan, clears) -> bool:
     """The stored callable is a method of the class that clears the edge
     itself: a one-shot callback resetting its handle, an override deleting
     itself from the instance."""
     for name in _methods_called(value, scan.me):
-        method = methods.get(name)
-        if method is not None and covers(cleared_in(method, scan.me), path):
+        found = clears.get(name)
+        if found is not None and covers(found.dropped | found.rebound, path):
             return True
     return False
 
@@ -212,7 +245,7 @@ def _methods_called(value: cst.BaseExpression, me: str) -> List[str]:
     """`self.m`, `partial(self.m, ...)`, `lambda: self.m()`: the methods the callable runs."""
     found = []
     for node in (value, *descendants(value)):
-        if isinstance(node, cst.Attribute) and dotted(node.value) == me:
+        if type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == me:
             found.append(node.attr.value)
     return found
 
@@ -222,3 +255,152 @@ def _short(node: cst.CSTNode) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+
+
+# --- links undone
+
+_LIFECYCLE_ENDING = re.compile(
+    r"^_*(a?close|exit|aexit|shutdown|stop|release|dispose|cancel|connection_?lost|tear_?down|clean_?up"
+    r"|commit|rollback|finish|detach|disconnect|unregister|reset|terminate|destroy|abort|unlink|quit|free|dismiss"
+    r"|on_?close|handle_?close|remove)",
+    re.I,
+)
+_EMPTYING_METHODS = frozenset({"clear", "pop", "popitem", "popleft", "remove", "discard", "difference_update"})
+
+
+def ends_lifecycle(function: cst.FunctionDef) -> bool:
+    return bool(_LIFECYCLE_ENDING.search(function.name.value))
+
+
+def self_paths(function: cst.FunctionDef, me: str, index: FileIndex) -> Dict[str, str]:
+    """Locals that name an attribute of `me`: `conn` after `self.conn = conn`
+    or `conn = self.conn`."""
+    paths: Dict[str, str] = {}
+    for node in index.nodes(function):
+        if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0].target, node.value
+        if isinstance(target, cst.Name) and _relative(value, me, {}):
+            paths[target.value] = _relative(value, me, {})
+        elif isinstance(value, cst.Name) and _relative(target, me, {}):
+            paths.setdefault(value.value, _relative(target, me, {}))
+    return paths
+
+
+def _relative(expr: cst.BaseExpression, me: str, paths: Dict[str, str]) -> Optional[str]:
+    """`self.a.b` -> "a.b" (also through a local in `paths`)."""
+    text = dotted(strip_subscripts(expr))
+    if text is None:
+        return None
+    root, _, rest = text.partition(".")
+    if root == me:
+        return rest or None
+    if root in paths:
+        return f"{paths[root]}.{rest}" if rest else paths[root]
+    return None
+
+
+class MethodClears(NamedTuple):
+    """Attribute paths of self a method drops (set to None, deleted, emptied,
+    taken from) and the ones it rebinds to something else."""
+
+    dropped: FrozenSet[str]
+    rebound: FrozenSet[str]
+
+
+def clears_of(function: cst.FunctionDef, me: str, index: FileIndex) -> MethodClears:
+    paths = self_paths(function, me, index)
+    dropped, rebound = set(), set()
+    for node in index.nodes(function):
+        if type(node) is cst.Assign:
+            paths_here = [p for t in node.targets for p in _paths_of_target(t.target, me, paths)]
+            (dropped if dotted(node.value) == "None" else rebound).update(paths_here)
+        else:
+            dropped.update(_cleared((node,), me, paths, False))
+    return MethodClears(frozenset(dropped), frozenset(rebound))
+
+
+def _cleared(nodes: Iterable[cst.CSTNode], me: str, paths: Dict[str, str], any_rebinding: bool) -> Iterator[str]:
+    for node in nodes:
+        kind = type(node)
+        if kind is cst.Assign:
+            if any_rebinding or dotted(node.value) == "None":
+                for target in node.targets:
+                    yield from _paths_of_target(target.target, me, paths)
+        elif kind is cst.Del:
+            for target in del_targets(node.target):
+                path = _relative(target, me, paths)
+                if path:
+                    yield path
+        elif kind is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value in _EMPTYING_METHODS:
+            path = _relative(node.func.value, me, paths)
+            if path:
+                yield path
+
+
+def _paths_of_target(target: cst.BaseExpression, me: str, paths: Dict[str, str]) -> Iterator[str]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _paths_of_target(element.value, me, paths)
+        return
+    if isinstance(target, cst.Attribute):
+        path = _relative(target, me, paths)
+        if path:
+            yield path
+
+
+def cleared_in_finally(function: cst.FunctionDef, me: str, index: FileIndex) -> FrozenSet[str]:
+    """Attribute paths of self a `finally` of `function` sets to None, deletes or empties."""
+    found: Set[str] = set()
+    for node in index.nodes(function):
+        if type(node) is cst.Finally:
+            found.update(_cleared(descendants(node.body, stop=is_scope), me, {}, any_rebinding=False))
+    return frozenset(found)
+
+
+def covers(cleared: FrozenSet[str], path: str) -> bool:
+    """Clearing `a` undoes `a.b` too; clearing `a.b` undoes the link stored at `a.b`."""
+    parts = path.split(".")
+    return any(".".join(parts[:i]) in cleared for i in range(1, len(parts) + 1))
+
+
+# --- locals cleared later
+
+def cleared_after(function: cst.CSTNode, name: str, binding: cst.CSTNode, any_rebinding: bool = False) -> bool:
+    """Whether `function`, after `binding` in source order, deletes `name`,
+    sets it to None, calls `name.clear()` (or, with `any_rebinding`, rebinds
+    it at all): the reference the name held is dropped."""
+    seen = False
+    for node in descendants(function.body, stop=is_scope):
+        if node is binding:
+            seen = True
+        elif seen and drops_name(node, name, any_rebinding):
+            return True
+    return False
+
+
+def drops_name(node: cst.CSTNode, name: str, any_rebinding: bool = False) -> bool:
+    kind = type(node)
+    if kind is cst.Call:
+        func = node.func
+        # `errors.clear()` empties a container that held the reference.
+        return type(func) is cst.Attribute and func.attr.value == "clear" and _is_name(func.value, name)
+    if kind is cst.Del:
+        return name in _deleted_names(node.target)
+    if kind is cst.Assign and any(name in names_in_target(t.target) for t in node.targets):
+        return any_rebinding or _is_name(node.value, "None")
+    if kind is cst.NamedExpr and any_rebinding:
+        return name in names_in_target(node.target)
+    return False
+
+
+def _is_name(node: cst.CSTNode, name: str) -> bool:
+    return type(node) is cst.Name and node.value == name
+
+
+def _deleted_names(target: cst.BaseExpression) -> Iterable[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _deleted_names(e.value)]
+    return []

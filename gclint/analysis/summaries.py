@@ -14,13 +14,11 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 
 import libcst as cst
 
+from gclint.analysis.bindings import FileIndex, all_stores, attribute_stores, free_uses, functions_in, held, statements
 from gclint.analysis.blocking import blocking_call, is_lock, lock_attributes
-from gclint.analysis.classes import ClassFacts, is_dataclass, method_named
-from gclint.analysis.receivers import positional_params, receiver_of
-from gclint.analysis.stores import all_stores, attribute_stores, functions_in, held, statements
-from gclint.analysis.uses import free_uses
+from gclint.analysis.classes import ClassFacts, is_dataclass, method_named, positional_params, receiver_of
 from gclint.names import dotted
-from gclint.tree import descendants, is_scope
+
 
 _PARTIALS = ("functools.partial", "functools.partialmethod", "types.MethodType")
 
@@ -114,46 +112,45 @@ def stored_arguments(call: cst.Call, params: Tuple[ParamRef, ...]) -> Iterator[T
 # ---------------------------------------------------------------- computing
 
 
-Resolve = Callable[[cst.BaseExpression, Tuple[cst.CSTNode, ...]], Optional[str]]
 
 
-def summarise(module: cst.Module, facts: Callable[[cst.ClassDef], ClassFacts], resolve: Resolve) -> ModuleSummary:
+def summarise(module: cst.Module, facts: Callable[[cst.ClassDef], ClassFacts], index: FileIndex) -> ModuleSummary:
     classes = {s.name.value: s for s in statements(module) if isinstance(s, cst.ClassDef)}
     done: Dict[str, ClassSummary] = {}
     for name in classes:
-        _summarise_class(name, classes, facts, resolve, done, ())
-    functions = tuple(_summarise_function(f, resolve) for f in functions_in(module))
+        _summarise_class(name, classes, facts, index, done, ())
+    functions = tuple(_summarise_function(f, index) for f in functions_in(module))
     return ModuleSummary(tuple(done[n] for n in classes), functions)
 
 
-def _summarise_class(name, classes, facts, resolve, done, visiting) -> Optional[ClassSummary]:
+def _summarise_class(name, classes, facts, index: FileIndex, done, visiting) -> Optional[ClassSummary]:
     if name in done:
         return done[name]
     cls = classes.get(name)
     if cls is None or name in visiting:
         return None
     class_facts = facts(cls)
-    base_summaries = [_summarise_class(b, classes, facts, resolve, done, visiting + (name,)) for b in class_facts.bases]
+    base_summaries = [_summarise_class(b, classes, facts, index, done, visiting + (name,)) for b in class_facts.bases]
     bases = [b for b in base_summaries if b is not None]
     summary = ClassSummary(
         name=name,
         bases=class_facts.bases,
-        stored_params=_constructor_params(cls, bases),
-        storing_methods=_storing_methods(cls, bases),
-        closure_methods=_closure_methods(cls, class_facts, bases),
-        blocking_methods=_blocking_methods(cls, class_facts, resolve, bases),
+        stored_params=_constructor_params(cls, bases, index),
+        storing_methods=_storing_methods(cls, bases, index),
+        closure_methods=_closure_methods(cls, class_facts, bases, index),
+        blocking_methods=_blocking_methods(cls, class_facts, index, bases),
     )
     done[name] = summary
     return summary
 
 
-def _constructor_params(cls: cst.ClassDef, bases: List[ClassSummary]) -> Tuple[ParamRef, ...]:
+def _constructor_params(cls: cst.ClassDef, bases: List[ClassSummary], index: FileIndex) -> Tuple[ParamRef, ...]:
     init = method_named(cls, "__init__")
     if init is None:
         if is_dataclass(cls):
             return tuple(ParamRef(i, f, f) for i, f in enumerate(_annotated_fields(cls)))
         return bases[0].stored_params if bases else ()
-    return _stored_params(init, receiver_of(init, cls).instance, bases)
+    return _stored_params(init, receiver_of(init, cls).instance, bases, index)
 
 
 def _annotated_fields(cls: cst.ClassDef) -> List[str]:
@@ -165,7 +162,7 @@ def _annotated_fields(cls: cst.ClassDef) -> List[str]:
     return names
 
 
-def _storing_methods(cls: cst.ClassDef, bases: List[ClassSummary]):
+def _storing_methods(cls: cst.ClassDef, bases: List[ClassSummary], index: FileIndex):
     found = {}
     for base in reversed(bases):
         found.update(base.storing_methods)
@@ -173,7 +170,7 @@ def _storing_methods(cls: cst.ClassDef, bases: List[ClassSummary]):
         me = receiver_of(method, cls).instance
         if me is None or method.name.value == "__init__":
             continue
-        stored = _stored_params(method, me, [])
+        stored = _stored_params(method, me, [], index)
         if stored:
             found[method.name.value] = stored
         else:
@@ -189,7 +186,7 @@ def _param_refs(function: cst.FunctionDef) -> Dict[str, Tuple[int, str]]:
     return refs
 
 
-def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[ClassSummary]) -> Tuple[ParamRef, ...]:
+def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[ClassSummary], index: FileIndex) -> Tuple[ParamRef, ...]:
     """Parameters of `function` it stores on `me`: `self.x = p`,
     `self.items.append(p)`, a `**kwargs` entry taken out and stored, or a
     parameter passed on to a base constructor (from this module) that stores it."""
@@ -200,7 +197,7 @@ def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[Cla
     kwargs = star.name.value if isinstance(star, cst.Param) else None
     aliases: Dict[str, Tuple[int, str]] = dict(refs)
     stored: Dict[Tuple[int, str], str] = {}
-    for node in descendants(function.body, stop=is_scope):
+    for node in index.nodes(function):
         if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             _follow_alias(node.targets[0].target.value, node.value, aliases, kwargs)
         for store in all_stores(node):
@@ -275,21 +272,21 @@ def _forwarded(call: cst.Call, me: str, aliases, base: ClassSummary, stored) -> 
             stored.setdefault(aliases[value.value], param.attribute)
 
 
-def _returned(function: cst.FunctionDef) -> Iterator[cst.BaseExpression]:
-    for node in descendants(function.body, stop=is_scope):
+def _returned(function: cst.FunctionDef, index: FileIndex) -> Iterator[cst.BaseExpression]:
+    for node in index.nodes(function):
         if isinstance(node, cst.Return) and node.value is not None:
             yield node.value
 
 
-def _nested_defs(function: cst.FunctionDef) -> Dict[str, cst.FunctionDef]:
-    return {n.name.value: n for n in descendants(function.body, stop=is_scope) if isinstance(n, cst.FunctionDef)}
+def _nested_defs(function: cst.FunctionDef, index: FileIndex) -> Dict[str, cst.FunctionDef]:
+    return {n.name.value: n for n in index.nodes(function) if isinstance(n, cst.FunctionDef)}
 
 
-def _returns_closure_over(function: cst.FunctionDef, name: str, bound: Callable[[cst.Attribute], bool]) -> bool:
+def _returns_closure_over(function: cst.FunctionDef, name: str, bound: Callable[[cst.Attribute], bool], index: FileIndex) -> bool:
     """Whether a value `function` returns is a lambda, nested function or
     partial that holds `name`, or a bound method `bound` accepts."""
-    nested = _nested_defs(function)
-    for value in _returned(function):
+    nested = _nested_defs(function, index)
+    for value in _returned(function, index):
         if isinstance(value, cst.Lambda) and free_uses(value, name):
             return True
         if isinstance(value, cst.Name) and value.value in nested and free_uses(nested[value.value], name):
@@ -302,29 +299,29 @@ def _returns_closure_over(function: cst.FunctionDef, name: str, bound: Callable[
     return False
 
 
-def _closure_methods(cls: cst.ClassDef, facts: ClassFacts, bases: List[ClassSummary]) -> Tuple[str, ...]:
+def _closure_methods(cls: cst.ClassDef, facts: ClassFacts, bases: List[ClassSummary], index: FileIndex) -> Tuple[str, ...]:
     found = {m for base in bases for m in base.closure_methods}
     for method in functions_in(cls):
         me = receiver_of(method, cls).instance
-        if me and _returns_closure_over(method, me, lambda attr: attr.attr.value in facts.methods):
+        if me and _returns_closure_over(method, me, lambda attr: attr.attr.value in facts.methods, index):
             found.add(method.name.value)
     return tuple(sorted(found))
 
 
-def _blocking_methods(cls: cst.ClassDef, facts: ClassFacts, resolve: Resolve, bases: List[ClassSummary]):
+def _blocking_methods(cls: cst.ClassDef, facts: ClassFacts, index: FileIndex, bases: List[ClassSummary]):
     """Methods that block, directly or by calling another method of the class that does."""
     found: Dict[str, str] = {}
     for base in reversed(bases):
         found.update(base.blocking_methods)
     methods = {m.name.value: m for m in functions_in(cls) if receiver_of(m, cls).instance}
     locks = lock_attributes(
-        [s for m in methods.values() for n in descendants(m.body, stop=is_scope) for s in attribute_stores(n)],
-        lambda call: resolve(call.func, ()),
+        [s for m in methods.values() for n in index.nodes(m) for s in attribute_stores(n)],
+        lambda call: index.resolve(call.func, ()),
     )
     calls: Dict[str, List[str]] = {}
     for name, method in methods.items():
         me = receiver_of(method, cls).instance
-        what, called = _direct_blocking(method, cls, me, locks, resolve)
+        what, called = _direct_blocking(method, cls, me, locks, index)
         if what:
             found[name] = what
         calls[name] = called
@@ -341,14 +338,14 @@ def _blocking_methods(cls: cst.ClassDef, facts: ClassFacts, resolve: Resolve, ba
     return tuple(found.items())
 
 
-def _direct_blocking(method, cls, me, locks, resolve) -> Tuple[Optional[str], List[str]]:
+def _direct_blocking(method, cls, me, locks, index: FileIndex) -> Tuple[Optional[str], List[str]]:
     scopes = (method, cls)
     called: List[str] = []
-    for node in descendants(method.body, stop=is_scope):
+    for node in index.nodes(method):
         if isinstance(node, cst.WithItem) and is_lock(node.item, lambda n: n.split(".")[-1] in locks):
             return "takes a lock", called
         if isinstance(node, cst.Call):
-            what = blocking_call(node, resolve(node.func, scopes))
+            what = blocking_call(node, index.resolve(node.func, scopes))
             if what:
                 return what, called
             func = node.func
@@ -357,18 +354,18 @@ def _direct_blocking(method, cls, me, locks, resolve) -> Tuple[Optional[str], Li
     return None, called
 
 
-def _summarise_function(function: cst.FunctionDef, resolve: Resolve) -> FunctionSummary:
+def _summarise_function(function: cst.FunctionDef, index: FileIndex) -> FunctionSummary:
     params = positional_params(function)
-    wraps = tuple(i for i, p in enumerate(params) if _returns_closure_over(function, p, lambda attr: False))
-    return FunctionSummary(function.name.value, wraps, _function_blocking(function, resolve))
+    wraps = tuple(i for i, p in enumerate(params) if _returns_closure_over(function, p, lambda attr: False, index))
+    return FunctionSummary(function.name.value, wraps, _function_blocking(function, index))
 
 
-def _function_blocking(function: cst.FunctionDef, resolve: Resolve) -> str:
-    for node in descendants(function.body, stop=is_scope):
+def _function_blocking(function: cst.FunctionDef, index: FileIndex) -> str:
+    for node in index.nodes(function):
         if isinstance(node, cst.WithItem) and is_lock(node.item, lambda n: False):
             return "takes a lock"
         if isinstance(node, cst.Call):
-            what = blocking_call(node, resolve(node.func, (function,)))
+            what = blocking_call(node, index.resolve(node.func, (function,)))
             if what:
                 return what
     return ""

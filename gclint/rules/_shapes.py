@@ -6,7 +6,7 @@ from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from gclint.analysis.stores import argument, functions_in, int_value  # noqa: F401  (re-exported for resources.py and gcapi.py until the merge)
+from gclint.analysis.bindings import argument, functions_in, int_value  # noqa: F401  (re-exported for resources.py and gcapi.py until the merge)
 from gclint.context import FileContext
 from gclint.names import Scope
 from gclint.tree import descendants, is_scope

@@ -19,20 +19,21 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from gclint.analysis.aliases import Identities, branch_of, owned_by
-from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF, ClassModel
-from gclint.analysis.stores import (
+from gclint.analysis.bindings import (
+    Identities,
     argument,
     attribute_stores,
+    branch_of,
     container_stores,
+    free_uses,
     held,
     int_value,
+    is_weak_factory,
     may_store,
+    owned_by,
 )
+from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF, ClassModel, cleared_after, self_paths
 from gclint.analysis.summaries import stored_arguments
-from gclint.analysis.undone import self_paths
-from gclint.analysis.uses import cleared_after, free_uses
-from gclint.analysis.weak import is_weak_factory
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
 from gclint.tree import names_in_target
@@ -395,7 +396,7 @@ class SelfAttributeSelf(_FollowsNames):
             return
         ids = self.ids()
         method = self.ctx.enclosing_method()
-        mine = ids.key(cst.Name(method.self)) if method is not None and not method.inner else None
+        mine = ids.key_of(method.self) if method is not None and not method.inner else None
         for store in attribute_stores(node):
             key = ids.key(store.holder)
             if key and key != mine and holds_key(store.values, key, ids):
@@ -549,7 +550,7 @@ def _undone_by_class(ctx, node: cst.CSTNode) -> bool:
     if method is None:
         return False
     model = ctx.analysis.model(method.cls)
-    paths = self_paths(method.function, method.self)
+    paths = self_paths(method.function, method.self, ctx.analysis.index)
     for store in attribute_stores(node) + container_stores(node):
         text = _text(store.holder)
         root, _, rest = text.partition(".")

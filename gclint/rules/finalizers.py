@@ -6,15 +6,14 @@ goes or a collection is triggered, in whatever thread that happens.
 """
 from __future__ import annotations
 
-import re
 from typing import FrozenSet, Mapping, NamedTuple, Optional
 
 import libcst as cst
 
+from gclint.analysis.bindings import argument, functions_in
 from gclint.analysis.blocking import LOCK_TYPES, blocking_call, blocking_method, is_lock
+from gclint.analysis.classes import Method, enclosing_method
 from gclint.analysis.keeps import Keeper
-from gclint.analysis.receivers import Method, enclosing_method
-from gclint.analysis.stores import argument, functions_in
 from gclint.model import Invalid, Severity
 from gclint.names import dotted
 from gclint.rule import Rule

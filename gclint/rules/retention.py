@@ -11,9 +11,9 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from gclint.analysis.bindings import argument, del_targets, strip_subscripts
+from gclint.analysis.classes import Method, enclosing_method, receiver_of
 from gclint.analysis.keeps import Keeper
-from gclint.analysis.receivers import Method, enclosing_method, receiver_of
-from gclint.analysis.stores import argument, del_targets, strip_subscripts
 from gclint.model import Invalid, Severity
 from gclint.names import dotted
 from gclint.rule import Rule
