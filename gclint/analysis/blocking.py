@@ -24,15 +24,26 @@ _BLOCKING_CALLS = frozenset(
 _BLOCKING_METHODS = frozenset("recv recv_into recvfrom sendall accept communicate".split())
 
 
-def blocking_call(call: cst.Call, name: Optional[str]) -> Optional[str]:
-    """What the call does that blocks (`name` is its qualified name), or None."""
+_BLOCKING_LAST_NAMES = frozenset(n.rsplit(".", 1)[1] for n in _BLOCKING_CALLS)
+
+
+def blocking_call(call: cst.Call, resolve: Callable[[cst.BaseExpression], Optional[str]]) -> Optional[str]:
+    """What the call does that blocks, or None. `resolve` gives a qualified
+    name; it is asked only when the spelling could be a blocking function."""
+    func = call.func
+    last = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else None
+    if last is None:
+        return None
+    name = resolve(func) if last in _BLOCKING_LAST_NAMES else None
     if name in _BLOCKING_CALLS:
         return f"calls {name}()"
-    func = call.func
-    # asyncio.wait() and friends only build a coroutine.
-    if not isinstance(func, cst.Attribute) or (name or "").startswith("asyncio."):
+    if type(func) is not cst.Attribute:
         return None
-    return blocking_method(call, func.attr.value, func.value)
+    what = blocking_method(call, last, func.value)
+    # asyncio.wait() and friends only build a coroutine.
+    if what and (name or resolve(func) or "").startswith("asyncio."):
+        return None
+    return what
 
 
 def blocking_method(call: Optional[cst.Call], method: str, receiver: cst.BaseExpression) -> Optional[str]:

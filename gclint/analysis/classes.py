@@ -216,8 +216,17 @@ def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, str
             if type(store.holder) is not cst.Name or store.holder.value != me:
                 continue
             value = store.values[0]
-            name = index.resolve(value.func, scopes) if isinstance(value, cst.Call) else None
+            name = index.resolve(value.func, scopes) if _may_be_weak_call(value) else None
             (weak if is_weak_factory(name) else strong).add(store.attribute)
+
+
+def _may_be_weak_call(value: cst.BaseExpression) -> bool:
+    """Spelled like a weak factory (`ref`, `proxy`, `Weak*`): worth resolving."""
+    if type(value) is not cst.Call:
+        return False
+    func = value.func
+    last = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else ""
+    return last in ("ref", "proxy") or last.startswith("Weak")
 
 
 def _self_targets(node: cst.CSTNode, me: str) -> Iterator[str]:

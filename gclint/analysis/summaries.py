@@ -345,7 +345,7 @@ def _direct_blocking(method, cls, me, locks, index: FileIndex) -> Tuple[Optional
         if isinstance(node, cst.WithItem) and is_lock(node.item, lambda n: n.split(".")[-1] in locks):
             return "takes a lock", called
         if isinstance(node, cst.Call):
-            what = blocking_call(node, index.resolve(node.func, scopes))
+            what = blocking_call(node, lambda f: index.resolve(f, scopes))
             if what:
                 return what, called
             func = node.func
@@ -365,7 +365,7 @@ def _function_blocking(function: cst.FunctionDef, index: FileIndex) -> str:
         if isinstance(node, cst.WithItem) and is_lock(node.item, lambda n: False):
             return "takes a lock"
         if isinstance(node, cst.Call):
-            what = blocking_call(node, index.resolve(node.func, (function,)))
+            what = blocking_call(node, lambda f: index.resolve(f, (function,)))
             if what:
                 return what
     return ""

@@ -269,7 +269,7 @@ class BlockingDel(Rule):
         method = _in_del(self.ctx.scopes())
         if method is None:
             return
-        what = blocking_call(node, self.ctx.qualified_name(node.func)) or self._blocking_method_of_class(node.func, method)
+        what = blocking_call(node, self.ctx.qualified_name) or self._blocking_method_of_class(node.func, method)
         if what:
             self.report(node, self.message.format(what=what))
 
