@@ -249,6 +249,28 @@ def test_the_class_model_lists_each_edge_with_its_chain_and_whether_it_is_undone
     assert model.undoes("tmp") and model.undoes("factory.clients.x") and not model.undoes("cb")
 
 
+def test_a_reset_in_another_method_undoes_an_edge_but_one_in_an_initialiser_does_not():
+    source = """
+class Client:
+    def __init__(self):
+        self.early = None
+        self.late = None
+
+    def connect(self):
+        self.early = self.tick
+        self.late = self.tick
+
+    def tick(self):
+        pass
+
+    def _disconnect_parser(self):
+        self.late = None
+"""
+    analysis, module = _analysis(source)
+    undone = {e.path: e.undone for e in analysis.model(_class(module, "Client")).edges}
+    assert undone == {"early": False, "late": True}
+
+
 def test_the_model_is_built_once_per_class():
     analysis, module = _analysis(MODEL_SOURCE)
     cls = _class(module, "Selector")

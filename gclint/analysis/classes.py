@@ -143,6 +143,9 @@ class ClassFacts:
     instance_attrs: FrozenSet[str]
     # Attributes only ever set to weak references or weak containers.
     weak_attrs: FrozenSet[str]
+    # Attributes a method or property returns (`return self._error`): kept
+    # on purpose, as part of the class's interface.
+    exposed_attrs: FrozenSet[str]
     is_enum: bool
     is_metaclass: bool
     bases: Tuple[str, ...]
@@ -163,11 +166,11 @@ class ClassFacts:
 
 def class_facts(cls: cst.ClassDef, index: FileIndex) -> ClassFacts:
     methods, unbound, values, fields = set(), set(), {}, set()
-    weak, strong, attrs = set(), set(), set()
+    weak, strong, attrs, exposed = set(), set(), set(), set()
     for stmt in statements(cls):
         if isinstance(stmt, cst.FunctionDef):
             (methods if receiver_of(stmt, cls).kind == INSTANCE else unbound).add(stmt.name.value)
-            _instance_stores(stmt, cls, index, attrs, weak, strong)
+            _instance_stores(stmt, cls, index, attrs, weak, strong, exposed)
         for small in statements(stmt) if isinstance(stmt, cst.SimpleStatementLine) else ():
             for target, value in _assignments(small):
                 if isinstance(target, cst.Name) and value is not None:
@@ -183,6 +186,7 @@ def class_facts(cls: cst.ClassDef, index: FileIndex) -> ClassFacts:
         fields=frozenset(fields),
         instance_attrs=frozenset(attrs),
         weak_attrs=frozenset(weak - strong),
+        exposed_attrs=frozenset(exposed),
         is_enum=any(b.rsplit(".", 1)[-1] in _ENUM_BASES for b in bases),
         is_metaclass=is_metaclass(cls),
         bases=bases,
@@ -203,13 +207,15 @@ def decorator_names_of_class(cls: cst.ClassDef) -> Tuple[str, ...]:
     return tuple(found)
 
 
-def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, strong: set) -> None:
+def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, strong: set, exposed: set) -> None:
     # `__new__` builds the instance in a local, usually called `self`.
     me = receiver_of(function, cls).instance or ("self" if function.name.value == "__new__" else None)
     if me is None:
         return
     scopes = (function, cls)
     for node in index.nodes(function):
+        if type(node) is cst.Return and type(node.value) is cst.Attribute and dotted(node.value.value) == me:
+            exposed.add(node.value.attr.value)
         for target in _self_targets(node, me):
             attrs.add(target)
         for store in attribute_stores(node):

@@ -12,10 +12,12 @@ Links undone: an edge the class clears on its own.
 
 A reference from the instance is dropped again when a method that ends the
 object's life (`close`, `__exit__`, `shutdown`, `connection_lost`, ...)
-sets it to None, deletes it, clears the container or takes an entry out;
-when the callback the edge points to does so (a one-shot timer resetting
-its own handle, an override deleting itself); or when a `finally` of the
-method that made it does. These trust the clean-up to be called.
+rebinds it, or any other method (not an initialiser such as `__init__`)
+sets it to None, deletes it, clears the container or takes an entry out
+(`_disconnectParser`, `_removeProtocol`); when the callback the edge points
+to does so (a one-shot timer resetting its own handle, an override deleting
+itself); or when a `finally` of the method that made it does. These trust
+the clean-up to be called.
 """
 from __future__ import annotations
 
@@ -89,7 +91,8 @@ class Edge(NamedTuple):
 class ClassModel(NamedTuple):
     name: str
     edges: Tuple[Edge, ...]
-    # Attribute paths a lifecycle-ending method of the class clears.
+    # Attribute paths the class undoes: cleared in a lifecycle-ending method,
+    # or set to None / deleted / emptied by any method but an initialiser.
     cleared: FrozenSet[str]
     # Attribute paths any method sets to None, deletes or empties.
     cleared_anywhere: FrozenSet[str]
@@ -98,7 +101,7 @@ class ClassModel(NamedTuple):
         return tuple(e for e in self.edges if not e.undone)
 
     def undoes(self, path: Optional[str]) -> bool:
-        """A lifecycle-ending method of the class clears the reference at `path`."""
+        """The class undoes the reference at `path` (see `cleared`)."""
         return bool(path) and covers(self.cleared, path)
 
     def clears(self, path: Optional[str]) -> bool:
@@ -111,14 +114,20 @@ def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, in
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
     clears = {n: clears_of(f, receivers[n], index) for n, f in methods.items() if receivers[n]}
     cleared = frozenset().union(*(c.dropped | c.rebound for n, c in clears.items() if ends_lifecycle(methods[n])))
-    anywhere = frozenset().union(*(c.dropped for c in clears.values()))
+    anywhere = frozenset().union(*(c.dropped for n, c in clears.items() if n not in _INITIALISERS))
     edges: List[Edge] = []
     for name, method in methods.items():
         me = receivers[name]
         if me is not None:
             scan = _scan(method, me, cls, facts, summary, index)
-            edges.extend(_method_edges(scan, cleared, clears, index))
-    return ClassModel(cls.name.value, tuple(edges), cleared, anywhere)
+            # Set to None or deleted by another method: a reset the class does itself.
+            elsewhere = frozenset().union(*(c.dropped for n, c in clears.items() if n not in _INITIALISERS and n != name))
+            edges.extend(_method_edges(scan, cleared | elsewhere, clears, index))
+    return ClassModel(cls.name.value, tuple(edges), cleared | anywhere, anywhere)
+
+
+# Methods whose `self.x = None` declares an attribute rather than undoing a link.
+_INITIALISERS = frozenset({"__init__", "__new__", "__post_init__", "setUp", "setup"})
 
 
 class _Scan(NamedTuple):
@@ -277,13 +286,18 @@ def self_paths(function: cst.FunctionDef, me: str, index: FileIndex) -> Dict[str
     or `conn = self.conn`."""
     paths: Dict[str, str] = {}
     for node in index.nodes(function):
-        if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+        if type(node) is not cst.Assign:
             continue
-        target, value = node.targets[0].target, node.value
-        if isinstance(target, cst.Name) and _relative(value, me, {}):
-            paths[target.value] = _relative(value, me, {})
-        elif isinstance(value, cst.Name) and _relative(target, me, {}):
-            paths.setdefault(value.value, _relative(target, me, {}))
+        targets = [t.target for t in node.targets]
+        names = [t.value for t in targets if type(t) is cst.Name]
+        attributes = [p for p in (_relative(t, me, {}) for t in targets if type(t) is cst.Attribute) if p]
+        if attributes:
+            # `self.conn = conn`, `self._subject = s = make()`: the local names the attribute.
+            for name in names + ([node.value.value] if type(node.value) is cst.Name else []):
+                paths.setdefault(name, attributes[0])
+        elif names and _relative(node.value, me, {}):
+            for name in names:
+                paths[name] = _relative(node.value, me, {})
     return paths
 
 

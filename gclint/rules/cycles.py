@@ -170,6 +170,10 @@ class ContainerContainsItself(_FollowsNames):
     later, and never while collection is disabled. Everything it holds stays
     alive until then.
 
+    One finding per container and scope: the first statement that closes
+    the cycle. Test files are not checked: a self-containing container in a
+    test is a test of recursive repr, copy or serialisation.
+
     Known limits:
     Names are followed in source order within one scope, not through
     branches: an alias set in one branch of an `if` is taken as set after
@@ -194,7 +198,8 @@ class ContainerContainsItself(_FollowsNames):
         Invalid("def f():\n    d = {}\n    d['self'] = d\n", (3, 5)),
         Invalid("def f(x):\n    alias = x\n    alias.insert(0, x)\n", (3, 5)),
         Invalid("def f(x):\n    x += [1, x]\n", (2, 5)),
-        Invalid("def f(d):\n    d.update({'me': d})\n    d.setdefault('again', d)\n    return d.setdefault('more', [d])\n", (2, 5), (3, 5), (4, 12)),
+        Invalid("def f(d):\n    d.update({'me': d})\n    d.setdefault('again', d)\n    return d.setdefault('more', [d])\n", (2, 5)),
+        Invalid("def f(d, e):\n    d.setdefault('again', d)\n    return e.setdefault('more', [e])\n", (2, 5), (3, 12)),
         Invalid("class Node:\n    def f(self):\n        self.items.extend([self.items])\n", (3, 9)),
     ]
 
@@ -207,14 +212,22 @@ class ContainerContainsItself(_FollowsNames):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._check(node)
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._reported: Set[str] = set()
+
     def _check(self, node: cst.CSTNode) -> None:
-        if not may_store(node):
+        if not may_store(node) or self.ctx.options.is_test_file:
             return
         ids = self.ids()
         for store in container_stores(node, _result_used(self.ctx, node)):
             key = ids.key(store.holder)
             if key and holds_key(store.values, key, ids):
-                self.report(node, self.message.format(name=_text(store.holder)))
+                # One finding per container: its first self-insertion closes the cycle.
+                where = f"{id(self.ctx.innermost_scope())}:{key}"
+                if where not in self._reported:
+                    self._reported.add(where)
+                    self.report(node, self.message.format(name=_text(store.holder)))
                 return
 
 
@@ -258,6 +271,8 @@ class MutualReference(_FollowsNames):
         "def link(a, b):\n    a.append(b)\n    b = []\n    b.append(a)\n",
         "import weakref\n\ndef link(a, b):\n    a.peer = b\n    b.peer = weakref.proxy(a)\n",
         "def copy(a, b):\n    a.x = b.x\n    b.y = a.y\n",
+        # Made in __enter__, undone in __exit__.
+        "class Context:\n    def __enter__(self):\n        self._subject = s = self._make()\n        s._ctx = self\n        return self\n\n    def __exit__(self, *exc):\n        self._subject._ctx = None\n        self._subject = None\n",
         # Undone when the transaction ends.
         "class Transaction:\n    def __init__(self, conn):\n        self.conn = conn\n        conn.txn = self\n\n    def commit(self):\n        self.conn.txn = None\n",
     ]
@@ -625,6 +640,8 @@ class SelfBoundCallableStoredOnSelf(_ReadsModel):
         "class Stream:\n    def __init__(self):\n        self.read = self._first_read\n\n    def _first_read(self):\n        del self.read\n        return b''\n",
         # A done-callback on a pending future: dropped once it has run.
         "class Job:\n    def start(self):\n        self.future.add_done_callback(self._done)\n\n    def _done(self, fut):\n        pass\n",
+        # Reset by another method of the class when the request is done.
+        "class Client:\n    def connect(self, Parser):\n        self._parser = Parser(self._on_response)\n\n    def _on_response(self, r):\n        pass\n\n    def _disconnectParser(self):\n        self._parser = None\n",
         # Undone in close().
         "class Clock:\n    def start(self):\n        self.cb = self.tick\n\n    def tick(self):\n        pass\n\n    def close(self):\n        self.cb = None\n",
     ]
@@ -674,9 +691,11 @@ class ExceptionKeptInFrame(Rule):
     (`fut.set_exception(e)` with `fut` a local or on self), or a method of
     the class that stores its argument (`self._record(e)` where `_record`
     appends it to a list on self). Not flagged: an attribute of the handled
-    exception itself (`e.tb = ...`), and an attribute of self that some
+    exception itself (`e.tb = ...`); an attribute of self that some
     method of the class sets to None or deletes (the method that re-raises
-    a stored `exc_info`).
+    a stored `exc_info`); an attribute a method or property of the class
+    returns (`def exception(self): return self._exception`): a real cycle,
+    kept on purpose as part of the class's interface.
 
     Known limits:
     Any `del name`, `name = None` or `name.clear()` after the binding counts as clearing,
@@ -706,6 +725,8 @@ class ExceptionKeptInFrame(Rule):
         "def chain(exc):\n    try:\n        raise ValueError\n    except ValueError:\n        tb = exc.__traceback__\n    return tb\n",
         # The traceback stored into the exception itself.
         "import sys\n\ndef run(job):\n    try:\n        job()\n    except Exception as e:\n        e.saved_tb = sys.exc_info()[2]\n        raise\n",
+        # Kept on purpose: the class hands the exception out.
+        "class Reader:\n    def read(self):\n        try:\n            self._read()\n        except OSError as exc:\n            self._exception = exc\n\n    def exception(self):\n        return self._exception\n",
         # exc_info kept on self and cleared by the method that re-raises it.
         "import sys\n\nclass Future:\n    def run(self, fn):\n        try:\n            fn()\n        except Exception:\n            self._exc_info = sys.exc_info()\n\n    def result(self):\n        try:\n            raise self._exc_info[1]\n        finally:\n            self._exc_info = None\n",
     ]
@@ -788,6 +809,8 @@ class ExceptionKeptInFrame(Rule):
         if method is None or root != method.self:
             return True
         path = (_text(target).partition(".")[2]).split("[")[0]
+        if path.split(".")[0] in self.ctx.analysis.facts(method.cls).exposed_attrs:
+            return False  # kept on purpose: the class hands it out (`def exception(self): return self._exc`)
         return not self.ctx.analysis.model(method.cls).clears(path)
 
     def _kept(self, target: cst.BaseExpression, value: cst.BaseExpression) -> List[Tuple[Optional[str], str]]:
@@ -947,6 +970,19 @@ class FrameKeptInLocal(Rule):
         return isinstance(node, cst.Call) and self.ctx.qualified_name(node.func) in names
 
 
+def _escaping_uses(node: cst.CSTNode, name: str) -> bool:
+    """`return f`, `yield f`, `x.attr = f`, `c[k] = f`, `register(f)`: the
+    function is handed out to live on (not called and dropped)."""
+    kind = type(node)
+    if kind in (cst.Return, cst.Yield):
+        return node.value is not None and _is_name(node.value, name)
+    if kind is cst.Arg:
+        return _is_name(node.value, name)
+    if kind is cst.Assign:
+        return _is_name(node.value, name) and any(type(t.target) is not cst.Name for t in node.targets)
+    return False
+
+
 class RecursiveClosure(Rule):
     """A nested function that refers to itself.
 
@@ -964,7 +1000,10 @@ class RecursiveClosure(Rule):
     it needs as arguments), or `del` the name in a `finally` once done.
 
     Known limits:
-    A `del name` or `name = None` anywhere after the definition counts as
+    Not flagged: a nested function the outer one hands out (returns,
+    yields, stores on an object or in a container, passes to a call), which
+    is meant to live on: its cycle only becomes garbage when whoever kept
+    it lets go, not at every call. A `del name` or `name = None` anywhere after the definition counts as
     breaking the cell. Recursive lambdas (`f = lambda n: f(n - 1)`) are not
     checked.
     """
@@ -981,12 +1020,14 @@ class RecursiveClosure(Rule):
         "def flatten(tree):\n    def walk(node):\n        for child in node.children:\n            walk(child)\n    try:\n        walk(tree)\n    finally:\n        del walk\n",
         "class Tree:\n    def walk(self):\n        for child in self.children:\n            child.walk()\n",
         "def outer():\n    def inner(walk):\n        return walk.inner\n    return inner\n",
+        # Returned: meant to live on (a decorator's wrapper).
+        "def memo(f):\n    def wrapper(*a):\n        wrapper.calls += 1\n        return f(*a)\n    wrapper.calls = 0\n    return wrapper\n",
         # The comprehension's own variable shadows the function's name.
         "def outer(nodes):\n    def name(node):\n        return [name for name in node.names]\n    return [name(n) for n in nodes]\n",
     ]
     INVALID = [
         Invalid("def flatten(tree):\n    out = []\n    def walk(node):\n        out.append(node)\n        for child in node.children:\n            walk(child)\n    walk(tree)\n    return out\n", (3, 9)),
-        Invalid("class Parser:\n    def parse(self, text):\n        async def step(i):\n            return await step(i + 1) if i < len(text) else i\n        return step\n", (3, 19)),
+        Invalid("class Parser:\n    async def parse(self, text):\n        async def step(i):\n            return await step(i + 1) if i < len(text) else i\n        return await step(0)\n", (3, 19)),
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -996,7 +1037,12 @@ class RecursiveClosure(Rule):
         name = node.name.value
         if name in self.ctx.names.bindings(node) or not free_uses(node.body, name):
             return
-        if isinstance(outer, cst.FunctionDef) and cleared_after(outer, name, node):
+        if isinstance(outer, cst.FunctionDef) and (cleared_after(outer, name, node) or self._escapes(outer, name)):
             return
         outer_name = outer.name.value if isinstance(outer, cst.FunctionDef) else "<lambda>"
         self.report(node.name, self.message.format(name=name, outer=outer_name))
+
+    def _escapes(self, outer: cst.FunctionDef, name: str) -> bool:
+        """The nested function is meant to outlive the call (a returned
+        wrapper, a registered callback): its cycle is not garbage of each call."""
+        return any(_escaping_uses(n, name) for n in self.ctx.analysis.index.nodes(outer))

@@ -24,12 +24,15 @@ _CODE = cst.Module([])
 
 
 class CacheOnMethod(Rule):
-    """`functools.lru_cache` / `functools.cache` on an instance method.
+    """An unbounded `functools.cache` / `lru_cache(maxsize=None)` on an instance method.
 
     What it flags:
-    An instance method decorated with `functools.lru_cache` (with or without
-    arguments) or `functools.cache`, however the decorator was imported
-    (`from functools import lru_cache as memo`). Static methods, class
+    An instance method (or property) decorated with `functools.cache` or
+    `functools.lru_cache(maxsize=None)`, however the decorator was imported
+    (`from functools import lru_cache as memo`). A bounded cache (`lru_cache`
+    with its default 128 entries or an explicit `maxsize=N`) is not flagged:
+    it keeps at most N instances alive, and on real code those were
+    long-lived objects (dialects, styles) where that is harmless. Static methods, class
     methods, methods of metaclasses and of `enum.Enum` subclasses (whose
     members live as long as the class anyway) are not flagged. This overlaps with
     flake8-bugbear's B019, which warns about the same decorators on
@@ -45,7 +48,9 @@ class CacheOnMethod(Rule):
 
     Known limits:
     A class with only a handful of long-lived instances (a singleton) is
-    flagged too, although the retention is harmless there. Caching on the
+    flagged too, although the retention is harmless there. A bounded cache
+    on short-lived, heavy objects still keeps up to maxsize of them: B019
+    reports every cached method if that matters. Caching on the
     instance (`functools.cached_property`, or a dict attribute) or a
     module-level cached function of the arguments other than `self` avoids
     the leak.
@@ -55,7 +60,7 @@ class CacheOnMethod(Rule):
     EVIDENCE = "retained-object"
     name = "cache-on-method"
     severity = Severity.WARNING
-    message = "{decorator} on a method keeps every instance it was called on alive {until} (the cache key holds self)"
+    message = "{decorator} on a method keeps every instance it was called on alive for the life of the process (the cache key holds self, and nothing evicts it); bound it with maxsize"
     TRIGGERS = ("functools",)
     VALID = [
         "import functools\n\nclass Parser:\n    @staticmethod\n    @functools.lru_cache(maxsize=256)\n    def compile(pattern):\n        return pattern.upper()\n",
@@ -64,10 +69,12 @@ class CacheOnMethod(Rule):
         "import functools\n\nclass Report:\n    @functools.cached_property\n    def total(self):\n        return sum(self.rows)\n",
         "def lru_cache(f):\n    return f\n\nclass A:\n    @lru_cache\n    def m(self):\n        return 1\n",
         "import enum, functools\n\nclass Color(enum.Enum):\n    RED = 1\n\n    @functools.cache\n    def hex(self):\n        return f'#{self.value:06x}'\n",
+        # Bounded: at most maxsize instances are kept.
+        "import functools\n\nclass Dialect:\n    @functools.lru_cache()\n    def columns(self):\n        return []\n\n    @functools.lru_cache(maxsize=1024)\n    def codes(self, fg=True):\n        return ()\n",
     ]
     INVALID = [
         Invalid("import functools\n\nclass Parser:\n    @functools.lru_cache(maxsize=None)\n    def parse(self, text):\n        return text.split()\n", (4, 6)),
-        Invalid("from functools import lru_cache as memo\n\nclass Parser:\n    @memo\n    def parse(self, text):\n        return text.split()\n", (4, 6)),
+        Invalid("from functools import lru_cache as memo\n\nclass Parser:\n    @memo(None)\n    def parse(self, text):\n        return text.split()\n", (4, 6)),
         Invalid("from functools import cache\n\nclass Parser:\n    @property\n    @cache\n    def words(self):\n        return self.text.split()\n", (5, 6)),
     ]
 
@@ -81,14 +88,13 @@ class CacheOnMethod(Rule):
             expr = decorator.decorator
             call = expr if isinstance(expr, cst.Call) else None
             name = self.ctx.qualified_name(call.func if call else expr)
-            if name in _CACHES:
-                self.report(expr, self._message(name, call))
+            if name in _CACHES and _unbounded(name, call):
+                self.report(expr, self.message.format(decorator=name))
 
-    def _message(self, name: str, call: Optional[cst.Call]) -> str:
-        maxsize = argument(call, 0, "maxsize") if call is not None else None
-        unbounded = name == "functools.cache" or dotted(maxsize) == "None"
-        until = "for the life of the process" if unbounded else "until its entries are evicted"
-        return self.message.format(decorator=name, until=until)
+
+def _unbounded(name: str, call: Optional[cst.Call]) -> bool:
+    maxsize = argument(call, 0, "maxsize") if call is not None else None
+    return name == "functools.cache" or dotted(maxsize) == "None"
 
 
 _WEAKREF_CALLBACK_TYPES = ("weakref.ref", "weakref.WeakMethod", "weakref.proxy")
