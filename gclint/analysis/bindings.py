@@ -32,6 +32,19 @@ class FileIndex:
         return found
 
 
+_CODE = cst.Module([])
+
+
+def code_text(node: cst.CSTNode, limit: int = 0) -> str:
+    """The source of `node`, shortened to `limit` characters when given (for messages)."""
+    text = _CODE.code_for_node(node).strip()
+    return text if not limit or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_name(node: cst.CSTNode, name: str) -> bool:
+    return type(node) is cst.Name and node.value == name
+
+
 # --- weak forms
 
 # Calls whose result refers to its first argument weakly.

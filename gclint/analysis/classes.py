@@ -6,7 +6,7 @@ methods set on the instance, and which of those only hold weak references."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, Iterator, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import FrozenSet, Iterator, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
@@ -24,11 +24,11 @@ _METACLASS_BASES = frozenset({"type", "ABCMeta", "EnumMeta", "EnumType"})
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "setter", "getter", "deleter"})
 
 
-def decorator_names(function: cst.FunctionDef) -> Tuple[str, ...]:
-    """Decorators as written, calls stripped: `functools.lru_cache` for
-    `@functools.lru_cache(1)`, `x.setter` for `@x.setter`."""
+def decorator_names(node: Union[cst.FunctionDef, cst.ClassDef]) -> Tuple[str, ...]:
+    """Decorators of a function or class as written, calls stripped:
+    `functools.lru_cache` for `@functools.lru_cache(1)`, `x.setter` for `@x.setter`."""
     found = []
-    for decorator in function.decorators:
+    for decorator in node.decorators:
         expr = decorator.decorator
         expr = expr.func if isinstance(expr, cst.Call) else expr
         name = dotted(expr)
@@ -194,17 +194,7 @@ def class_facts(cls: cst.ClassDef, index: FileIndex) -> ClassFacts:
 
 
 def is_dataclass(cls: cst.ClassDef) -> bool:
-    return any(d in _DATACLASS_DECORATORS for d in decorator_names_of_class(cls))
-
-
-def decorator_names_of_class(cls: cst.ClassDef) -> Tuple[str, ...]:
-    found = []
-    for decorator in cls.decorators:
-        expr = decorator.decorator
-        name = dotted(expr.func if isinstance(expr, cst.Call) else expr)
-        if name:
-            found.append(name)
-    return tuple(found)
+    return any(d in _DATACLASS_DECORATORS for d in decorator_names(cls))
 
 
 def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, strong: set, exposed: set) -> None:

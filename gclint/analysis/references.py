@@ -28,6 +28,8 @@ import libcst as cst
 
 from gclint.analysis.bindings import (
     FileIndex,
+    code_text,
+    is_name,
     Identities,
     all_stores,
     del_targets,
@@ -70,7 +72,7 @@ class Link(NamedTuple):
     def text(self) -> str:
         if self.via is None:
             return f"{self.owner}.{self.start} -> {self.owner}"
-        via = self.via if isinstance(self.via, str) else _short(self.via)
+        via = self.via if isinstance(self.via, str) else code_text(self.via, 40)
         return f"{self.owner}.{self.start} -> {via} -> {self.owner}"
 
 
@@ -259,9 +261,6 @@ def _methods_called(value: cst.BaseExpression, me: str) -> List[str]:
     return found
 
 
-def _short(node: cst.CSTNode) -> str:
-    text = cst.Module([]).code_for_node(node).strip()
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 
@@ -398,23 +397,13 @@ def drops_name(node: cst.CSTNode, name: str, any_rebinding: bool = False) -> boo
     if kind is cst.Call:
         func = node.func
         # `errors.clear()` empties a container that held the reference.
-        return type(func) is cst.Attribute and func.attr.value == "clear" and _is_name(func.value, name)
+        return type(func) is cst.Attribute and func.attr.value == "clear" and is_name(func.value, name)
     if kind is cst.Del:
-        return name in _deleted_names(node.target)
+        return name in names_in_target(node.target)
     if kind is cst.Assign and any(name in names_in_target(t.target) for t in node.targets):
-        return any_rebinding or _is_name(node.value, "None")
+        return any_rebinding or is_name(node.value, "None")
     if kind is cst.NamedExpr and any_rebinding:
         return name in names_in_target(node.target)
     return False
 
 
-def _is_name(node: cst.CSTNode, name: str) -> bool:
-    return type(node) is cst.Name and node.value == name
-
-
-def _deleted_names(target: cst.BaseExpression) -> Iterable[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _deleted_names(e.value)]
-    return []

@@ -21,6 +21,8 @@ import libcst as cst
 
 from gclint.analysis.bindings import (
     Identities,
+    code_text,
+    is_name,
     argument,
     attribute_stores,
     branch_of,
@@ -38,9 +40,6 @@ from gclint.model import Invalid, Severity
 from gclint.rule import Rule
 from gclint.tree import names_in_target
 
-_CODE = cst.Module([])
-
-
 def _result_used(ctx, node: cst.CSTNode) -> bool:
     """Whether the current call's value is used (it is not a statement of its own)."""
     return type(node) is cst.Call and type(ctx.parent()) is not cst.Expr
@@ -51,7 +50,7 @@ def _never(value: cst.BaseExpression) -> bool:
 
 
 def _text(node: cst.CSTNode) -> str:
-    return _CODE.code_for_node(node).strip()
+    return code_text(node)
 
 
 def holds_key(values, key: str, ids: Identities) -> bool:
@@ -91,7 +90,7 @@ class _FollowsNames(Rule):
         def is_weak(value: cst.BaseExpression) -> bool:
             if type(value) is cst.Call:
                 return is_weak_factory(analysis.resolve(value.func, scopes))
-            return me is not None and type(value) is cst.Attribute and _is_name(value.value, me) and value.attr.value in weak
+            return me is not None and type(value) is cst.Attribute and is_name(value.value, me) and value.attr.value in weak
 
         return is_weak
 
@@ -122,10 +121,6 @@ class _FollowsNames(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # The def binds its name in the enclosing scope (the current one).
         self.bound(node)
-
-
-def _is_name(node: cst.CSTNode, name: str) -> bool:
-    return type(node) is cst.Name and node.value == name
 
 
 def _says_nothing_about(ctx, cls: cst.ClassDef) -> bool:
@@ -781,7 +776,7 @@ class ExceptionKeptInFrame(Rule):
             what = self._keeps_traceback(call.args[0].value)
             return (what, func.value) if what else None
         method = self.ctx.enclosing_method()
-        if method is None or not _is_name(func.value, method.self):
+        if method is None or not is_name(func.value, method.self):
             return None
         summary = self.ctx.analysis.summary.cls(method.cls.name.value)
         for value, param in stored_arguments(call, summary.stores(func.attr.value) if summary else ()):
@@ -975,11 +970,11 @@ def _escaping_uses(node: cst.CSTNode, name: str) -> bool:
     function is handed out to live on (not called and dropped)."""
     kind = type(node)
     if kind in (cst.Return, cst.Yield):
-        return node.value is not None and _is_name(node.value, name)
+        return node.value is not None and is_name(node.value, name)
     if kind is cst.Arg:
-        return _is_name(node.value, name)
+        return is_name(node.value, name)
     if kind is cst.Assign:
-        return _is_name(node.value, name) and any(type(t.target) is not cst.Name for t in node.targets)
+        return is_name(node.value, name) and any(type(t.target) is not cst.Name for t in node.targets)
     return False
 
 

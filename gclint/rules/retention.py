@@ -11,16 +11,15 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from gclint.analysis.bindings import argument, del_targets, strip_subscripts
+from gclint.analysis.bindings import argument, code_text, del_targets, strip_subscripts
 from gclint.analysis.classes import Method, enclosing_method, receiver_of
 from gclint.analysis.keeps import Keeper
 from gclint.model import Invalid, Severity
 from gclint.names import dotted
 from gclint.rule import Rule
-from gclint.tree import descendants, is_scope
+from gclint.tree import descendants, is_scope, names_in_target
 
 _CACHES = ("functools.lru_cache", "functools.cache")
-_CODE = cst.Module([])
 
 
 class CacheOnMethod(Rule):
@@ -205,7 +204,7 @@ def _hook_key(hook: str, call: cst.Call) -> str:
     if hook != "signal.signal":
         return hook
     signum = argument(call, 0, "signalnum")
-    return f"{hook}({_CODE.code_for_node(signum) if signum is not None else ''})"
+    return f"{hook}({code_text(signum) if signum is not None else ''})"
 
 
 class ProcessLifetimeRegistration(Rule):
@@ -505,15 +504,10 @@ class StrongInstanceRegistry(Rule):
         """`self`, `type(self)`, `self.__class__`, the class's own name, or
         the class parameter of `__new__`."""
         name = dotted(owner)
-        own = (method.self, f"{method.self}.__class__", method.cls.name.value, *_class_param_of_new(method.function))
-        if name in own:
+        own = (method.self, f"{method.self}.__class__", method.cls.name.value, receiver_of(method.function, method.cls).name)
+        if name is not None and name in own:
             return True
         return isinstance(owner, cst.Call) and dotted(owner.func) == "type" and len(owner.args) == 1 and dotted(owner.args[0].value) == method.self
-
-
-def _class_param_of_new(function: cst.FunctionDef) -> Tuple[str, ...]:
-    params = function.params.params
-    return (params[0].name.value,) if function.name.value == "__new__" and params else ()
 
 
 def _new_instance_name(function: cst.FunctionDef) -> Optional[str]:
@@ -668,8 +662,7 @@ class UnboundedMemoDict(Rule):
         if len(scopes) < 2 or not isinstance(scopes[0], cst.FunctionDef) or not isinstance(scopes[1], cst.ClassDef):
             return None
         function, cls = scopes[0], scopes[1]
-        params = function.params.params
-        receiver = params[0].name.value if params else None
+        receiver = receiver_of(function, cls).name
         if dotted(owner.value) not in (receiver, cls.name.value):
             return None
         facts = self.ctx.analysis.facts(cls)
@@ -703,7 +696,7 @@ def _uses_arguments(key, function: cst.FunctionDef) -> bool:
     for node in descendants(function.body, stop=is_scope):
         if isinstance(node, cst.Assign) and _mentions(node.value, derived):
             for target in node.targets:
-                derived.update(_names(target.target))
+                derived.update(names_in_target(target.target))
     return any(_mentions(element, derived) for element in key)
 
 
@@ -723,9 +716,3 @@ def _mentions(node: cst.CSTNode, names: Set[str]) -> bool:
     return any(isinstance(n, cst.Name) and n.value in names for n in (node, *descendants(node, stop=is_scope)))
 
 
-def _names(target: cst.BaseExpression) -> List[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _names(e.value)]
-    return []
