@@ -120,10 +120,12 @@ class FinalizerHoldsObject(Rule):
     not to `self`.
 
     Known limits:
-    An argument `self.attr` is taken for data unless the class defines a
-    method of that name; in the callback position an attribute the class
-    never assigns is taken for an inherited method. Closures are followed
-    only when defined in the same function.
+    Whether a value holds the object is gclint.analysis's one answer
+    (the same as GCL205's and GCL503's). An argument `self.attr` is taken
+    for data unless the class defines a method of that name; in the
+    callback position an attribute the class never assigns, nor declares as
+    a field, is taken for an inherited method. Closures are followed only
+    when defined in the same function and never rebound there.
     """
 
     code = "GCL502"
@@ -212,8 +214,8 @@ class ProcessLifetimeRegistration(Rule):
 
     What it flags:
     Inside an instance method: `atexit.register(self.close)` (or a lambda,
-    nested function or `functools.partial` over self, or self among the
-    arguments), `signal.signal(sig, self.handler)`, `sys.settrace` /
+    nested function, `functools.partial` or `types.MethodType` over self, a
+    wrapper of the same module around one, or self among the arguments), `signal.signal(sig, self.handler)`, `sys.settrace` /
     `sys.setprofile` / `threading.settrace` / `threading.setprofile` with
     such a callable, and assigning one to `sys.excepthook`,
     `threading.excepthook`, `sys.unraisablehook`, `sys.displayhook` or
@@ -230,6 +232,8 @@ class ProcessLifetimeRegistration(Rule):
     module-level function that reaches the object through a weak reference.
 
     Known limits:
+    A dataclass or attrs field (`handler: Callable`) holds another object's
+    callable, not a bound method of self, and is not flagged.
     Registrations of objects other than `self` (a module-level singleton's
     method) are not flagged, since such objects usually live as long anyway.
     An undo in another function of the module is taken on trust, without
