@@ -293,3 +293,22 @@ def test_the_model_is_built_once_per_class():
 )
 def test_free_uses(source, name, used):
     assert free_uses(cst.parse_expression(source), name) is used
+
+
+def test_a_decorated_nested_function_holds_what_its_body_uses_not_its_decorator():
+    source = """
+class Case:
+    def setup(self):
+        @self.app.task(shared=False)
+        def add(x, y):
+            return x + y
+        self.add = add
+
+        @self.app.task
+        def echo(x):
+            return self.prefix + x
+        self.echo = echo
+"""
+    analysis, module = _analysis(source)
+    paths = {e.path for e in analysis.model(_class(module, "Case")).edges}
+    assert paths == {"echo"}

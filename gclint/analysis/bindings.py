@@ -397,3 +397,10 @@ def _comprehension_targets(node: cst.CSTNode) -> FrozenSet[str]:
     return frozenset(names)
 
 
+def closure_reads(function: cst.CSTNode, name: str) -> bool:
+    """What the function object holds: its body's free variables and its
+    defaults, not its decorators (they run once, in the enclosing scope,
+    and what they return is another object)."""
+    if isinstance(function, cst.FunctionDef) and function.decorators:
+        return free_uses(function.with_changes(decorators=()), name)
+    return free_uses(function, name)

@@ -23,7 +23,7 @@ from gclint.analysis.bindings import (
     WITH_CALLBACK,
     argument,
     bindings_of,
-    free_uses,
+    closure_reads,
     held,
     is_weak_factory,
 )
@@ -123,10 +123,10 @@ class Keeper:
     def _closure_uses_target(self, function: cst.CSTNode) -> bool:
         if isinstance(function, cst.FunctionDef) and _rebinds(function, self.root):
             return False
-        if free_uses(function, self.root):
+        if closure_reads(function, self.root):
             return True
         return any(
-            free_uses(function, name) and free_uses(closure, self.root)
+            closure_reads(function, name) and closure_reads(closure, self.root)
             for name, closure in self.closures.items()
             if closure is not function
         )

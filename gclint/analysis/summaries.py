@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 
 import libcst as cst
 
-from gclint.analysis.bindings import FileIndex, all_stores, attribute_stores, free_uses, functions_in, held, statements
+from gclint.analysis.bindings import FileIndex, all_stores, attribute_stores, closure_reads, free_uses, functions_in, held, statements
 from gclint.analysis.blocking import blocking_call, is_lock, lock_attributes
 from gclint.analysis.classes import ClassFacts, is_dataclass, method_named, positional_params, receiver_of
 from gclint.names import dotted
@@ -289,7 +289,7 @@ def _returns_closure_over(function: cst.FunctionDef, name: str, bound: Callable[
     for value in _returned(function, index):
         if isinstance(value, cst.Lambda) and free_uses(value, name):
             return True
-        if isinstance(value, cst.Name) and value.value in nested and free_uses(nested[value.value], name):
+        if isinstance(value, cst.Name) and value.value in nested and closure_reads(nested[value.value], name):
             return True
         if isinstance(value, cst.Attribute) and dotted(value.value) == name and bound(value):
             return True
