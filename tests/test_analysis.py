@@ -312,3 +312,49 @@ class Case:
     analysis, module = _analysis(source)
     paths = {e.path for e in analysis.model(_class(module, "Case")).edges}
     assert paths == {"echo"}
+
+
+@pytest.mark.parametrize(
+    "name, ends", [("close", True), ("close_all", True), ("connectionLost", True), ("__aexit__", True),
+                   ("_disconnectParser", True), ("closed", False), ("freeze", False), ("stopped", False)],
+)
+def test_which_method_names_end_an_objects_life(name, ends):
+    from gclint.analysis.references import ends_lifecycle
+
+    assert ends_lifecycle(cst.parse_statement(f"def {name}(self):\n    pass\n")) is ends
+
+
+def test_a_callback_that_rebinds_its_attribute_to_another_method_undoes_nothing():
+    source = """
+class Reader:
+    def __init__(self, parser):
+        self.get = self._slurp
+
+    def _slurp(self):
+        self.get = self._emit
+
+    def _emit(self):
+        pass
+"""
+    analysis, module = _analysis(source)
+    edges = analysis.model(_class(module, "Reader")).edges
+    assert [(e.path, e.undone) for e in edges] == [("get", False), ("get", False)]
+
+
+def test_a_method_called_by_init_is_an_initialiser_not_a_reset():
+    source = """
+class Reader:
+    def __init__(self):
+        self.initfp()
+
+    def initfp(self):
+        self._convert = None
+
+    def open(self):
+        self._convert = self._decode
+
+    def _decode(self):
+        pass
+"""
+    analysis, module = _analysis(source)
+    assert [e.undone for e in analysis.model(_class(module, "Reader")).edges] == [False]

@@ -222,7 +222,7 @@ def _may_be_weak_call(value: cst.BaseExpression) -> bool:
         return False
     func = value.func
     last = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else ""
-    return last in ("ref", "proxy") or last.startswith("Weak")
+    return "ref" in last or "proxy" in last or "Weak" in last  # also aliases: `_proxy`, `wref`
 
 
 def _self_targets(node: cst.CSTNode, me: str) -> Iterator[str]:

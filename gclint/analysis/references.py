@@ -115,21 +115,35 @@ def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, in
     methods = {f.name.value: f for f in functions_in(cls)}
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
     clears = {n: clears_of(f, receivers[n], index) for n, f in methods.items() if receivers[n]}
-    cleared = frozenset().union(*(c.dropped | c.rebound for n, c in clears.items() if ends_lifecycle(methods[n])))
-    anywhere = frozenset().union(*(c.dropped for n, c in clears.items() if n not in _INITIALISERS))
+    initialisers = _initialisers(methods, receivers)
+    undoing = {
+        n: c.dropped | c.reset if ends_lifecycle(methods[n]) else c.dropped
+        for n, c in clears.items()
+        if n not in initialisers
+    }
     edges: List[Edge] = []
     for name, method in methods.items():
         me = receivers[name]
         if me is not None:
             scan = _scan(method, me, cls, facts, summary, index)
-            # Set to None or deleted by another method: a reset the class does itself.
-            elsewhere = frozenset().union(*(c.dropped for n, c in clears.items() if n not in _INITIALISERS and n != name))
-            edges.extend(_method_edges(scan, cleared | elsewhere, clears, index))
-    return ClassModel(cls.name.value, tuple(edges), cleared | anywhere, anywhere)
+            # Undone by another method: the class resets the link itself.
+            elsewhere = frozenset().union(*(paths for n, paths in undoing.items() if n != name))
+            edges.extend(_method_edges(scan, elsewhere, clears, index))
+    anywhere = frozenset().union(*undoing.values())
+    return ClassModel(cls.name.value, tuple(edges), anywhere, frozenset().union(*(c.dropped for c in clears.values())))
 
 
-# Methods whose `self.x = None` declares an attribute rather than undoing a link.
-_INITIALISERS = frozenset({"__init__", "__new__", "__post_init__", "setUp", "setup"})
+def _initialisers(methods: Dict[str, cst.FunctionDef], receivers: Dict[str, Optional[str]]) -> FrozenSet[str]:
+    """Methods whose `self.x = None` declares an attribute rather than
+    undoing a link: `__init__`, `setUp`, `initfp`..., and those `__init__` calls."""
+    found = {n for n in methods if _INITIALISING.search(n)}
+    init, me = methods.get("__init__"), receivers.get("__init__")
+    if init is not None and me is not None:
+        found.update(_methods_called(init.body, me))
+    return frozenset(found)
+
+
+_INITIALISING = re.compile(r"^(__(init|new|post_init)__$|_*(init|set_?[uU]p)([_A-Z]|$|[a-z]*$))")
 
 
 class _Scan(NamedTuple):
@@ -247,7 +261,7 @@ def _callback_clears(value: cst.BaseExpression, path: str, scan: _Scan, clears) 
     itself from the instance."""
     for name in _methods_called(value, scan.me):
         found = clears.get(name)
-        if found is not None and covers(found.dropped | found.rebound, path):
+        if found is not None and covers(found.dropped, path):
             return True
     return False
 
@@ -267,11 +281,12 @@ def _methods_called(value: cst.BaseExpression, me: str) -> List[str]:
 
 # --- links undone
 
+# The word must end the name or be followed by `_` or a capital:
+# `close`, `close_all`, `connectionLost`; not `closed`, `freeze`.
 _LIFECYCLE_ENDING = re.compile(
-    r"^_*(a?close|exit|aexit|shutdown|stop|release|dispose|cancel|connection_?lost|tear_?down|clean_?up"
+    r"^_*(?i:a?close|exit|aexit|shutdown|stop|release|dispose|cancel|connection_?lost|tear_?down|clean_?up"
     r"|commit|rollback|finish|detach|disconnect|unregister|reset|terminate|destroy|abort|unlink|quit|free|dismiss"
-    r"|on_?close|handle_?close|remove)",
-    re.I,
+    r"|on_?close|handle_?close|remove)(_|[A-Z]|$)"
 )
 _EMPTYING_METHODS = frozenset({"clear", "pop", "popitem", "popleft", "remove", "discard", "difference_update"})
 
@@ -315,22 +330,29 @@ def _relative(expr: cst.BaseExpression, me: str, paths: Dict[str, str]) -> Optio
 
 class MethodClears(NamedTuple):
     """Attribute paths of self a method drops (set to None, deleted, emptied,
-    taken from) and the ones it rebinds to something else."""
+    taken from) and the ones it resets to a fresh literal (`= []`, `= 0`):
+    a rebinding to another object (`self.get = self._emit`) undoes nothing."""
 
     dropped: FrozenSet[str]
-    rebound: FrozenSet[str]
+    reset: FrozenSet[str]
 
 
 def clears_of(function: cst.FunctionDef, me: str, index: FileIndex) -> MethodClears:
     paths = self_paths(function, me, index)
-    dropped, rebound = set(), set()
+    dropped, reset = set(), set()
     for node in index.nodes(function):
         if type(node) is cst.Assign:
             paths_here = [p for t in node.targets for p in _paths_of_target(t.target, me, paths)]
-            (dropped if dotted(node.value) == "None" else rebound).update(paths_here)
+            if dotted(node.value) == "None":
+                dropped.update(paths_here)
+            elif type(node.value) in _FRESH_LITERALS:
+                reset.update(paths_here)
         else:
             dropped.update(_cleared((node,), me, paths, False))
-    return MethodClears(frozenset(dropped), frozenset(rebound))
+    return MethodClears(frozenset(dropped), frozenset(reset))
+
+
+_FRESH_LITERALS = (cst.List, cst.Dict, cst.Set, cst.Tuple, cst.Integer, cst.Float, cst.SimpleString)
 
 
 def _cleared(nodes: Iterable[cst.CSTNode], me: str, paths: Dict[str, str], any_rebinding: bool) -> Iterator[str]:
