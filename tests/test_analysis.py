@@ -9,7 +9,7 @@ from gclint.analysis import FileAnalysis
 from gclint.analysis.bindings import free_uses
 from gclint.analysis.classes import CLASS, INSTANCE, PROPERTY, STATIC, Method, receiver_of
 from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF
-from gclint.analysis.summaries import ModuleSummary, ParamRef
+from gclint.analysis.summaries import ClassSummary, FunctionSummary, ModuleSummary, ParamRef
 from gclint.names import NameResolver
 
 
@@ -358,3 +358,12 @@ class Reader:
 """
     analysis, module = _analysis(source)
     assert [e.undone for e in analysis.model(_class(module, "Reader")).edges] == [False]
+
+
+def test_summaries_of_another_module_plug_in_behind_this_ones():
+    here = ModuleSummary(functions=(FunctionSummary("wrap", (0,)),))
+    there = ModuleSummary(classes=(ClassSummary("Helper", stored_params=(ParamRef(0, "owner", "_owner"),)),),
+                          functions=(FunctionSummary("wrap", ()),))
+    both = here.merged(there)
+    assert both.function("wrap").wraps == (0,)
+    assert both.cls("Helper").stored_params == (ParamRef(0, "owner", "_owner"),)

@@ -76,6 +76,13 @@ class ModuleSummary:
             table = self._index[kind] = {item.name: item for item in items}
         return table.get(name) if name else None
 
+    def merged(self, *others: "ModuleSummary") -> "ModuleSummary":
+        """This module's summaries with those of others (imported modules)
+        behind them: a name defined here wins."""
+        classes = {c.name: c for m in (*reversed(others), self) for c in m.classes}
+        functions = {f.name: f for m in (*reversed(others), self) for f in m.functions}
+        return ModuleSummary(tuple(classes.values()), tuple(functions.values()))
+
     def to_dict(self) -> Dict[str, Any]:
         return {"classes": [asdict(c) for c in self.classes], "functions": [asdict(f) for f in self.functions]}
 
