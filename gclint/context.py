@@ -11,9 +11,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from gclint.analysis import FileAnalysis
+from gclint.analysis.classes import Method, enclosing_method
 from gclint.model import Severity
 from gclint.names import NameResolver, Scope
 from gclint.tree import SCOPE_TYPES
+
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,23 @@ class FileContext:
         self.names = NameResolver(module)
         self.reports: List[Report] = []
         self.metadata_cache: Dict[type, Any] = {}
+        self._analysis: Optional[FileAnalysis] = None
+
+    @property
+    def analysis(self) -> FileAnalysis:
+        """The shared per-file model (gclint.analysis), built on first use."""
+        if self._analysis is None:
+            self._analysis = FileAnalysis(self.module, self.names)
+        return self._analysis
+
+    def enclosing_method(self) -> Optional[Method]:
+        """The method with an instance receiver around the current node."""
+        return enclosing_method(self.scopes())
+
+    def innermost_scope(self) -> Scope:
+        """The function, lambda or class whose body holds the current node, else the module."""
+        scopes = self.scopes()
+        return scopes[0] if scopes else self.module
 
     def report(self, code: str, severity: Severity, node: cst.CSTNode, message: str) -> None:
         self.reports.append(Report(code, severity, node, message))

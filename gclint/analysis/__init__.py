@@ -1,1 +1,77 @@
-"""Facts about a file that several rules need, one definition each, computed once per file."""
+"""The facts the cycle, finalizer and retention rules need, one definition
+each, computed lazily once per file and kept on the file context
+(`ctx.analysis`):
+
+- bindings.py   what code does with names and objects: which object a name
+                refers to, what a statement stores, what a value holds, free
+                uses of a name, weak forms (which store nothing strong)
+- classes.py    receivers of methods (which parameter is self) and what a
+                class body defines (methods, class values, weak attributes)
+- keeps.py      does this value keep X alive
+- summaries.py  per-module summaries (constructors, storing/blocking methods, wrappers)
+- references.py the per-class reference model (edges an instance makes to
+                itself) and links undone (close(), callbacks, finally, locals)
+- blocking.py   locks, joins, sleeps and blocking I/O
+- resources.py  what acquires a resource, who owns it, and its fate on every path (GCL3xx)
+- cleanup.py    whether a change to process state (gc.disable, ...) is undone (GCL4xx)
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Tuple
+
+import libcst as cst
+
+from gclint.analysis.bindings import FileIndex
+from gclint.analysis.classes import ClassFacts, Method, class_facts
+from gclint.analysis.keeps import Keeper, local_functions
+from gclint.analysis.references import ClassModel, build_model
+from gclint.analysis.summaries import ModuleSummary, summarise
+from gclint.names import NameResolver
+
+
+class FileAnalysis:
+    """Per-file facts, each computed on first use and then kept."""
+
+    def __init__(self, module: cst.Module, names: NameResolver) -> None:
+        self.module = module
+        self.index = FileIndex(names)
+        self._facts: Dict[int, ClassFacts] = {}
+        self._models: Dict[int, ClassModel] = {}
+        self._summary: Optional[ModuleSummary] = None
+
+    def resolve(self, expr: cst.BaseExpression, scopes: Tuple[cst.CSTNode, ...]) -> Optional[str]:
+        return self.index.resolve(expr, scopes)
+
+    def facts(self, cls: cst.ClassDef) -> ClassFacts:
+        found = self._facts.get(id(cls))
+        if found is None:
+            found = self._facts[id(cls)] = class_facts(cls, self.index)
+        return found
+
+    @property
+    def summary(self) -> ModuleSummary:
+        if self._summary is None:
+            self._summary = summarise(self.module, self.facts, self.index)
+        return self._summary
+
+    def model(self, cls: cst.ClassDef) -> ClassModel:
+        found = self._models.get(id(cls))
+        if found is None:
+            found = self._models[id(cls)] = build_model(cls, self.facts(cls), self.summary, self.index)
+        return found
+
+    def keeper_for_method(self, method: Method, target: Optional[str] = None) -> Keeper:
+        """A Keeper for `target` (default: the method's self) inside `method`."""
+        scopes = (*method.inner, method.function, method.cls)
+        return Keeper(
+            target or method.self,
+            lambda expr: self.resolve(expr, scopes),
+            self.facts(method.cls),
+            local_functions(method.function, self.index),
+            self.summary,
+        )
+
+    def keeper(self, target: str, scopes: Tuple[cst.CSTNode, ...], function: Optional[cst.CSTNode]) -> Keeper:
+        """A Keeper for `target` outside any method (a plain function or the module)."""
+        closures = local_functions(function, self.index) if function is not None else None
+        return Keeper(target, lambda expr: self.resolve(expr, scopes), None, closures, self.summary)

@@ -6,27 +6,10 @@ from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from gclint.analysis.bindings import argument, functions_in, int_value  # noqa: F401  (re-exported for resources.py and gcapi.py until the merge)
 from gclint.context import FileContext
 from gclint.names import Scope
 from gclint.tree import descendants, is_scope
-
-
-def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
-    """The expression passed as positional `position` or as `keyword=`."""
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    if len(positional) > position:
-        return positional[position].value
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    return None
-
-
-def int_value(node: Optional[cst.BaseExpression]) -> Optional[int]:
-    if isinstance(node, cst.Integer):
-        value = node.evaluated_value
-        return value if isinstance(value, int) else None
-    return None
 
 
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
@@ -63,16 +46,6 @@ class Resolver:
             if isinstance(child, cst.Arg) and self.name(child.value) in wanted:
                 return True
         return False
-
-
-def functions_in(container: cst.CSTNode) -> Iterator[cst.FunctionDef]:
-    """Functions defined directly in a module or class body."""
-    body = container.body
-    statements = body.body if isinstance(body, cst.IndentedBlock) else body
-    if isinstance(statements, (list, tuple)):
-        for stmt in statements:
-            if isinstance(stmt, cst.FunctionDef):
-                yield stmt
 
 
 # Names of functions whose job is to undo what a paired function set up.

@@ -6,6 +6,11 @@ frees it, later, in a pause that grows with the heap, and never while
 collection is disabled. Each rule here is judged by the ground truth in
 tests/test_cycles_ground_truth.py: its bad fixtures leave objects in
 `gc.garbage` after `main()`, its clean look-alikes leave none.
+
+The rules that look at instances (GCL203, GCL204, GCL205) read the
+per-class reference model of gclint.analysis: one finding per edge the
+class makes to itself and does not undo, at the statement that closes the
+cycle, with the chain in the message.
 """
 from __future__ import annotations
 
@@ -13,34 +18,27 @@ import functools
 from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
-import libcst.matchers as m
 
-from gclint.model import Invalid, Severity
-from gclint.rule import Rule
-from gclint.rules._cycle_shapes import (
+from gclint.analysis.bindings import (
     Identities,
-    SelfCallables,
+    code_text,
+    is_name,
+    argument,
     attribute_stores,
     branch_of,
-    class_level_attributes,
-    cleared_after,
     container_stores,
-    enclosing_self,
+    free_uses,
     held,
-    holds_key,
-    innermost_scope,
-    holds_weak_reference,
+    int_value,
+    is_weak_factory,
     may_store,
-    method_names,
     owned_by,
-    uses_name,
-    weak_attributes,
 )
-from gclint.rules._shapes import argument, int_value
+from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF, ClassModel, cleared_after, self_paths
+from gclint.analysis.summaries import stored_arguments
+from gclint.model import Invalid, Severity
+from gclint.rule import Rule
 from gclint.tree import names_in_target
-
-_CODE = cst.Module([])
-
 
 def _result_used(ctx, node: cst.CSTNode) -> bool:
     """Whether the current call's value is used (it is not a statement of its own)."""
@@ -52,7 +50,11 @@ def _never(value: cst.BaseExpression) -> bool:
 
 
 def _text(node: cst.CSTNode) -> str:
-    return _CODE.code_for_node(node).strip()
+    return code_text(node)
+
+
+def holds_key(values, key: str, ids: Identities) -> bool:
+    return any(ids.key(v) == key for value in values for v in held(value))
 
 
 class _FollowsNames(Rule):
@@ -64,15 +66,14 @@ class _FollowsNames(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._tables: Dict[int, Identities] = {}
-        self._weak: Dict[int, frozenset] = {}
         self._names_weakref = "weakref" in ctx.source
 
     def ids(self) -> Identities:
-        scope = innermost_scope(self.ctx)
+        scope = self.ctx.innermost_scope()
         table = self._tables.get(id(scope))
         if table is None:
-            where = functools.partial(branch_of, self.ctx)
-            table = self._tables[id(scope)] = Identities(self._weak_test(), where)
+            # The stack, not a bound method of the rule: the table must not hold the rule.
+            table = self._tables[id(scope)] = Identities(self._weak_test(), functools.partial(branch_of, self.ctx.stack))
         return table
 
     def _weak_test(self):
@@ -80,17 +81,18 @@ class _FollowsNames(Rule):
         # modules, so a file that never names them needs no test.
         if not self._names_weakref:
             return _never
-        me, cls = enclosing_self(self.ctx)
-        weak = functools.partial(self.weak_attributes, cls)
-        return functools.partial(holds_weak_reference, self.ctx, me, weak)
+        method = self.ctx.enclosing_method()
+        weak = self.ctx.analysis.facts(method.cls).weak_attrs if method is not None else frozenset()
+        me = method.self if method is not None else None
+        scopes = self.ctx.scopes()
+        analysis = self.ctx.analysis
 
-    def weak_attributes(self, cls: Optional[cst.ClassDef]) -> frozenset:
-        if cls is None:
-            return frozenset()
-        weak = self._weak.get(id(cls))
-        if weak is None:
-            weak = self._weak[id(cls)] = weak_attributes(self.ctx, cls)
-        return weak
+        def is_weak(value: cst.BaseExpression) -> bool:
+            if type(value) is cst.Call:
+                return is_weak_factory(analysis.resolve(value.func, scopes))
+            return me is not None and type(value) is cst.Attribute and is_name(value.value, me) and value.attr.value in weak
+
+        return is_weak
 
     def bound(self, node: cst.CSTNode) -> None:
         self.ids().observe(node)
@@ -121,6 +123,31 @@ class _FollowsNames(Rule):
         self.bound(node)
 
 
+def _says_nothing_about(ctx, cls: cst.ClassDef) -> bool:
+    """Classes whose instances are real cycles but harmless: enum members
+    live as long as their class anyway."""
+    return ctx.analysis.facts(cls).is_enum
+
+
+class _ReadsModel(Rule):
+    """Reports the live edges of given kinds from each class's reference model."""
+
+    KINDS: Tuple[str, ...] = ()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if _says_nothing_about(self.ctx, node):
+            return
+        model = self.ctx.analysis.model(node)
+        reported: Set[int] = set()
+        for edge in model.live_edges():
+            if edge.kind in self.KINDS and id(edge.node) not in reported:
+                reported.add(id(edge.node))
+                self.report(edge.node, self.describe(edge, model))
+
+    def describe(self, edge, model: ClassModel) -> str:
+        raise NotImplementedError
+
+
 class ContainerContainsItself(_FollowsNames):
     """A container made to contain itself.
 
@@ -137,6 +164,10 @@ class ContainerContainsItself(_FollowsNames):
     so reference counting never frees it: only the cycle collector does,
     later, and never while collection is disabled. Everything it holds stays
     alive until then.
+
+    One finding per container and scope: the first statement that closes
+    the cycle. Test files are not checked: a self-containing container in a
+    test is a test of recursive repr, copy or serialisation.
 
     Known limits:
     Names are followed in source order within one scope, not through
@@ -162,7 +193,8 @@ class ContainerContainsItself(_FollowsNames):
         Invalid("def f():\n    d = {}\n    d['self'] = d\n", (3, 5)),
         Invalid("def f(x):\n    alias = x\n    alias.insert(0, x)\n", (3, 5)),
         Invalid("def f(x):\n    x += [1, x]\n", (2, 5)),
-        Invalid("def f(d):\n    d.update({'me': d})\n    d.setdefault('again', d)\n    return d.setdefault('more', [d])\n", (2, 5), (3, 5), (4, 12)),
+        Invalid("def f(d):\n    d.update({'me': d})\n    d.setdefault('again', d)\n    return d.setdefault('more', [d])\n", (2, 5)),
+        Invalid("def f(d, e):\n    d.setdefault('again', d)\n    return e.setdefault('more', [e])\n", (2, 5), (3, 12)),
         Invalid("class Node:\n    def f(self):\n        self.items.extend([self.items])\n", (3, 9)),
     ]
 
@@ -175,14 +207,22 @@ class ContainerContainsItself(_FollowsNames):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._check(node)
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._reported: Set[str] = set()
+
     def _check(self, node: cst.CSTNode) -> None:
-        if not may_store(node):
+        if not may_store(node) or self.ctx.options.is_test_file:
             return
         ids = self.ids()
         for store in container_stores(node, _result_used(self.ctx, node)):
             key = ids.key(store.holder)
             if key and holds_key(store.values, key, ids):
-                self.report(node, self.message.format(name=_text(store.holder)))
+                # One finding per container: its first self-insertion closes the cycle.
+                where = f"{id(self.ctx.innermost_scope())}:{key}"
+                if where not in self._reported:
+                    self._reported.add(where)
+                    self.report(node, self.message.format(name=_text(store.holder)))
                 return
 
 
@@ -202,8 +242,14 @@ class MutualReference(_FollowsNames):
     direction weakly (`weakref.ref`, `weakref.proxy`, a `WeakValueDictionary`)
     or break the link explicitly when done.
 
+    Not flagged, in a method: a link the class undoes itself, when a method
+    that ends the object's life (`close`, `commit`, `__exit__`, `release`,
+    `connection_lost`...) sets it to None or deletes it
+    (`self.conn.txn = None`).
+
     Known limits:
-    Names are followed in source order within one scope; a link made in one
+    A clean-up method is trusted to be called; dynamic mode shows whether it
+    is. Names are followed in source order within one scope; a link made in one
     method and the reverse link made in another are not matched. A parent
     that keeps its children in a container attribute (`self.children`) is
     GCL204's case, and an object stored in itself is GCL203's.
@@ -220,6 +266,10 @@ class MutualReference(_FollowsNames):
         "def link(a, b):\n    a.append(b)\n    b = []\n    b.append(a)\n",
         "import weakref\n\ndef link(a, b):\n    a.peer = b\n    b.peer = weakref.proxy(a)\n",
         "def copy(a, b):\n    a.x = b.x\n    b.y = a.y\n",
+        # Made in __enter__, undone in __exit__.
+        "class Context:\n    def __enter__(self):\n        self._subject = s = self._make()\n        s._ctx = self\n        return self\n\n    def __exit__(self, *exc):\n        self._subject._ctx = None\n        self._subject = None\n",
+        # Undone when the transaction ends.
+        "class Transaction:\n    def __init__(self, conn):\n        self.conn = conn\n        conn.txn = self\n\n    def commit(self):\n        self.conn.txn = None\n",
     ]
     INVALID = [
         Invalid("def link(a, b):\n    a.append(b)\n    b.append(a)\n", (3, 5)),
@@ -242,7 +292,7 @@ class MutualReference(_FollowsNames):
         if not may_store(node):
             return
         ids = self.ids()
-        edges = self._edges.setdefault(id(innermost_scope(self.ctx)), set())
+        edges = self._edges.setdefault(id(self.ctx.innermost_scope()), set())
         for store in attribute_stores(node) + container_stores(node, _result_used(self.ctx, node)):
             holder = ids.key(store.holder)
             for value in (v for value in store.values for v in held(value)):
@@ -250,7 +300,8 @@ class MutualReference(_FollowsNames):
                 if not _distinct(holder, key) or _relinks(ids, store.holder, value):
                     continue
                 if (key, holder) in edges:
-                    self.report(node, self.message.format(a=_text(store.holder), b=_text(value)))
+                    if not _undone_by_class(self.ctx, node):
+                        self.report(node, self.message.format(a=_text(store.holder), b=_text(value)))
                     return
                 edges.add((holder, key))
 
@@ -274,10 +325,16 @@ class SelfAttributeSelf(_FollowsNames):
     An attribute of an object set to the object itself or to a literal that
     holds it (`self.me = self`, `obj.attr = obj`, `self.root = self if ...
     else ...`, `self.scope = {"ctx": self}`, `self.items = [self]`), and an
-    object added to a container it owns (`self.items.append(self)`,
-    `self.index[key] = self`). A container that the class body defines
+    instance added to a container it owns (`self.items.append(self)`,
+    `self.index[key] = self`), in any method of its class, unless the class
+    undoes it: a method that ends the object's life (`close`, `__exit__`,
+    `shutdown`, `stop`, `release`, `connection_lost`, `tearDown`...) or a
+    `finally` of the same method sets the attribute to None, deletes it or
+    empties the container. A container that the class body defines
     (`instances = []` at class level, never set per instance) is a registry
-    the class owns, not the instance, and is not flagged.
+    the class owns (GCL504), and one the class only sets to a
+    `weakref.WeakSet` holds nothing: neither is flagged. Enum members are
+    not flagged (they live as long as their class anyway).
 
     Why it matters:
     The object's own `__dict__` (or container) keeps its reference count
@@ -287,15 +344,16 @@ class SelfAttributeSelf(_FollowsNames):
     has `self`; where a reference back is needed, use `weakref.proxy(self)`.
 
     Known limits:
-    A property or `__setattr__` that stores a weak reference instead is not
-    recognised. The object is followed by name within one scope.
+    A clean-up method is trusted to be called; dynamic mode shows whether it
+    is. A property or `__setattr__` that stores a weak reference instead is
+    not recognised. The object is followed by name within one method.
     """
 
     code = "GCL203"
     EVIDENCE = "cycle"
     name = "self-attribute-self"
     severity = Severity.WARNING
-    message = "`{name}` is stored inside itself ({how}): the object refers to itself, a reference cycle that only the cycle collector can free"
+    message = "`{name}` is stored inside itself ({chain}): the object refers to itself, a reference cycle that only the cycle collector can free"
     VALID = [
         'def add(clause, current):\n    if current is None:\n        current = clause\n    else:\n        current.children.append(clause)\n    return current\n',
         'class Breakpoint:\n    instances = []\n\n    def __init__(self):\n        self.instances.append(self)\n',
@@ -304,6 +362,14 @@ class SelfAttributeSelf(_FollowsNames):
         "import weakref\n\nclass Node:\n    def __init__(self):\n        self.me = weakref.proxy(self)\n",
         "class Node:\n    def __init__(self):\n        self.items = [1, 2]\n        self.name = type(self).__name__\n",
         "def f(obj, other):\n    obj.attr = other\n",
+        # Undone by the method that ends the object's life.
+        "class Parser:\n    def __init__(self):\n        self.current = self\n\n    def close(self):\n        self.current = None\n",
+        # A class-level registry written from a property setter: GCL504's case.
+        "class Unit:\n    by_symbol = {}\n\n    @property\n    def symbol(self):\n        return self._symbol\n\n    @symbol.setter\n    def symbol(self, value):\n        self._symbol = value\n        self.by_symbol[value] = self\n",
+        # Enum members live as long as their class.
+        "import enum\n\nclass Color(enum.Enum):\n    RED = 1\n\n    def __init__(self, value):\n        self.me = self\n",
+        # A class-level WeakSet registry holds nothing.
+        "import weakref\n\nclass Conn:\n    _live = weakref.WeakSet()\n\n    def __init__(self):\n        self._live.add(self)\n",
     ]
     INVALID = [
         Invalid("class Node:\n    def __init__(self):\n        self.me = self\n", (3, 9)),
@@ -312,7 +378,17 @@ class SelfAttributeSelf(_FollowsNames):
         Invalid("def f(obj):\n    obj.attr = obj\n", (2, 5)),
         Invalid("class Node:\n    def register(self):\n        self.index[self.key] = self\n", (3, 9)),
         Invalid("class Node:\n    def __init__(self):\n        self.items = [self]\n", (3, 9)),
+        Invalid("class Node:\n    def __init__(self):\n        self.current = self\n\n    def reset_stats(self):\n        self.count = 0\n", (3, 9)),
     ]
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if _says_nothing_about(self.ctx, node):
+            return
+        reported: Set[int] = set()
+        for edge in self.ctx.analysis.model(node).live_edges():
+            if edge.kind == SELF and id(edge.node) not in reported:
+                reported.add(id(edge.node))
+                self.report(edge.node, self.message.format(name="self", chain=edge.chain))
 
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
@@ -320,42 +396,23 @@ class SelfAttributeSelf(_FollowsNames):
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node)
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._shared: Dict[int, frozenset] = {}
-
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._check(node)
 
     def _check(self, node: cst.CSTNode) -> None:
+        """Objects other than an instance in its own method (those are the
+        class model's): `obj.attr = obj` anywhere."""
         if not may_store(node):
             return
         ids = self.ids()
+        method = self.ctx.enclosing_method()
+        mine = ids.key_of(method.self) if method is not None and not method.inner else None
         for store in attribute_stores(node):
             key = ids.key(store.holder)
-            if key and holds_key(store.values, key, ids):
-                self.report(node, self.message.format(name=_text(store.holder), how="in its own attribute"))
+            if key and key != mine and holds_key(store.values, key, ids):
+                chain = f"{_text(store.holder)}.{store.attribute} -> {_text(store.holder)}"
+                self.report(node, self.message.format(name=_text(store.holder), chain=chain))
                 return
-        for store in container_stores(node, _result_used(self.ctx, node)):
-            holder = ids.key(store.holder)
-            for value in (v for value in store.values for v in held(value)):
-                if owned_by(holder, ids.key(value)) and not self._class_registry(store.holder):
-                    self.report(node, self.message.format(name=_text(value), how="in a container it owns"))
-                    return
-
-    def _class_registry(self, holder: cst.BaseExpression) -> bool:
-        """`self.instances.append(self)` with `instances = []` in the class
-        body: the class keeps its instances (a registry), which is retention,
-        not garbage the instance makes by referring to itself."""
-        me, cls = enclosing_self(self.ctx)
-        while isinstance(holder, cst.Attribute) and not m.matches(holder.value, m.Name(me or "")):
-            holder = holder.value
-        if cls is None or not isinstance(holder, cst.Attribute):
-            return False
-        shared = self._shared.get(id(cls))
-        if shared is None:
-            shared = self._shared[id(cls)] = class_level_attributes(cls)
-        return holder.attr.value in shared
 
 
 class BackReferenceWithoutWeakref(_FollowsNames):
@@ -365,9 +422,17 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     In one function, a back link `child.parent = self` together with the
     forward link `self.children.append(child)` (or `self.children[k] =
     child`, `.add`, `.insert`...), or the mirror image `self.parent =
-    parent` with `parent.children.append(self)`; and a back link to an
-    object that holds the child directly (`self.child.owner = self`). The
-    back link is reported.
+    parent` with `parent.children.append(self)`; and, in any method of a
+    class, the instance stored in an object it holds: a back link on it
+    (`self.child.owner = self`), the instance put in its container
+    (`self.factory.clients.append(self)`), or an object built with the
+    instance by a class of the same module whose constructor keeps that
+    argument (`self._map = Mapping(self)`, `self.error = Error(msg,
+    response=self)`). The statement that closes the cycle is reported, with
+    the chain (`Selector._map -> Mapping._owner -> Selector`). Not flagged:
+    a link the class undoes itself, in a method that ends the object's life
+    (`close`, `__exit__`, `commit`, `connection_lost`, `tearDown`...), in a
+    `finally` of the same method, or in the callback the link points to.
 
     Why it matters:
     Parent and child keep each other alive: when the last outside reference
@@ -377,29 +442,39 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     tree is freed the moment it is dropped.
 
     Known limits:
-    The two links must be made in the same function. A one-way link (only
-    `self.parent = parent`) is not a cycle and is not flagged, nor are
-    children kept in a container the class only ever sets to a
-    `weakref.WeakSet`-like one. A property or `__setattr__` that stores the
-    back link weakly is not recognised: the link is flagged anyway.
+    A clean-up method is trusted to be called; dynamic mode shows whether it
+    is. Constructors are seen through only for classes of the same module
+    (a class from another module makes no edge). The two links of a pair
+    must be made in the same function. A one-way link (only `self.parent =
+    parent`) is not a cycle and is not flagged, nor are children kept in a
+    container the class only ever sets to a `weakref.WeakSet`-like one.
     """
 
     code = "GCL204"
     EVIDENCE = "cycle"
     name = "back-reference-without-weakref"
     severity = Severity.WARNING
-    message = "`{back}` and `{forward}` link parent and child strongly in both directions: a reference cycle; hold the back link with weakref.ref() or weakref.proxy()"
+    message = "{chain}: parent and child refer to each other strongly, a reference cycle; hold the back link with weakref.ref() or weakref.proxy()"
     VALID = [
         "import weakref\n\nclass Node:\n    def add(self, child):\n        child.parent = weakref.ref(self)\n        self.children.append(child)\n",
         "class Node:\n    def __init__(self, parent):\n        self.parent = parent\n",
         "class Node:\n    def add(self, child):\n        self.children.append(child)\n",
         "import weakref\n\nclass Node:\n    def __init__(self):\n        self.children = weakref.WeakSet()\n\n    def add(self, child):\n        child.parent = self\n        self.children.add(child)\n",
+        # Appended to another object's list and removed on disconnect.
+        "class Client:\n    def connection_made(self, transport):\n        self.factory.clients.append(self)\n\n    def connection_lost(self, exc):\n        self.factory.clients.remove(self)\n",
+        # The helper is released in close().
+        "class Mapping:\n    def __init__(self, owner):\n        self._owner = owner\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n\n    def close(self):\n        self._map = None\n",
+        # A helper whose constructor does not keep its argument.
+        "class Mapping:\n    def __init__(self, owner):\n        self.size = len(owner)\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n",
     ]
     INVALID = [
         Invalid("class Node:\n    def add(self, child):\n        child.parent = self\n        self.children.append(child)\n", (3, 9)),
         Invalid("class Node:\n    def __init__(self, parent):\n        self.parent = parent\n        parent.children.append(self)\n", (3, 9)),
         Invalid("class Tree:\n    def add(self, name, child):\n        self.nodes[name] = child\n        child.tree = self\n", (4, 9)),
         Invalid("class Window:\n    def __init__(self, toolbar):\n        self.toolbar = toolbar\n        self.toolbar.window = self\n", (4, 9)),
+        Invalid("class Mapping:\n    def __init__(self, owner):\n        self._owner = owner\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n", (7, 9)),
+        Invalid("class RequestError(Exception):\n    def __init__(self, *args, **kwargs):\n        self.response = kwargs.pop('response', None)\n        super().__init__(*args)\n\nclass DecodeError(RequestError):\n    pass\n\nclass Response:\n    def decode(self, msg):\n        self._error = DecodeError(msg, response=self)\n", (11, 9)),
+        Invalid("class Client:\n    def connection_made(self, transport):\n        self.factory.clients.append(self)\n", (3, 9)),
     ]
 
     def __init__(self, ctx) -> None:
@@ -407,6 +482,14 @@ class BackReferenceWithoutWeakref(_FollowsNames):
         self._back: Dict[int, Dict[Tuple[str, str], cst.CSTNode]] = {}
         self._forward: Dict[int, Dict[Tuple[str, str], cst.CSTNode]] = {}
         self._reported: Set[int] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if _says_nothing_about(self.ctx, node):
+            return
+        for edge in self.ctx.analysis.model(node).live_edges():
+            if edge.kind == BACK and id(edge.node) not in self._reported:
+                self._reported.add(id(edge.node))
+                self.report(edge.node, self.message.format(chain=edge.chain))
 
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
@@ -417,7 +500,7 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     def _check(self, node: cst.CSTNode) -> None:
         if not may_store(node):
             return
-        scope = id(innermost_scope(self.ctx))
+        scope = id(self.ctx.innermost_scope())
         back = self._back.setdefault(scope, {})
         forward = self._forward.setdefault(scope, {})
         ids = self.ids()
@@ -429,14 +512,8 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     def _back_link(self, store, ids, back, forward) -> None:
         child = ids.key(store.holder)
         parent = ids.key(store.values[0])
-        if not (child and parent) or child == parent or owned_by(parent, child):
-            return
-        if owned_by(child, parent):
-            # `self.toolbar.window = self`, spelled out (an alias may be a
-            # ring's own link, such as `link_prev.next = root`).
-            if isinstance(store.holder, cst.Attribute):
-                self._report(store.node, None)
-            return
+        if not (child and parent) or child == parent or owned_by(parent, child) or owned_by(child, parent):
+            return  # an object self holds: the class model's BACK edge
         back[(child, parent)] = store.node
         if (parent, child) in forward:
             self._report(store.node, forward[(parent, child)])
@@ -454,35 +531,66 @@ class BackReferenceWithoutWeakref(_FollowsNames):
             if (child, parent) in back:
                 self._report(back[(child, parent)], store.node)
 
-    def _report(self, back_node: cst.CSTNode, forward_node: Optional[cst.CSTNode]) -> None:
-        if id(back_node) in self._reported:
+    def _report(self, back_node: cst.CSTNode, forward_node: cst.CSTNode) -> None:
+        if id(back_node) in self._reported or self._undone(forward_node) or self._undone(back_node):
             return
         self._reported.add(id(back_node))
-        forward = _text(forward_node) if forward_node is not None else "the object it is stored in"
-        self.report(back_node, self.message.format(back=_text(back_node), forward=forward))
+        chain = f"{_text(forward_node)} -> {_text(back_node)}"
+        self.report(back_node, self.message.format(chain=chain))
+
+    def _undone(self, node: cst.CSTNode) -> bool:
+        """The class clears the link this statement makes (`self.children`, `self.parent.children`)."""
+        return _undone_by_class(self.ctx, node)
 
     def _weak_container(self, holder: cst.BaseExpression) -> bool:
         """`self.children` assigned a weakref.Weak* container in this class."""
         if not (isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name)):
             return False
-        me, cls = enclosing_self(self.ctx)
-        if cls is None or holder.value.value != me:
+        method = self.ctx.enclosing_method()
+        if method is None or holder.value.value != method.self:
             return False
-        return holder.attr.value in self.weak_attributes(cls)
+        return holder.attr.value in self.ctx.analysis.facts(method.cls).weak_attrs
 
 
-class SelfBoundCallableStoredOnSelf(_FollowsNames):
+def _undone_by_class(ctx, node: cst.CSTNode) -> bool:
+    """Whether the class of the current method clears the reference `node`
+    stores (by its path from self: `self.conn.txn`, also as `conn.txn`
+    after `self.conn = conn`)."""
+    method = ctx.enclosing_method()
+    if method is None:
+        return False
+    model = ctx.analysis.model(method.cls)
+    paths = self_paths(method.function, method.self, ctx.analysis.index)
+    for store in attribute_stores(node) + container_stores(node):
+        text = _text(store.holder)
+        root, _, rest = text.partition(".")
+        base = "" if root == method.self else paths.get(root)
+        if base is None:
+            continue
+        path = ".".join(p for p in (base, rest, store.attribute or "") if p)
+        if model.undoes(path):
+            return True
+    return False
+
+
+class SelfBoundCallableStoredOnSelf(_ReadsModel):
     """A callable that holds `self`, kept by `self`.
 
     What it flags:
-    In a method, a bound method of the instance (`self.tick`), a lambda or
-    nested function that uses `self`, `functools.partial(self.m, ...)`, a
-    weak reference whose callback is one of those, or an object built with
-    one (`Engine(lambda: self._values)`), when it is stored on `self`
+    In any method, a bound method of the instance (`self.tick`), a lambda or
+    nested function that uses `self`, `functools.partial(self.m, ...)`,
+    `types.MethodType(f, self)`, a wrapper of the same module whose returned
+    closure holds its argument (`self.cb = logged(self.tick)`), a weak
+    reference whose callback is one of those, or an object built with one
+    (`Engine(lambda: self._values)`), when it is stored on `self`
     (`self.cb = self.tick`), in a container `self` owns
-    (`self.routes["/"] = self.index`, `self._refs = [weakref.ref(x,
-    self._remove) for x in xs]`), or handed to an event hook of an object
-    `self` keeps (`self.button.on_click(lambda: self.accept())`).
+    (`self.routes["/"] = self.index`), or handed to an event hook of an
+    object `self` keeps (`self.button.on_click(lambda: self.accept())`).
+    Not flagged: a link the class undoes (set to None or deleted in a
+    lifecycle-ending method, in a `finally`, or by the callback itself: a
+    one-shot override that deletes itself, a timer callback that resets its
+    own handle), and callbacks given to something that drops them after one
+    run (`add_done_callback`, `call_later`, `call_soon`, `add_timeout`).
 
     Why it matters:
     A bound method holds its instance (`__self__`), a closure holds the
@@ -492,6 +600,7 @@ class SelfBoundCallableStoredOnSelf(_FollowsNames):
     not hold `self`; `weakref.WeakMethod(self.tick)` does not either.
 
     Known limits:
+    A clean-up is trusted to be called; dynamic mode shows whether it is.
     Only methods defined in the class itself are recognised as methods
     (inherited ones are not known). Objects given a callback are assumed
     to keep it when they are built by a call whose name is capitalised (a
@@ -508,7 +617,8 @@ class SelfBoundCallableStoredOnSelf(_FollowsNames):
     EVIDENCE = "cycle"
     name = "self-bound-callable-stored-on-self"
     severity = Severity.WARNING
-    message = "`{value}` holds self and is {how}: a reference cycle; store a weakref.WeakMethod or look the callable up when it is needed"
+    message = "a callable holding self is {how} ({chain}): a reference cycle; store a weakref.WeakMethod or look the callable up when it is needed"
+    KINDS = (CALLABLE, REGISTERED)
     VALID = [
         "class Model:\n    def bind(self):\n        vals = self._values\n        self.getter = lambda: vals\n",
         "import weakref\n\nclass Clock:\n    def start(self):\n        self.cb = weakref.WeakMethod(self.tick)\n\n    def tick(self):\n        pass\n",
@@ -519,6 +629,16 @@ class SelfBoundCallableStoredOnSelf(_FollowsNames):
         "from tkinter import Button\n\nclass Dialog:\n    def build(self, root):\n        self.ok = Button(root, text='OK', command=self.accept)\n        self.ok.bind('<Return>', self.accept)\n\n    def accept(self, event=None):\n        pass\n",
         "import threading\n\nclass Server:\n    def start(self):\n        self.thread = threading.Thread(target=self.serve)\n\n    def serve(self):\n        pass\n",
         "class Base:\n    def __init_subclass__(cls):\n        cls.handler = cls.default_handler\n\n    def default_handler(self):\n        pass\n",
+        # A timer handle cleared by its own callback.
+        "class Conn:\n    def arm(self):\n        self._timer = Timer(5, self._on_timeout)\n\n    def _on_timeout(self):\n        self._timer = None\n",
+        # A one-shot override that deletes itself from the instance.
+        "class Stream:\n    def __init__(self):\n        self.read = self._first_read\n\n    def _first_read(self):\n        del self.read\n        return b''\n",
+        # A done-callback on a pending future: dropped once it has run.
+        "class Job:\n    def start(self):\n        self.future.add_done_callback(self._done)\n\n    def _done(self, fut):\n        pass\n",
+        # Reset by another method of the class when the request is done.
+        "class Client:\n    def connect(self, Parser):\n        self._parser = Parser(self._on_response)\n\n    def _on_response(self, r):\n        pass\n\n    def _disconnectParser(self):\n        self._parser = None\n",
+        # Undone in close().
+        "class Clock:\n    def start(self):\n        self.cb = self.tick\n\n    def tick(self):\n        pass\n\n    def close(self):\n        self.cb = None\n",
     ]
     INVALID = [
         Invalid("class Clock:\n    def start(self):\n        self.cb = self.tick\n\n    def tick(self):\n        pass\n", (3, 9)),
@@ -527,59 +647,16 @@ class SelfBoundCallableStoredOnSelf(_FollowsNames):
         Invalid("class Model:\n    def __init__(self, Engine):\n        self.engine = Engine(lambda: self._values)\n", (3, 9)),
         Invalid("import weakref\n\nclass Registry:\n    def track(self, xs):\n        self._storage = [weakref.ref(x, self._remove) for x in xs]\n\n    def _remove(self, ref):\n        pass\n", (5, 9)),
         Invalid("import functools\n\nclass Job:\n    def arm(self):\n        def fire():\n            self.run()\n        self.handlers.append(fire)\n        self.retry = functools.partial(self.run, 3)\n\n    def run(self, n=1):\n        pass\n", (7, 9), (8, 9)),
+        # A bound method kept through a wrapper defined in the same file.
+        Invalid("def logged(func):\n    def inner(*args):\n        return func(*args)\n    return inner\n\nclass Clock:\n    def start(self):\n        self.cb = logged(self.tick)\n\n    def tick(self):\n        pass\n", (8, 9)),
+        Invalid("import types\n\nclass Clock:\n    def start(self, f):\n        self.cb = types.MethodType(f, self)\n", (5, 9)),
     ]
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._callables: Dict[int, SelfCallables] = {}
-        self._methods: Dict[int, frozenset] = {}
-
-    def callables(self) -> Optional[SelfCallables]:
-        scope = innermost_scope(self.ctx)
-        found = self._callables.get(id(scope))
-        if found is None:
-            me, cls = enclosing_self(self.ctx)
-            if me is None:
-                return None
-            methods = self._methods.get(id(cls))
-            if methods is None:
-                methods = self._methods[id(cls)] = method_names(cls)
-            found = self._callables[id(scope)] = SelfCallables(self.ctx, me, methods)
-        return found
-
-    def bound(self, node: cst.CSTNode) -> None:
-        super().bound(node)
-        callables = self.callables()
-        if callables is not None:
-            callables.observe(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._check(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._check(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.CSTNode) -> None:
-        if not may_store(node):
-            return
-        callables = self.callables()
-        if callables is None:
-            return
-        how = callables.stored_on_self(node, self.ids())
-        if how:
-            self.report(node, self.message.format(value=_stored_text(node), how=how))
+    def describe(self, edge, model: ClassModel) -> str:
+        how = "stored on self" if edge.kind == CALLABLE else "handed to an object self keeps"
+        return self.message.format(how=how, chain=edge.chain)
 
 
-def _stored_text(node: cst.CSTNode) -> str:
-    value = node.value if isinstance(node, (cst.Assign, cst.AugAssign)) else node
-    text = _text(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-# What keeps an exception's traceback, and so the frame that caught it.
 _EXC_INFO = ("sys.exc_info",)
 _CURRENT_EXCEPTION = ("sys.exception",)
 
@@ -605,14 +682,24 @@ class ExceptionKeptInFrame(Rule):
     (`del err` or `err = None`), or keep only what is needed (`str(e)`,
     `traceback.format_exception(e)`).
 
+    Also an exception handed to something that keeps it: a future or task
+    (`fut.set_exception(e)` with `fut` a local or on self), or a method of
+    the class that stores its argument (`self._record(e)` where `_record`
+    appends it to a list on self). Not flagged: an attribute of the handled
+    exception itself (`e.tb = ...`); an attribute of self that some
+    method of the class sets to None or deletes (the method that re-raises
+    a stored `exc_info`); an attribute a method or property of the class
+    returns (`def exception(self): return self._exception`): a real cycle,
+    kept on purpose as part of the class's interface.
+
     Known limits:
     Any `del name`, `name = None` or `name.clear()` after the binding counts as clearing,
     whether or not it runs on every path. `sys.exc_info()` outside an
     except clause is not flagged: the exception then being handled was
     caught by a caller, and its traceback does not reach this frame. Module
     and class level code is not checked (its frame lives as long as the
-    module anyway). An exception handed to a method that keeps it
-    (`future.set_exception(e)`) is not followed.
+    module anyway). A clearing method is trusted to be called. Methods
+    that store their argument are seen only in the same module.
     """
 
     code = "GCL206"
@@ -631,6 +718,12 @@ class ExceptionKeptInFrame(Rule):
         "import sys\n\ndef report(job):\n    try:\n        job()\n    except Exception:\n        etype, value, tb = sys.exc_info()\n        try:\n            print(etype, value)\n        finally:\n            del value, tb\n",
         "import sys, traceback\n\ndef print_current():\n    etype, value, tb = sys.exc_info()\n    traceback.print_exception(etype, value, tb)\n",
         "def chain(exc):\n    try:\n        raise ValueError\n    except ValueError:\n        tb = exc.__traceback__\n    return tb\n",
+        # The traceback stored into the exception itself.
+        "import sys\n\ndef run(job):\n    try:\n        job()\n    except Exception as e:\n        e.saved_tb = sys.exc_info()[2]\n        raise\n",
+        # Kept on purpose: the class hands the exception out.
+        "class Reader:\n    def read(self):\n        try:\n            self._read()\n        except OSError as exc:\n            self._exception = exc\n\n    def exception(self):\n        return self._exception\n",
+        # exc_info kept on self and cleared by the method that re-raises it.
+        "import sys\n\nclass Future:\n    def run(self, fn):\n        try:\n            fn()\n        except Exception:\n            self._exc_info = sys.exc_info()\n\n    def result(self):\n        try:\n            raise self._exc_info[1]\n        finally:\n            self._exc_info = None\n",
     ]
     INVALID = [
         Invalid("def connect(addresses):\n    for address in addresses:\n        try:\n            return open(address)\n        except OSError as e:\n            err = e\n    raise err\n", (6, 13)),
@@ -638,6 +731,10 @@ class ExceptionKeptInFrame(Rule):
         Invalid("class Runner:\n    def run(self, job):\n        try:\n            job()\n        except Exception as e:\n            self.failures.append(e)\n", (6, 13)),
         Invalid("def trace():\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n        tb = e.__traceback__\n    return tb.tb_lineno\n", (5, 9)),
         Invalid("class Task:\n    def run(self):\n        try:\n            self.step()\n        except Exception as exc:\n            self.error = exc\n", (6, 13)),
+        # Handed to a method of the class that stores its argument.
+        Invalid("class Runner:\n    def run(self, job):\n        try:\n            job()\n        except Exception as exc:\n            self._record(exc)\n\n    def _record(self, error):\n        self.errors.append(error)\n", (6, 13)),
+        # Handed to a future kept in a local.
+        Invalid("import asyncio\n\nasync def run(job):\n    fut = asyncio.get_running_loop().create_future()\n    try:\n        job()\n    except Exception as exc:\n        fut.set_exception(exc)\n    return fut\n", (8, 9)),
     ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -646,7 +743,7 @@ class ExceptionKeptInFrame(Rule):
             return
         for target in (t.target for t in node.targets):
             for name, what in self._kept(target, node.value):
-                if self._keeps(node, function, name):
+                if self._keeps(node, function, name, target):
                     # One finding per statement, naming the first name that keeps it.
                     shown = _text(target) if name is None else name
                     template = self.store_message if name is None else self.message
@@ -659,16 +756,57 @@ class ExceptionKeptInFrame(Rule):
             return
         for store in container_stores(node, _result_used(self.ctx, node)):
             what = next((w for w in map(self._keeps_traceback, store.values) if w), None)
-            holder = store.holder
-            if what and not (isinstance(holder, cst.Name) and cleared_after(function, holder.value, node)):
-                self.report(node, self.store_message.format(what=what, target=_text(holder)))
+            if what and self._holder_keeps(node, function, store.holder):
+                self.report(node, self.store_message.format(what=what, target=_text(store.holder)))
                 return
+        kept = self._handed_over(node)
+        if kept is not None:
+            what, holder = kept
+            if self._holder_keeps(node, function, holder):
+                self.report(node, self.store_message.format(what=what, target=_text(holder)))
 
-    def _keeps(self, node: cst.CSTNode, function: cst.FunctionDef, name: Optional[str]) -> bool:
-        """An attribute or item always keeps it; a local unless cleared later."""
-        if name is None:
+    def _handed_over(self, call: cst.Call) -> Optional[Tuple[str, cst.BaseExpression]]:
+        """An exception handed to something that keeps it: `fut.set_exception(e)`
+        (the future keeps it), or `self._record(e)` when the class's own
+        `_record` stores that argument on self."""
+        func = call.func
+        if type(func) is not cst.Attribute:
+            return None
+        if func.attr.value == "set_exception" and call.args:
+            what = self._keeps_traceback(call.args[0].value)
+            return (what, func.value) if what else None
+        method = self.ctx.enclosing_method()
+        if method is None or not is_name(func.value, method.self):
+            return None
+        summary = self.ctx.analysis.summary.cls(method.cls.name.value)
+        for value, param in stored_arguments(call, summary.stores(func.attr.value) if summary else ()):
+            what = self._keeps_traceback(value)
+            if what:
+                return what, cst.Attribute(func.value, cst.Name(param.attribute))
+        return None
+
+    def _holder_keeps(self, node: cst.CSTNode, function: cst.FunctionDef, holder: cst.BaseExpression) -> bool:
+        if isinstance(holder, cst.Name):
+            return self._is_local(function, holder.value) and not cleared_after(function, holder.value, node)
+        return self._keeps(node, function, None, holder)
+
+    def _keeps(self, node: cst.CSTNode, function: cst.FunctionDef, name: Optional[str], target: cst.BaseExpression) -> bool:
+        """A local unless cleared later; an attribute or item unless it is
+        the handled exception's own (`e.tb = ...`: Python deletes `e` at the
+        end of the clause) or one the class clears (the method that
+        re-raises a stored exc_info and sets it to None)."""
+        if name is not None:
+            return self._is_local(function, name) and not cleared_after(function, name, node)
+        root = _root_name(target)
+        if root in self._handled_names():
+            return False
+        method = self.ctx.enclosing_method()
+        if method is None or root != method.self:
             return True
-        return self._is_local(function, name) and not cleared_after(function, name, node)
+        path = (_text(target).partition(".")[2]).split("[")[0]
+        if path.split(".")[0] in self.ctx.analysis.facts(method.cls).exposed_attrs:
+            return False  # kept on purpose: the class hands it out (`def exception(self): return self._exc`)
+        return not self.ctx.analysis.model(method.cls).clears(path)
 
     def _kept(self, target: cst.BaseExpression, value: cst.BaseExpression) -> List[Tuple[Optional[str], str]]:
         """(name or None for an attribute/item, what it keeps) for each part
@@ -694,7 +832,7 @@ class ExceptionKeptInFrame(Rule):
         for part in held(value):
             if isinstance(part, cst.Name) and part.value in handled:
                 return f"the exception `{part.value}`"
-            if m.matches(part, m.Attribute(value=m.Name(), attr=m.Name("__traceback__"))) and part.value.value in handled:
+            if _is_traceback_of_name(part) and part.value.value in handled:
                 return "its traceback"
             if self._is_exc_info(part):
                 return "the result of sys.exc_info()"
@@ -728,12 +866,22 @@ class ExceptionKeptInFrame(Rule):
         }
 
     def _function(self) -> Optional[cst.FunctionDef]:
-        scope = innermost_scope(self.ctx)
+        scope = self.ctx.innermost_scope()
         return scope if isinstance(scope, cst.FunctionDef) else None
 
     def _is_local(self, function: cst.FunctionDef, name: str) -> bool:
         # Names declared global or nonlocal are left out of the function's table.
         return name in self.ctx.names.bindings(function)
+
+
+def _root_name(node: cst.BaseExpression) -> Optional[str]:
+    while type(node) in (cst.Attribute, cst.Subscript):
+        node = node.value
+    return node.value if type(node) is cst.Name else None
+
+
+def _is_traceback_of_name(node: cst.CSTNode) -> bool:
+    return type(node) is cst.Attribute and type(node.value) is cst.Name and node.attr.value == "__traceback__"
 
 
 def _index(subscript: cst.Subscript) -> Optional[int]:
@@ -768,7 +916,8 @@ class FrameKeptInLocal(Rule):
     flagged: the caller's frame does not refer to the callee's, and measured
     on CPython 3.9-3.13 it leaves no cyclic garbage. Any later `del`,
     `= None` or rebinding counts as clearing, whether or not it runs on
-    every path.
+    every path. Test files are not checked: a frame kept by a test lives
+    only as long as the test run.
     """
 
     code = "GCL207"
@@ -791,7 +940,9 @@ class FrameKeptInLocal(Rule):
     ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        scope = innermost_scope(self.ctx)
+        if self.ctx.options.is_test_file:
+            return  # a test's frame dies with the test run: real, and harmless
+        scope = self.ctx.innermost_scope()
         if not isinstance(scope, cst.FunctionDef) or not self._current_frame(node.value):
             return
         for target in (t.target for t in node.targets):
@@ -814,6 +965,19 @@ class FrameKeptInLocal(Rule):
         return isinstance(node, cst.Call) and self.ctx.qualified_name(node.func) in names
 
 
+def _escaping_uses(node: cst.CSTNode, name: str) -> bool:
+    """`return f`, `yield f`, `x.attr = f`, `c[k] = f`, `register(f)`: the
+    function is handed out to live on (not called and dropped)."""
+    kind = type(node)
+    if kind in (cst.Return, cst.Yield):
+        return node.value is not None and is_name(node.value, name)
+    if kind is cst.Arg:
+        return is_name(node.value, name)
+    if kind is cst.Assign:
+        return is_name(node.value, name) and any(type(t.target) is not cst.Name for t in node.targets)
+    return False
+
+
 class RecursiveClosure(Rule):
     """A nested function that refers to itself.
 
@@ -831,7 +995,10 @@ class RecursiveClosure(Rule):
     it needs as arguments), or `del` the name in a `finally` once done.
 
     Known limits:
-    A `del name` or `name = None` anywhere after the definition counts as
+    Not flagged: a nested function the outer one hands out (returns,
+    yields, stores on an object or in a container, passes to a call), which
+    is meant to live on: its cycle only becomes garbage when whoever kept
+    it lets go, not at every call. A `del name` or `name = None` anywhere after the definition counts as
     breaking the cell. Recursive lambdas (`f = lambda n: f(n - 1)`) are not
     checked.
     """
@@ -848,20 +1015,29 @@ class RecursiveClosure(Rule):
         "def flatten(tree):\n    def walk(node):\n        for child in node.children:\n            walk(child)\n    try:\n        walk(tree)\n    finally:\n        del walk\n",
         "class Tree:\n    def walk(self):\n        for child in self.children:\n            child.walk()\n",
         "def outer():\n    def inner(walk):\n        return walk.inner\n    return inner\n",
+        # Returned: meant to live on (a decorator's wrapper).
+        "def memo(f):\n    def wrapper(*a):\n        wrapper.calls += 1\n        return f(*a)\n    wrapper.calls = 0\n    return wrapper\n",
+        # The comprehension's own variable shadows the function's name.
+        "def outer(nodes):\n    def name(node):\n        return [name for name in node.names]\n    return [name(n) for n in nodes]\n",
     ]
     INVALID = [
         Invalid("def flatten(tree):\n    out = []\n    def walk(node):\n        out.append(node)\n        for child in node.children:\n            walk(child)\n    walk(tree)\n    return out\n", (3, 9)),
-        Invalid("class Parser:\n    def parse(self, text):\n        async def step(i):\n            return await step(i + 1) if i < len(text) else i\n        return step\n", (3, 19)),
+        Invalid("class Parser:\n    async def parse(self, text):\n        async def step(i):\n            return await step(i + 1) if i < len(text) else i\n        return await step(0)\n", (3, 19)),
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        outer = innermost_scope(self.ctx)
+        outer = self.ctx.innermost_scope()
         if not isinstance(outer, (cst.FunctionDef, cst.Lambda)):
             return
         name = node.name.value
-        if name in self.ctx.names.bindings(node) or not uses_name(node.body, name):
+        if name in self.ctx.names.bindings(node) or not free_uses(node.body, name):
             return
-        if isinstance(outer, cst.FunctionDef) and cleared_after(outer, name, node):
+        if isinstance(outer, cst.FunctionDef) and (cleared_after(outer, name, node) or self._escapes(outer, name)):
             return
         outer_name = outer.name.value if isinstance(outer, cst.FunctionDef) else "<lambda>"
         self.report(node.name, self.message.format(name=name, outer=outer_name))
+
+    def _escapes(self, outer: cst.FunctionDef, name: str) -> bool:
+        """The nested function is meant to outlive the call (a returned
+        wrapper, a registered callback): its cycle is not garbage of each call."""
+        return any(_escaping_uses(n, name) for n in self.ctx.analysis.index.nodes(outer))

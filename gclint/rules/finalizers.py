@@ -6,23 +6,17 @@ goes or a collection is triggered, in whatever thread that happens.
 """
 from __future__ import annotations
 
-import re
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Mapping, NamedTuple, Optional
 
 import libcst as cst
 
+from gclint.analysis.bindings import argument, functions_in
+from gclint.analysis.blocking import LOCK_TYPES, blocking_call, blocking_method, is_lock
+from gclint.analysis.classes import Method, enclosing_method
+from gclint.analysis.keeps import Keeper
 from gclint.model import Invalid, Severity
 from gclint.names import dotted
 from gclint.rule import Rule
-from gclint.rules._retention_shapes import (
-    Holder,
-    Method,
-    class_facts,
-    enclosing_method,
-    holder_for_method,
-)
-from gclint.rules._cycle_shapes import self_cycles
-from gclint.rules._shapes import Resolver, argument, functions_in
 from gclint.tree import descendants, is_scope
 
 _TRIGGERS = ("__del__",)
@@ -116,7 +110,7 @@ class ResurrectingDel(Rule):
         method = _in_del(self.ctx.scopes())
         if method is None:
             return
-        holder = holder_for_method(method, Resolver(self.ctx))
+        holder = self.ctx.analysis.keeper_for_method(method)
         if self._schedules(node, holder) or self._stores(node, holder, method):
             self.report(node, self.message.format(what=self._what(node)))
 
@@ -124,8 +118,8 @@ class ResurrectingDel(Rule):
         method = _in_del(self.ctx.scopes())
         if method is None:
             return
-        holder = holder_for_method(method, Resolver(self.ctx))
-        if not holder.holds(node.value):
+        holder = self.ctx.analysis.keeper_for_method(method)
+        if not holder.keeps(node.value):
             return
         if any(self._outlives_target(t.target, method) for t in node.targets):
             self.report(node, self.message.format(what="self"))
@@ -139,30 +133,38 @@ class ResurrectingDel(Rule):
             return True
         return self.ctx.qualified_name(func) in _SCHEDULERS
 
-    def _schedules(self, call: cst.Call, holder: Holder) -> bool:
+    def _schedules(self, call: cst.Call, holder: Keeper) -> bool:
         if not self._is_scheduler(call):
             return False
-        return any(holder.holds(a.value, callable_position=True, calls=True) for a in call.args)
+        return any(holder.keeps(a.value, callable_position=True, calls=True) for a in call.args)
 
-    def _stores(self, call: cst.Call, holder: Holder, method: Method) -> bool:
+    def _stores(self, call: cst.Call, holder: Keeper, method: Method) -> bool:
         func = call.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in _STORES):
             return False
-        if not any(holder.holds(a.value) for a in call.args):
+        if not any(holder.keeps(a.value) for a in call.args):
             return False
-        return _outlives(func.value, method, self.ctx.names.bindings(method.function), container=True)
+        return _outlives(func.value, method, self._locals(method), container=True)
+
+    def _locals(self, method: Method) -> _Where:
+        return _Where(self.ctx.names.bindings(method.function), self.ctx.analysis.facts(method.cls).class_values)
 
     def _outlives_target(self, target: cst.BaseExpression, method: Method) -> bool:
         if isinstance(target, cst.Name):
             return target.value in _declared_outside(method.function)
         if isinstance(target, cst.Subscript):
-            return _outlives(target.value, method, self.ctx.names.bindings(method.function), container=True)
+            return _outlives(target.value, method, self._locals(method), container=True)
         if isinstance(target, cst.Attribute):
-            return _outlives(target.value, method, self.ctx.names.bindings(method.function), container=False)
+            return _outlives(target.value, method, self._locals(method), container=False)
         return False
 
 
-def _outlives(receiver: cst.BaseExpression, method: Method, local_names, container: bool) -> bool:
+class _Where(NamedTuple):
+    local_names: Mapping[str, object]
+    class_values: Mapping[str, object]
+
+
+def _outlives(receiver: cst.BaseExpression, method: Method, where: _Where, container: bool) -> bool:
     """Whether an object reached by `receiver` inside `__del__` lives on
     after it: a module or class attribute, or another object reached
     through self. With `container`, `self.items` is self's own container
@@ -176,12 +178,12 @@ def _outlives(receiver: cst.BaseExpression, method: Method, local_names, contain
         return isinstance(receiver, cst.Attribute) and _is_own_class(receiver.value, method.self)
     root, *chain = name.split(".")
     if root != method.self:
-        return root not in local_names or root in _declared_outside(method.function)
+        return root not in where.local_names or root in _declared_outside(method.function)
     if not chain:
         return False
     if not container or len(chain) > 1:
         return True
-    return chain[0] in class_facts(method.cls).class_values
+    return chain[0] in where.class_values
 
 
 def _is_own_class(expr: cst.BaseExpression, self_param: str) -> bool:
@@ -191,23 +193,8 @@ def _is_own_class(expr: cst.BaseExpression, self_param: str) -> bool:
     return dotted(expr) == f"{self_param}.__class__"
 
 
-_LOCK_NAME = re.compile(r"(^|_)(r?lock|mutex|cond|condition|cv|sem|semaphore)$|lock$", re.I)
-_LOCK_TYPES = frozenset(
-    f"{module}.{kind}"
-    for module in ("threading", "multiprocessing", "_thread")
-    for kind in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock")
-)
-_BLOCKING_CALLS = frozenset(
-    """time.sleep socket.create_connection urllib.request.urlopen subprocess.run
-    subprocess.call subprocess.check_call subprocess.check_output os.wait os.waitpid
-    concurrent.futures.wait select.select requests.get requests.post requests.put
-    requests.delete requests.head requests.patch requests.request httpx.get httpx.post""".split()
-)
-_BLOCKING_METHODS = frozenset("recv recv_into recvfrom sendall accept communicate".split())
-
-
 class BlockingDel(Rule):
-    """`__del__` takes a lock, joins, sleeps, waits or does blocking I/O.
+    """`__del__` (or a `weakref.finalize` callback) takes a lock, joins, sleeps, waits or does blocking I/O.
 
     What it flags:
     Inside a `__del__` method: `with <lock>:` where the lock is named like one
@@ -217,7 +204,12 @@ class BlockingDel(Rule):
     `.wait()` on an event, condition or process; `.result()` on a future;
     blocking network or process calls (`socket.create_connection`,
     `urllib.request.urlopen`, `requests.get`, `subprocess.run`,
-    `sock.recv`, `sock.sendall`, `proc.communicate`).
+    `sock.recv`, `sock.sendall`, `proc.communicate`); and a call of a method
+    of the class that does one of these (`self.release()` taking the lock),
+    however deep within the class. Also the callback of
+    `weakref.finalize(obj, callback, ...)` when it is one of these bound
+    methods (`self._thread.join`), a method of the class that blocks, or a
+    function of the same module that does.
 
     Why it matters:
     A finalizer runs wherever the last reference is dropped or a collection
@@ -230,28 +222,36 @@ class BlockingDel(Rule):
 
     Known limits:
     Locks are recognised by name or by a constructor assignment in the same
-    class or module, not by type. Only the `__del__` body itself is read,
-    not the functions it calls. A `.join()` is taken for a thread join only
-    with no argument, a `timeout=` or a number (`str.join` takes one
-    iterable).
+    class or module, not by type. Methods are followed within the class and
+    functions within the module, not into other modules. A `.join()` is
+    taken for a thread join only with no argument, a `timeout=` or a number
+    (`str.join` takes one iterable).
     """
 
     code = "GCL102"
     name = "del-blocks"
     severity = Severity.WARNING
     message = "__del__ {what}: finalizers run in whatever thread triggers them, in the middle of any allocation, and can deadlock or stall it"
-    TRIGGERS = _TRIGGERS
+    finalize_message = "the weakref.finalize callback {what}: finalizers run in whatever thread triggers them, in the middle of any allocation, and can deadlock or stall it"
+    TRIGGERS = ("__del__", "finalize")
     VALID = [
         "class Conn:\n    def __del__(self):\n        if self._sock is not None:\n            self._sock.close()\n",
         "import threading\n\nclass Pool:\n    def __del__(self):\n        if self._lock.acquire(blocking=False):\n            self._lock.release()\n        print(', '.join(self.names))\n",
         "import threading\n\nclass Pool:\n    def close(self):\n        with self._lock:\n            self._worker.join()\n",
         "import time\n\nclass Timer:\n    def __del__(self):\n        self.elapsed = time.monotonic() - self.start\n",
+        "import weakref\n\nclass Log:\n    def __init__(self, fh):\n        weakref.finalize(self, fh.close)\n",
+        "class Conn:\n    def release(self):\n        self._sock.close()\n\n    def __del__(self):\n        self.release()\n",
     ]
     INVALID = [
         Invalid("import threading\n\nclass Pool:\n    def __del__(self):\n        with self._lock:\n            self._items.clear()\n", (5, 14)),
         Invalid("class Worker:\n    def __del__(self):\n        self._stop.set()\n        self._thread.join()\n", (4, 9)),
         Invalid("from time import sleep\n\nclass Poller:\n    def __del__(self):\n        sleep(0.1)\n", (5, 9)),
         Invalid("import threading\n\nclass Cache:\n    def __init__(self):\n        self.guard = threading.Lock()\n\n    def __del__(self):\n        self.guard.acquire()\n        self.done.wait()\n", (8, 9), (9, 9)),
+        # A method of the class that takes the lock.
+        Invalid("class Pool:\n    def release(self):\n        with self._lock:\n            self._items.clear()\n\n    def __del__(self):\n        self.release()\n", (7, 9)),
+        # Blocking calls in a weakref.finalize callback.
+        Invalid("import weakref\n\nclass Worker:\n    def __init__(self, thread):\n        self._thread = thread\n        weakref.finalize(self, thread.join)\n", (6, 9)),
+        Invalid("import time, weakref\n\ndef _drain(queue):\n    time.sleep(1)\n\nclass Worker:\n    def __init__(self, queue):\n        weakref.finalize(self, _drain, queue)\n", (8, 9)),
     ]
 
     def visit_With(self, node: cst.With) -> None:
@@ -259,44 +259,57 @@ class BlockingDel(Rule):
         if method is None:
             return
         for item in node.items:
-            if self._is_lock(item.item, method):
+            if is_lock(item.item, lambda name: self._assigned_lock(name, method)):
                 self.report(item.item, self.message.format(what="takes a lock"))
 
     def visit_Call(self, node: cst.Call) -> None:
-        if _in_del(self.ctx.scopes()) is None:
+        if "finalize" in (dotted(node.func) or "") and self.ctx.qualified_name(node.func) == "weakref.finalize":
+            self._check_finalize(node)
             return
-        what = self._blocking(node)
+        method = _in_del(self.ctx.scopes())
+        if method is None:
+            return
+        what = blocking_call(node, self.ctx.qualified_name) or self._blocking_method_of_class(node.func, method)
         if what:
             self.report(node, self.message.format(what=what))
 
-    def _blocking(self, call: cst.Call) -> Optional[str]:
-        name = self.ctx.qualified_name(call.func)
-        if name in _BLOCKING_CALLS:
-            return f"calls {name}()"
-        func = call.func
-        # asyncio.wait() and friends only build a coroutine.
-        if not isinstance(func, cst.Attribute) or (name or "").startswith("asyncio."):
+    def _blocking_method_of_class(self, func: cst.BaseExpression, method: Optional[Method]) -> Optional[str]:
+        """`self.release()` where the class's `release` blocks."""
+        if method is None or not isinstance(func, cst.Attribute) or dotted(func.value) != method.self:
             return None
-        return _blocking_method(call, func.attr.value)
+        summary = self.ctx.analysis.summary.cls(method.cls.name.value)
+        what = summary.blocks(func.attr.value) if summary is not None else None
+        return f"calls self.{func.attr.value}(), which {what}" if what else None
 
-    def _is_lock(self, expr: cst.BaseExpression, method: Method) -> bool:
-        name = dotted(expr)
-        if name is None:
-            return False
-        return bool(_LOCK_NAME.search(name.split(".")[-1])) or self._assigned_lock(name, method)
+    def _check_finalize(self, call: cst.Call) -> None:
+        callback = argument(call, 1, "func")
+        what = self._blocking_callable(callback) if callback is not None else None
+        if what:
+            self.report(call, self.finalize_message.format(what=what))
+
+    def _blocking_callable(self, callback: cst.BaseExpression) -> Optional[str]:
+        """What an uncalled callable does that blocks: `thread.join`,
+        `self.release` (a blocking method), `_drain` (a blocking function here)."""
+        if isinstance(callback, cst.Attribute):
+            what = blocking_method(None, callback.attr.value, callback.value)
+            return what or self._blocking_method_of_class(callback, self.ctx.enclosing_method())
+        if isinstance(callback, cst.Name) and self.ctx.qualified_name(callback) in (None, callback.value):
+            summary = self.ctx.analysis.summary.function(callback.value)
+            return f"calls {callback.value}(), which {summary.blocking}" if summary and summary.blocking else None
+        return None
 
     def _assigned_lock(self, name: str, method: Method) -> bool:
         """`self.guard` assigned from threading.Lock() in the class, or a
         module-level name assigned from one."""
         owner, _, attr = name.rpartition(".")
         own_attribute = owner == method.self
-        resolver = Resolver(self.ctx, (self.ctx.module,))
         where = method.cls if own_attribute else self.ctx.module
+        module = (self.ctx.module,)
         # Other classes' attributes and locals are not this lock.
         for node in descendants(where, stop=lambda n: isinstance(n, cst.ClassDef) and n is not method.cls):
             if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
                 continue
-            if resolver.name(node.value.func) in _LOCK_TYPES and any(
+            if self.ctx.analysis.resolve(node.value.func, module) in LOCK_TYPES and any(
                 _assigns(t.target, name, attr if own_attribute else None) for t in node.targets
             ):
                 return True
@@ -308,39 +321,6 @@ def _assigns(target: cst.BaseExpression, name: str, attr: Optional[str]) -> bool
     if attr is not None:
         return isinstance(target, cst.Attribute) and target.attr.value == attr
     return dotted(target) == name
-
-
-def _blocking_method(call: cst.Call, method: str) -> Optional[str]:
-    if method == "acquire":
-        blocking = argument(call, 0, "blocking")
-        return None if dotted(blocking) == "False" or _is_zero(blocking) else "acquires a lock"
-    if method == "join" and _looks_like_thread_join(call):
-        return "joins a thread or process"
-    if method in ("wait", "wait_for"):
-        return "waits on an event, condition or process"
-    if method == "result" and _is_future(call.func):
-        return "waits for a future's result"
-    if method in _BLOCKING_METHODS:
-        return f"does blocking I/O (.{method}())"
-    return None
-
-
-def _is_zero(node: Optional[cst.BaseExpression]) -> bool:
-    return isinstance(node, cst.Integer) and node.value == "0"
-
-
-def _looks_like_thread_join(call: cst.Call) -> bool:
-    if isinstance(call.func.value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-        return False
-    if not call.args:
-        return True
-    first = call.args[0]
-    return first.keyword is not None and first.keyword.value == "timeout" or isinstance(first.value, (cst.Integer, cst.Float))
-
-
-def _is_future(func: cst.Attribute) -> bool:
-    name = dotted(func.value) or ""
-    return bool(re.search(r"(fut|future|promise)$", name.split(".")[-1], re.I))
 
 
 class DelCalledExplicitly(Rule):
@@ -410,10 +390,12 @@ class DelOnCyclicClass(Rule):
     to release stay held until then.
 
     Known limits:
-    Only cycles the class's own methods build through `self` are seen, not
-    ones made by callers, nor a back link set on an object that only a
-    parameter names (`child.parent = self` with `self.children.append(child)`:
-    GCL204 reports that one). Break the cycle (`weakref.WeakMethod`, `weakref.ref` for back
+    Only cycles the class's own methods build through `self` are seen (the
+    class's reference model: the edges GCL203, GCL204 and GCL205 report),
+    not ones made by callers, nor a back link set on an object that only a
+    parameter names. A link the class undoes itself (in `close()`, a
+    `finally`, or the callback it points to) is trusted to be undone;
+    dynamic mode shows whether it is. Break the cycle (`weakref.WeakMethod`, `weakref.ref` for back
     links) or replace `__del__` with `weakref.finalize` or a context manager.
     """
 
@@ -427,6 +409,12 @@ class DelOnCyclicClass(Rule):
         "import weakref\n\nclass Conn:\n    def __init__(self):\n        self.on_close = weakref.WeakMethod(self.close)\n\n    def close(self):\n        pass\n\n    def __del__(self):\n        self.close()\n",
         "class Node:\n    def __init__(self):\n        self.me = self\n",
         "class Conn:\n    def __init__(self, sock):\n        self.sock = sock\n\n    def __del__(self):\n        self.sock.close()\n",
+        # A class-level WeakSet registry holds no instance.
+        "import weakref\n\nclass Conn:\n    _live = weakref.WeakSet()\n\n    def __init__(self):\n        self._live.add(self)\n\n    def __del__(self):\n        pass\n",
+        # A done-callback on a pending future is dropped once it has run.
+        "class Job:\n    def start(self, future):\n        self.future = future\n        self.future.add_done_callback(self._done)\n\n    def _done(self, fut):\n        pass\n\n    def __del__(self):\n        pass\n",
+        # The cycle is undone in close().
+        "class Conn:\n    def __init__(self):\n        self.on_close = self.close\n\n    def close(self):\n        self.on_close = None\n\n    def __del__(self):\n        self.close()\n",
     ]
     INVALID = [
         Invalid("class Conn:\n    def __init__(self):\n        self.on_close = self.close\n\n    def close(self):\n        pass\n\n    def __del__(self):\n        self.close()\n", (8, 9)),
@@ -436,8 +424,8 @@ class DelOnCyclicClass(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         finalizer = next((f for f in functions_in(node) if f.name.value == "__del__"), None)
-        if finalizer is None:
+        if finalizer is None or self.ctx.analysis.facts(node).is_enum:
             return
-        cycles = self_cycles(self.ctx, node)
-        if cycles:
-            self.report(finalizer.name, self.message.format(how=cycles[0].how))
+        edges = self.ctx.analysis.model(node).live_edges()
+        if edges:
+            self.report(finalizer.name, self.message.format(how=edges[0].chain))

@@ -11,32 +11,27 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from gclint.analysis.bindings import argument, code_text, del_targets, strip_subscripts
+from gclint.analysis.classes import Method, enclosing_method, receiver_of
+from gclint.analysis.keeps import Keeper
 from gclint.model import Invalid, Severity
 from gclint.names import dotted
 from gclint.rule import Rule
-from gclint.rules._retention_shapes import (
-    Holder,
-    Method,
-    class_facts,
-    code_of,
-    enclosing_method,
-    holder_for_method,
-    local_functions,
-    self_name,
-)
-from gclint.rules._shapes import Resolver, argument
-from gclint.tree import descendants, is_scope
+from gclint.tree import descendants, is_scope, names_in_target
 
 _CACHES = ("functools.lru_cache", "functools.cache")
 
 
 class CacheOnMethod(Rule):
-    """`functools.lru_cache` / `functools.cache` on an instance method.
+    """An unbounded `functools.cache` / `lru_cache(maxsize=None)` on an instance method.
 
     What it flags:
-    An instance method decorated with `functools.lru_cache` (with or without
-    arguments) or `functools.cache`, however the decorator was imported
-    (`from functools import lru_cache as memo`). Static methods, class
+    An instance method (or property) decorated with `functools.cache` or
+    `functools.lru_cache(maxsize=None)`, however the decorator was imported
+    (`from functools import lru_cache as memo`). A bounded cache (`lru_cache`
+    with its default 128 entries or an explicit `maxsize=N`) is not flagged:
+    it keeps at most N instances alive, and on real code those were
+    long-lived objects (dialects, styles) where that is harmless. Static methods, class
     methods, methods of metaclasses and of `enum.Enum` subclasses (whose
     members live as long as the class anyway) are not flagged. This overlaps with
     flake8-bugbear's B019, which warns about the same decorators on
@@ -52,7 +47,9 @@ class CacheOnMethod(Rule):
 
     Known limits:
     A class with only a handful of long-lived instances (a singleton) is
-    flagged too, although the retention is harmless there. Caching on the
+    flagged too, although the retention is harmless there. A bounded cache
+    on short-lived, heavy objects still keeps up to maxsize of them: B019
+    reports every cached method if that matters. Caching on the
     instance (`functools.cached_property`, or a dict attribute) or a
     module-level cached function of the arguments other than `self` avoids
     the leak.
@@ -62,7 +59,7 @@ class CacheOnMethod(Rule):
     EVIDENCE = "retained-object"
     name = "cache-on-method"
     severity = Severity.WARNING
-    message = "{decorator} on a method keeps every instance it was called on alive {until} (the cache key holds self)"
+    message = "{decorator} on a method keeps every instance it was called on alive for the life of the process (the cache key holds self, and nothing evicts it); bound it with maxsize"
     TRIGGERS = ("functools",)
     VALID = [
         "import functools\n\nclass Parser:\n    @staticmethod\n    @functools.lru_cache(maxsize=256)\n    def compile(pattern):\n        return pattern.upper()\n",
@@ -71,39 +68,32 @@ class CacheOnMethod(Rule):
         "import functools\n\nclass Report:\n    @functools.cached_property\n    def total(self):\n        return sum(self.rows)\n",
         "def lru_cache(f):\n    return f\n\nclass A:\n    @lru_cache\n    def m(self):\n        return 1\n",
         "import enum, functools\n\nclass Color(enum.Enum):\n    RED = 1\n\n    @functools.cache\n    def hex(self):\n        return f'#{self.value:06x}'\n",
+        # Bounded: at most maxsize instances are kept.
+        "import functools\n\nclass Dialect:\n    @functools.lru_cache()\n    def columns(self):\n        return []\n\n    @functools.lru_cache(maxsize=1024)\n    def codes(self, fg=True):\n        return ()\n",
     ]
     INVALID = [
         Invalid("import functools\n\nclass Parser:\n    @functools.lru_cache(maxsize=None)\n    def parse(self, text):\n        return text.split()\n", (4, 6)),
-        Invalid("from functools import lru_cache as memo\n\nclass Parser:\n    @memo\n    def parse(self, text):\n        return text.split()\n", (4, 6)),
+        Invalid("from functools import lru_cache as memo\n\nclass Parser:\n    @memo(None)\n    def parse(self, text):\n        return text.split()\n", (4, 6)),
         Invalid("from functools import cache\n\nclass Parser:\n    @property\n    @cache\n    def words(self):\n        return self.text.split()\n", (5, 6)),
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         scopes = self.ctx.scopes()
-        if not scopes or not isinstance(scopes[0], cst.ClassDef) or self_name(node, scopes[0]) is None:
+        if not scopes or not isinstance(scopes[0], cst.ClassDef) or receiver_of(node, scopes[0]).instance is None:
             return
-        if _is_enum(scopes[0]):
+        if self.ctx.analysis.facts(scopes[0]).is_enum:
             return
         for decorator in node.decorators:
             expr = decorator.decorator
             call = expr if isinstance(expr, cst.Call) else None
             name = self.ctx.qualified_name(call.func if call else expr)
-            if name in _CACHES:
-                self.report(expr, self._message(name, call))
-
-    def _message(self, name: str, call: Optional[cst.Call]) -> str:
-        maxsize = argument(call, 0, "maxsize") if call is not None else None
-        unbounded = name == "functools.cache" or dotted(maxsize) == "None"
-        until = "for the life of the process" if unbounded else "until its entries are evicted"
-        return self.message.format(decorator=name, until=until)
+            if name in _CACHES and _unbounded(name, call):
+                self.report(expr, self.message.format(decorator=name))
 
 
-_ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
-
-
-def _is_enum(cls: cst.ClassDef) -> bool:
-    """Enum members live as long as their class: caching them leaks nothing."""
-    return any((dotted(base.value) or "").rsplit(".", 1)[-1] in _ENUM_BASES for base in cls.bases)
+def _unbounded(name: str, call: Optional[cst.Call]) -> bool:
+    maxsize = argument(call, 0, "maxsize") if call is not None else None
+    return name == "functools.cache" or dotted(maxsize) == "None"
 
 
 _WEAKREF_CALLBACK_TYPES = ("weakref.ref", "weakref.WeakMethod", "weakref.proxy")
@@ -130,10 +120,12 @@ class FinalizerHoldsObject(Rule):
     not to `self`.
 
     Known limits:
-    An argument `self.attr` is taken for data unless the class defines a
-    method of that name; in the callback position an attribute the class
-    never assigns is taken for an inherited method. Closures are followed
-    only when defined in the same function.
+    Whether a value holds the object is gclint.analysis's one answer
+    (the same as GCL205's and GCL503's). An argument `self.attr` is taken
+    for data unless the class defines a method of that name; in the
+    callback position an attribute the class never assigns, nor declares as
+    a field, is taken for an inherited method. Closures are followed only
+    when defined in the same function and never rebound there.
     """
 
     code = "GCL502"
@@ -150,6 +142,8 @@ class FinalizerHoldsObject(Rule):
         "import weakref\n\nclass Log:\n    def __init__(self, weakref):\n        weakref.finalize(self, self.close)\n",
         "import weakref\n\nclass TempDir:\n    def __init__(self, name):\n        self._finalizer = weakref.finalize(self, self._cleanup, name)\n\n    @classmethod\n    def _cleanup(cls, name):\n        pass\n",
         "import weakref\n\nclass Pool:\n    def spawn(self):\n        def wake(_, q=self._queue):\n            q.put(None)\n        return weakref.ref(self, wake)\n",
+        # The closure's name is rebound to something else before it is handed over.
+        "import weakref\n\nclass Pool:\n    def spawn(self, make_weak):\n        def wake(_):\n            self.notify()\n        wake = make_weak(wake)\n        return weakref.ref(self, wake)\n",
     ]
     INVALID = [
         Invalid("import weakref\n\nclass Log:\n    def __init__(self, path):\n        self._fh = open(path)\n        weakref.finalize(self, self.close)\n\n    def close(self):\n        self._fh.close()\n", (6, 9)),
@@ -177,21 +171,19 @@ class FinalizerHoldsObject(Rule):
         if target is None or not args:
             return
         for holder in self._holders(target):
-            if any(holder.holds(a.value, callable_position=i == 0) for i, a in enumerate(args) if a.star != "**"):
+            if any(holder.keeps(a.value, callable_position=i == 0) for i, a in enumerate(args) if a.star != "**"):
                 self.report(call, self.message.format(api=api, obj=holder.target, part=part))
                 return
 
-    def _holders(self, target: str) -> List[Holder]:
+    def _holders(self, target: str) -> List[Keeper]:
         """Who may hold `target`: itself, and for `self.x` also self, since
         whatever holds self holds its attributes."""
-        resolver = Resolver(self.ctx)
         method = enclosing_method(self.ctx.scopes())
+        analysis = self.ctx.analysis
         if method is not None and target.split(".")[0] == method.self:
-            facts, closures = class_facts(method.cls), local_functions(method.function)
             targets = dict.fromkeys((target, method.self))
-            return [Holder(t, resolver, facts, method.self, closures) for t in targets]
-        function = self.ctx.enclosing_function()
-        return [Holder(target, resolver, closures=local_functions(function) if function else None)]
+            return [analysis.keeper_for_method(method, t) for t in targets]
+        return [analysis.keeper(target, self.ctx.scopes(), self.ctx.enclosing_function())]
 
 
 # Process-wide hooks set by a call. A later call with something other than
@@ -214,7 +206,7 @@ def _hook_key(hook: str, call: cst.Call) -> str:
     if hook != "signal.signal":
         return hook
     signum = argument(call, 0, "signalnum")
-    return f"{hook}({code_of(signum) if signum is not None else ''})"
+    return f"{hook}({code_text(signum) if signum is not None else ''})"
 
 
 class ProcessLifetimeRegistration(Rule):
@@ -222,8 +214,8 @@ class ProcessLifetimeRegistration(Rule):
 
     What it flags:
     Inside an instance method: `atexit.register(self.close)` (or a lambda,
-    nested function or `functools.partial` over self, or self among the
-    arguments), `signal.signal(sig, self.handler)`, `sys.settrace` /
+    nested function, `functools.partial` or `types.MethodType` over self, a
+    wrapper of the same module around one, or self among the arguments), `signal.signal(sig, self.handler)`, `sys.settrace` /
     `sys.setprofile` / `threading.settrace` / `threading.setprofile` with
     such a callable, and assigning one to `sys.excepthook`,
     `threading.excepthook`, `sys.unraisablehook`, `sys.displayhook` or
@@ -240,6 +232,8 @@ class ProcessLifetimeRegistration(Rule):
     module-level function that reaches the object through a weak reference.
 
     Known limits:
+    A dataclass or attrs field (`handler: Callable`) holds another object's
+    callable, not a bound method of self, and is not flagged.
     Registrations of objects other than `self` (a module-level singleton's
     method) are not flagged, since such objects usually live as long anyway.
     An undo in another function of the module is taken on trust, without
@@ -260,6 +254,8 @@ class ProcessLifetimeRegistration(Rule):
         "class atexit:\n    def register(f):\n        pass\n\nclass Log:\n    def __init__(self):\n        atexit.register(self.flush)\n",
         "import sys\n\nclass Shell:\n    def run(self, code):\n        saved = sys.displayhook\n        sys.displayhook = self.show\n        try:\n            exec(code)\n        finally:\n            sys.displayhook = saved\n",
         "import signal, unittest\n\nclass T(unittest.TestCase):\n    def setUp(self):\n        old = signal.signal(signal.SIGHUP, self.on_hup)\n        self.addCleanup(signal.signal, signal.SIGHUP, old)\n",
+        # A dataclass field holding another object's handler, not a bound method.
+        "import atexit, dataclasses\n\n@dataclasses.dataclass\nclass Hook:\n    handler: object\n\n    def install(self):\n        atexit.register(self.handler)\n",
     ]
     INVALID = [
         Invalid("import atexit\n\nclass Server:\n    def start(self):\n        atexit.register(self.stop)\n", (5, 9)),
@@ -267,6 +263,8 @@ class ProcessLifetimeRegistration(Rule):
         Invalid("import signal\n\nclass Daemon:\n    def run(self):\n        signal.signal(signal.SIGTERM, lambda *a: self.stop())\n", (5, 9)),
         Invalid("import sys\n\nclass App:\n    def install(self):\n        sys.excepthook = self.on_error\n", (5, 9)),
         Invalid("import signal\n\nclass Daemon:\n    def run(self):\n        signal.signal(signal.SIGTERM, self.stop)\n        signal.signal(signal.SIGUSR1, signal.SIG_IGN)\n", (5, 9)),
+        # types.MethodType keeps self, as for GCL205.
+        Invalid("import atexit, types\n\nclass Log:\n    def start(self, flush):\n        atexit.register(types.MethodType(flush, self))\n", (5, 9)),
     ]
 
     def __init__(self, ctx) -> None:
@@ -324,10 +322,10 @@ class ProcessLifetimeRegistration(Rule):
         method = enclosing_method(self.ctx.scopes())
         if method is None:
             return False
-        holder = holder_for_method(method, Resolver(self.ctx))
+        holder = self.ctx.analysis.keeper_for_method(method)
         # signal.signal's first argument is the signal number.
         args = list(args)[1:] if hook.startswith("signal.signal") else list(args)
-        return any(holder.holds(a.value, callable_position=i == 0) for i, a in enumerate(args))
+        return any(holder.keeps(a.value, callable_position=i == 0) for i, a in enumerate(args))
 
 
 # Builtins come back bare from the resolver; collections types qualified.
@@ -338,10 +336,10 @@ _ADDS = frozenset("append add insert appendleft setdefault".split())
 _REMOVES = frozenset("remove discard pop popitem popleft clear difference_update __delitem__".split())
 
 
-def _strong_container(value: Optional[cst.BaseExpression], resolver: Resolver) -> bool:
+def _strong_container(value: Optional[cst.BaseExpression], resolve) -> bool:
     if isinstance(value, (cst.List, cst.Set, cst.Dict)):
         return True
-    return isinstance(value, cst.Call) and resolver.name(value.func) in _STRONG_CONTAINERS
+    return isinstance(value, cst.Call) and resolve(value.func) in _STRONG_CONTAINERS
 
 
 def _module_values(module: cst.Module) -> Dict[str, cst.BaseExpression]:
@@ -360,14 +358,8 @@ def _module_values(module: cst.Module) -> Dict[str, cst.BaseExpression]:
     return values
 
 
-def _strip_subscripts(expr: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(expr, cst.Subscript):
-        expr = expr.value
-    return expr
-
-
 def _last_name(expr: cst.BaseExpression) -> Optional[str]:
-    expr = _strip_subscripts(expr)
+    expr = strip_subscripts(expr)
     if isinstance(expr, cst.Name):
         return expr.value
     if isinstance(expr, cst.Attribute):
@@ -420,6 +412,8 @@ class StrongInstanceRegistry(Rule):
         Invalid("class Conn:\n    instances = []\n\n    def __init__(self):\n        Conn.instances.append(self)\n", (5, 9)),
         Invalid("_REGISTRY = {}\n\nclass Plugin:\n    def __init__(self, name):\n        _REGISTRY[name] = self\n", (5, 9)),
         Invalid("import collections\n\nclass Job:\n    by_owner = collections.defaultdict(list)\n\n    def submit(self, owner):\n        type(self).by_owner[owner].append(self)\n        self.by_owner[owner].append(self)\n", (7, 9), (8, 9)),
+        # Fed from __new__ through a local.
+        Invalid("class Conn:\n    _all = []\n\n    def __new__(cls, *args):\n        inst = super().__new__(cls)\n        cls._all.append(inst)\n        return inst\n", (6, 9)),
     ]
 
     def __init__(self, ctx) -> None:
@@ -431,7 +425,7 @@ class StrongInstanceRegistry(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _ADDS:
-            method = enclosing_method(self.ctx.scopes())
+            method = self._instance_method()
             if method is not None and any(_is_self(a.value, method.self) for a in node.args):
                 self._candidate(node, func.value, method)
 
@@ -439,7 +433,7 @@ class StrongInstanceRegistry(Rule):
         for target in node.targets:
             target = target.target
             self._note_reassigned(target)
-            method = enclosing_method(self.ctx.scopes()) if isinstance(target, cst.Subscript) else None
+            method = self._instance_method() if isinstance(target, cst.Subscript) else None
             if method is None:
                 continue
             keys = [e.slice.value for e in target.slice if isinstance(e.slice, cst.Index)]
@@ -450,8 +444,22 @@ class StrongInstanceRegistry(Rule):
         if node.attr.value in _REMOVES:
             self._removed.add(_last_name(node.value) or "")
 
+    def _instance_method(self) -> Optional[Method]:
+        """The method around the current node, with `self` its instance; in
+        `__new__`, the local the new instance is bound to (`inst = super().__new__(cls)`)."""
+        method = self.ctx.enclosing_method()
+        if method is not None:
+            return method
+        scopes = self.ctx.scopes()
+        if len(scopes) < 2 or not isinstance(scopes[0], cst.FunctionDef) or not isinstance(scopes[1], cst.ClassDef):
+            return None
+        if scopes[0].name.value != "__new__":
+            return None
+        local = _new_instance_name(scopes[0])
+        return Method(scopes[0], scopes[1], local, ()) if local else None
+
     def visit_Del(self, node: cst.Del) -> None:
-        for target in _del_targets(node.target):
+        for target in del_targets(node.target):
             self._removed.add(_last_name(target) or "")
 
     def leave_Module(self, node: cst.Module) -> None:
@@ -467,40 +475,53 @@ class StrongInstanceRegistry(Rule):
     def _candidate(self, node: cst.CSTNode, receiver: cst.BaseExpression, method: Method) -> None:
         if method.function.name.value == "__del__":
             return  # resurrection: GCL101 reports it
-        registry = self._registry(_strip_subscripts(receiver), method)
+        registry = self._registry(strip_subscripts(receiver), method)
         if registry is not None:
             self._found.append((node, registry))
 
     def _registry(self, receiver: cst.BaseExpression, method: Method) -> Optional[str]:
-        resolver = Resolver(self.ctx)
+        resolver = self.ctx.qualified_name
         if isinstance(receiver, cst.Name):
-            return receiver.value if self._module_container(receiver.value, resolver) else None
+            return receiver.value if self._module_container(receiver.value) else None
         if not isinstance(receiver, cst.Attribute):
             return None
         owner, attr = receiver.value, receiver.attr.value
         if not self._is_class(owner, method):
             return None
-        facts = class_facts(method.cls)
+        facts = self.ctx.analysis.facts(method.cls)
         if attr in facts.instance_attrs or not _strong_container(facts.class_values.get(attr), resolver):
             return None
         return f"{method.cls.name.value}.{attr}"
 
-    def _module_container(self, name: str, resolver: Resolver) -> bool:
+    def _module_container(self, name: str) -> bool:
         # A name any enclosing function binds is that function's own.
         for scope in self.ctx.scopes():
             if not isinstance(scope, cst.ClassDef) and name in self.ctx.names.bindings(scope):
                 return False
         if self._module_values is None:
             self._module_values = _module_values(self.ctx.module)
-        return _strong_container(self._module_values.get(name), Resolver(self.ctx, (self.ctx.module,)))
+        module = (self.ctx.module,)
+        return _strong_container(self._module_values.get(name), lambda e: self.ctx.analysis.resolve(e, module))
 
     @staticmethod
     def _is_class(owner: cst.BaseExpression, method: Method) -> bool:
-        """`self`, `type(self)`, `self.__class__` or the class's own name."""
+        """`self`, `type(self)`, `self.__class__`, the class's own name, or
+        the class parameter of `__new__`."""
         name = dotted(owner)
-        if name in (method.self, f"{method.self}.__class__", method.cls.name.value):
+        own = (method.self, f"{method.self}.__class__", method.cls.name.value, receiver_of(method.function, method.cls).name)
+        if name is not None and name in own:
             return True
         return isinstance(owner, cst.Call) and dotted(owner.func) == "type" and len(owner.args) == 1 and dotted(owner.args[0].value) == method.self
+
+
+def _new_instance_name(function: cst.FunctionDef) -> Optional[str]:
+    """The local `__new__` binds the new instance to: `inst = super().__new__(cls)`."""
+    for node in descendants(function.body, stop=is_scope):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            value = node.value
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "__new__":
+                return node.targets[0].target.value
+    return None
 
 
 def _is_self(expr: cst.BaseExpression, self_param: str) -> bool:
@@ -509,10 +530,7 @@ def _is_self(expr: cst.BaseExpression, self_param: str) -> bool:
     return dotted(expr) == self_param
 
 
-def _del_targets(target: cst.BaseExpression) -> List[cst.BaseExpression]:
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [e.value for e in target.elements]
-    return [target]
+_MEMO_METHODS = frozenset({"get", "setdefault", "pop", "popitem", "clear"})
 
 
 class UnboundedMemoDict(Rule):
@@ -532,6 +550,10 @@ class UnboundedMemoDict(Rule):
     attacker-chosen inputs (paths, request parameters, user text) memory
     grows without limit. Use `functools.lru_cache(maxsize=N)` or evict.
 
+    The same for a dict defined in a class body and never set per instance
+    (`_cache = {}` at class level, used as `self._cache[key] = value` in a
+    method): it lives as long as the class.
+
     Known limits:
     Reported as information: a memo over a small closed set of arguments
     (enum members, a few configuration keys) is bounded in practice, and
@@ -548,11 +570,14 @@ class UnboundedMemoDict(Rule):
         "_cache = {}\n\ndef load(path):\n    if path not in _cache:\n        _cache[path] = open(path).read()\n    return _cache[path]\n\ndef reset():\n    _cache.clear()\n",
         "_dirs = {}\n\ndef bind(domain, path=None):\n    if path is not None:\n        _dirs[domain] = path\n    return _dirs.get(domain)\n",
         "_hooks = {}\n\ndef hooks_for(rule_type: type):\n    found = _hooks.get(rule_type)\n    if found is None:\n        found = _hooks[rule_type] = dir(rule_type)\n    return found\n",
-        "def load(path, _cache={}):\n    if path not in _cache:\n        _cache[path] = open(path).read()\n    return _cache[path]\n",
+        "class Resolver:\n    _cache = {}\n\n    def lookup(self, host):\n        if host not in self._cache:\n            self._cache[host] = self._query(host)\n        return self._cache[host]\n\n    def flush(self):\n        self._cache.clear()\n",
+                "def load(path, _cache={}):\n    if path not in _cache:\n        _cache[path] = open(path).read()\n    return _cache[path]\n",
     ]
     INVALID = [
         Invalid("_cache = {}\n\ndef load(path):\n    if path in _cache:\n        return _cache[path]\n    data = open(path).read()\n    _cache[path] = data\n    return data\n", (7, 5)),
         Invalid("_memo: dict = {}\n\ndef fib(n):\n    key = n - 1, n - 2\n    found = _memo.get(key)\n    if found is None:\n        found = _memo[key] = fib(n - 1) + fib(n - 2) if n > 1 else n\n    return found\n", (7, 9)),
+        # A class-level memo dict.
+        Invalid("class Resolver:\n    _cache = {}\n\n    def lookup(self, host):\n        if host not in self._cache:\n            self._cache[host] = self._query(host)\n        return self._cache[host]\n", (6, 13)),
     ]
 
     def __init__(self, ctx) -> None:
@@ -563,10 +588,14 @@ class UnboundedMemoDict(Rule):
         self._dicts: Set[str] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
-        resolver = Resolver(self.ctx, ())
         for name, value in _module_values(node).items():
-            if isinstance(value, cst.Dict) or isinstance(value, cst.Call) and resolver.name(value.func) == "dict":
+            if self._is_dict(value, ()):
                 self._dicts.add(name)
+
+    def _is_dict(self, value: Optional[cst.BaseExpression], scopes) -> bool:
+        if isinstance(value, cst.Dict):
+            return True
+        return isinstance(value, cst.Call) and self.ctx.analysis.resolve(value.func, scopes) == "dict"
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -587,6 +616,8 @@ class UnboundedMemoDict(Rule):
             self._read(memo)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value not in _MEMO_METHODS:
+            return
         memo = self._memo_name(node)
         if memo is None:
             return
@@ -596,17 +627,18 @@ class UnboundedMemoDict(Rule):
             self._evicted.add(memo)
 
     def visit_Del(self, node: cst.Del) -> None:
-        for target in _del_targets(node.target):
+        for target in del_targets(node.target):
             self._evicted.add(_last_name(target) or "")
 
     def visit_Arg(self, node: cst.Arg) -> None:
         # Handed to anything (len(), a trimming helper): it may be bounded there.
-        if isinstance(node.value, cst.Name):
-            self._evicted.add(node.value.value)
+        if isinstance(node.value, (cst.Name, cst.Attribute)):
+            self._evicted.add(_last_name(node.value) or "")
 
     def leave_Module(self, node: cst.Module) -> None:
         for store, memo, function in self._stores:
-            if memo not in self._evicted and (memo, id(function)) in self._reads:
+            evicted = memo in self._evicted or memo.rsplit(".", 1)[-1] in self._evicted
+            if not evicted and (memo, id(function)) in self._reads:
                 self.report(store, self.message.format(memo=memo))
 
     def _read(self, memo: str) -> None:
@@ -616,14 +648,32 @@ class UnboundedMemoDict(Rule):
 
     def _memo_name(self, node: cst.BaseExpression) -> Optional[str]:
         """The module-level dict `node` reads or writes through (`_cache[...]`,
-        `_cache.get`), if no enclosing function binds that name itself."""
+        `_cache.get`), if no enclosing function binds that name itself; or a
+        dict defined in the class body and never set per instance, reached
+        through self, the class parameter or the class name ("Cls._cache")."""
         owner = getattr(node, "value", None)
+        if isinstance(owner, cst.Attribute):
+            return self._class_memo(owner)
         if not isinstance(owner, cst.Name) or owner.value not in self._dicts:
             return None
         for scope in self.ctx.scopes():
             if not isinstance(scope, cst.ClassDef) and owner.value in self.ctx.names.bindings(scope):
                 return None
         return owner.value
+
+    def _class_memo(self, owner: cst.Attribute) -> Optional[str]:
+        scopes = self.ctx.scopes()
+        if len(scopes) < 2 or not isinstance(scopes[0], cst.FunctionDef) or not isinstance(scopes[1], cst.ClassDef):
+            return None
+        function, cls = scopes[0], scopes[1]
+        receiver = receiver_of(function, cls).name
+        if dotted(owner.value) not in (receiver, cls.name.value):
+            return None
+        facts = self.ctx.analysis.facts(cls)
+        attr = owner.attr.value
+        if not facts.shared(attr) or not self._is_dict(facts.class_values.get(attr), (cls,)):
+            return None
+        return f"{cls.name.value}.{attr}"
 
 
 def _memoizes(value: cst.BaseExpression, key, function: cst.FunctionDef) -> bool:
@@ -650,7 +700,7 @@ def _uses_arguments(key, function: cst.FunctionDef) -> bool:
     for node in descendants(function.body, stop=is_scope):
         if isinstance(node, cst.Assign) and _mentions(node.value, derived):
             for target in node.targets:
-                derived.update(_names(target.target))
+                derived.update(names_in_target(target.target))
     return any(_mentions(element, derived) for element in key)
 
 
@@ -670,9 +720,3 @@ def _mentions(node: cst.CSTNode, names: Set[str]) -> bool:
     return any(isinstance(n, cst.Name) and n.value in names for n in (node, *descendants(node, stop=is_scope)))
 
 
-def _names(target: cst.BaseExpression) -> List[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _names(e.value)]
-    return []
