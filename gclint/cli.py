@@ -248,12 +248,13 @@ def _check(args: argparse.Namespace) -> int:
         return _write_baseline(args.write_baseline, result.findings, sources, internal_failure)
     if args.add_noqa:
         return _add_noqa(result.findings, set(files), internal_failure)
-    if args.baseline:
-        result.findings = read_baseline(args.baseline).new_findings(result.findings, sources)
+    baseline = _baseline_file(args, settings)
+    if baseline:
+        result.findings = read_baseline(baseline).new_findings(result.findings, sources)
     _report(result, args, sources)
     if internal_failure:
         return EXIT_ERROR
-    return EXIT_FINDINGS if _fails(result.findings, args) else EXIT_CLEAN
+    return EXIT_FINDINGS if _fails(result.findings, args, _fail_on(args, settings)) else EXIT_CLEAN
 
 
 def _lint(args: argparse.Namespace, settings: Settings) -> Tuple[RunResult, List[str], Dict[str, str]]:
@@ -281,12 +282,26 @@ def _lint(args: argparse.Namespace, settings: Settings) -> Tuple[RunResult, List
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
-def _fails(findings: Sequence[Finding], args: argparse.Namespace) -> bool:
+def _fails(findings: Sequence[Finding], args: argparse.Namespace, fail_on: str) -> bool:
     """Whether the findings make the exit status 1 (`--fail-on`, `--exit-zero`)."""
     if args.exit_zero:
         return False
-    lowest = _SEVERITY_RANK[Severity(args.fail_on or DEFAULT_FAIL_ON)]
+    lowest = _SEVERITY_RANK[Severity(fail_on)]
     return any(_SEVERITY_RANK[f.severity] >= lowest for f in findings)
+
+
+# `baseline` and `fail-on` in [tool.gclint] are Settings fields once config.py
+# reads them; until then getattr finds none and only the flags count.
+def _fail_on(args: argparse.Namespace, settings: Settings) -> str:
+    return args.fail_on or getattr(settings, "fail_on", None) or DEFAULT_FAIL_ON
+
+
+def _baseline_file(args: argparse.Namespace, settings: Settings) -> Optional[str]:
+    """--baseline, else the configured one (relative to its pyproject.toml)."""
+    if args.baseline:
+        return args.baseline
+    configured = getattr(settings, "baseline", None)
+    return os.path.join(settings.root or ".", configured) if configured else None
 
 
 def _write_baseline(path: str, findings: Sequence[Finding], sources: SourceLines, internal_failure: bool) -> int:
