@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from gclint import __version__
-from gclint.cache import Cache
+from gclint.cache import Cache, default_directory
 from gclint.config import ConfigError, Settings, check_codes, find_pyproject, load_settings, parse_target, with_overrides
 from gclint.engine import lint_source
 from gclint.model import RuleInfo
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the findings cache")
-    check.add_argument("--cache-dir", help="where the cache lives (default: .gclint_cache next to pyproject.toml)")
+    check.add_argument("--cache-dir", help="where the cache lives (default: per project in the user cache directory, e.g. ~/.cache/gclint)")
     dynamic = check.add_argument_group("dynamic mode (EXECUTES the code it checks, each target in a child process)")
     dynamic.add_argument("--dynamic", action="store_true", help="run every checked file that defines main() and confirm findings")
     dynamic.add_argument("--run", action="append", metavar="'script.py ARGS' | '-m module ARGS'", help="run this program instead (repeatable; implies --dynamic)")
@@ -146,7 +146,7 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
 def _cache(settings: Settings, args: argparse.Namespace) -> Optional[Cache]:
     if args.no_cache:
         return None
-    directory = args.cache_dir or os.path.join(settings.root or ".", ".gclint_cache")
+    directory = args.cache_dir or default_directory(settings.root or ".")
     return Cache(directory, repr(settings))
 
 
