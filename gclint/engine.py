@@ -101,6 +101,8 @@ def _parse_on_big_stack(text: str) -> cst.Module:
         try:
             worker = threading.Thread(target=run_into, args=(lambda: cst.parse_module(text), outcome), name="gclint-parse", daemon=True)
             worker.start()
+        except RuntimeError:  # no room for such a stack (ulimit -v): the pre-check's bound still holds
+            return cst.parse_module(text)
         finally:
             threading.stack_size(previous)
     worker.join()
