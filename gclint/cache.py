@@ -74,6 +74,7 @@ class Cache:
         self.directory = Path(directory)
         self._salt = f"{code_fingerprint()}:{settings_fingerprint}"
         self.known_codes = frozenset(known_codes)
+        self._chain_real: Optional[bool] = None
 
     def key(self, path: str, data: bytes) -> str:
         digest = hashlib.sha256(self._salt.encode())
@@ -123,7 +124,9 @@ class Cache:
         symbolic link at any step below the cache directory's parent."""
         if not SUPPORTED:
             raise ValueError("this platform cannot open files without following links")
-        if not _chain_is_real(self.directory):
+        if self._chain_real is None:
+            self._chain_real = _chain_is_real(self.directory)  # once per process: it costs a stat per level
+        if not self._chain_real:
             raise ValueError("a symbolic link on the way to the cache directory")
         if create:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
