@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Set, TextIO, Tuple
 
 from gclint import __version__
-from gclint.cache import Cache
+from gclint.cache import Cache, default_directory
 from gclint.config import ConfigError, Settings, check_codes, find_pyproject, load_settings, parse_target, with_overrides
 from gclint.engine import lint_source
 from gclint.model import Finding, RuleInfo, Severity
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the findings cache")
-    check.add_argument("--cache-dir", help="where the cache lives (default: .gclint_cache next to pyproject.toml)")
+    check.add_argument("--cache-dir", help="where the cache lives (default: per project in the user cache directory, e.g. ~/.cache/gclint)")
     adopt = check.add_argument_group("adopting gclint on an existing project")
     adopt.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE (matched by path, code and the flagged line's text)")
     adopt.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE and exit 0")
@@ -349,7 +349,7 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
 def _cache(settings: Settings, args: argparse.Namespace) -> Optional[Cache]:
     if args.no_cache:
         return None
-    directory = args.cache_dir or os.path.join(settings.root or ".", ".gclint_cache")
+    directory = args.cache_dir or default_directory(settings.root or ".")
     return Cache(directory, repr(settings))
 
 

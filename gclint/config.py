@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from gclint.context import Options
+from gclint.safeio import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,10 +27,17 @@ class ConfigError(Exception):
     """A configuration problem the user must fix; reported in one line, exit 2."""
 
 
+# A name matches at any depth; a pattern with a slash (`/build`) matches the
+# path relative to the project root (or, outside a project, to the path
+# being walked). `build`, `dist` and `venv` are also real package names (the
+# standard library has a `venv` package), so only the project's own top
+# level ones are excluded by default; any directory holding a pyvenv.cfg is
+# a virtual environment and is skipped whatever its name.
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".venv", "venv", "build", "dist", "__pycache__",
+    ".git", ".hg", ".svn", ".venv", "/build", "/dist", "__pycache__",
     ".tox", ".nox", "node_modules", "site-packages", ".gclint_cache",
 )
+MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
 _TARGET = re.compile(r"^py3(\d{1,2})$")
 SUPPORTED_TARGETS = tuple(f"py3{minor}" for minor in range(9, 15))
 
@@ -71,11 +79,26 @@ class Settings:
                 pass
         return PurePosixPath(Path(path).as_posix()).as_posix()
 
-    def is_excluded(self, path: str) -> bool:
-        rel = self.relative(path)
-        patterns = self.exclude + self.extend_exclude
+    def is_excluded(self, path: str, walked: str) -> bool:
+        """Whether discovery, walking `walked`, skips `path` below it (a path
+        named on the command line is never excluded itself)."""
         name = os.path.basename(path.rstrip("/\\")) or path
-        return any(fnmatch.fnmatch(name, p) or _path_matches(rel, p) for p in patterns)
+        rel = self._anchor_relative(path, walked)
+        for pattern in self.exclude + self.extend_exclude:
+            if "/" in pattern.rstrip("/"):
+                if fnmatch.fnmatch(rel, pattern.strip("/")):
+                    return True
+            elif fnmatch.fnmatch(name, pattern.rstrip("/")):
+                return True
+        return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+    def _anchor_relative(self, path: str, walked: str) -> str:
+        """`path` relative to the project root when the walk is inside the
+        project, else relative to the walked path."""
+        absolute, base = os.path.abspath(path), os.path.abspath(walked)
+        if self.root and os.path.commonpath([os.path.abspath(self.root), base]) == os.path.abspath(self.root):
+            base = os.path.abspath(self.root)
+        return Path(os.path.relpath(absolute, base)).as_posix()
 
     def options_for(self, path: str) -> Options:
         return Options(
@@ -135,14 +158,21 @@ def load_settings(pyproject: Optional[Path], known_codes: Sequence[str]) -> Sett
     if pyproject is None:
         return Settings()
     try:
-        with open(pyproject, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read: {exc}") from None
+        raw = read_regular_file(str(pyproject), MAX_PYPROJECT_BYTES, follow=True)
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, ValueError) as exc:  # TOMLDecodeError, UnicodeDecodeError, not a regular file, too large
+        raise ConfigError(f"{pyproject}: cannot read: {_one_line(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{pyproject}: cannot read: nested too deeply") from None
     table = data.get("tool", {}).get("gclint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.gclint] must be a table")
     return settings_from_table(table, str(pyproject), known_codes, root=str(pyproject.parent))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]
 
 
 def settings_from_table(

@@ -4,17 +4,20 @@ from __future__ import annotations
 import ast
 import io
 import re
+import threading
 import tokenize
 import warnings
+from concurrent.futures import Future
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from gclint import nesting
 from gclint.config import Settings
 from gclint.context import FileContext, Options, Report
 from gclint.model import Finding, Severity
-from gclint.positions import spans
+from gclint.positions import run_into, split_lines, spans
 from gclint.rule import Rule, all_rules
 from gclint.tree import walk
 
@@ -35,7 +38,7 @@ def decode(data: bytes) -> str:
         raise SourceError(f"cannot decode: {exc.msg if hasattr(exc, 'msg') else exc}") from None
     try:
         return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except (UnicodeError, LookupError) as exc:  # UnicodeError: `undefined`, `punycode` ...
         line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
         raise SourceError(f"cannot decode as {encoding}: {_first_line(exc)}", line) from None
 
@@ -49,8 +52,9 @@ def parse(text: str) -> cst.Module:
         # Python refuses such source too; libcst cannot say where.
         line = text.count("\n", 0, text.index("\0")) + 1
         raise SourceError("syntax error: source contains a NUL byte", line)
+    refuse_deep_nesting(text)
     try:
-        return cst.parse_module(text)
+        return _parse_on_big_stack(text)
     except cst.ParserSyntaxError as exc:
         check_syntax(text, "<source>")  # a file Python rejects is GCL001, not GCL003
         line, col = _libcst_error_position(exc)
@@ -60,7 +64,62 @@ def parse(text: str) -> cst.Module:
     except RecursionError:
         raise SourceError("cannot parse: nesting too deep for the parser") from None
     except Exception as exc:  # libcst's native parser raises bare errors on odd input
-        raise SourceError(f"cannot parse: {_first_line(exc)}") from None
+        check_syntax(text, "<source>")
+        line, col = _first_template_string(text)
+        raise SourceError(
+            f"valid Python that libcst cannot parse, so it was not analysed: libcst failed ({type(exc).__name__}: {_first_line(exc)})",
+            line, col, code="GCL003",
+        ) from None
+
+
+def refuse_deep_nesting(text: str) -> None:
+    """Refuse, before libcst sees it, nesting that would crash or stall its
+    native parser (see gclint/nesting.py)."""
+    depth = nesting.measure(text)
+    if depth.brackets > nesting.MAX_BRACKETS:
+        raise SourceError(
+            f"syntax error: too many nested parentheses (Python allows {nesting.MAX_BRACKETS})", depth.line, depth.col
+        )
+    if depth.chain > nesting.MAX_CHAIN:
+        check_syntax(text, "<source>")  # Python itself may refuse it: GCL001
+        raise SourceError(
+            f"not analysed: an expression about {depth.chain} operators deep, more than libcst parses safely ({nesting.MAX_CHAIN})",
+            code="GCL003",
+        )
+
+
+# libcst's parser is native code that recurses once per level of nesting;
+# the pre-check bounds the depth, and this stack gives that bound room.
+_PARSE_STACK_BYTES = 256 * 1024 * 1024
+_STACK_SIZE_LOCK = threading.Lock()
+
+
+def _parse_on_big_stack(text: str) -> cst.Module:
+    outcome: "Future[cst.Module]" = Future()
+    with _STACK_SIZE_LOCK:
+        previous = threading.stack_size(_PARSE_STACK_BYTES)
+        try:
+            worker = threading.Thread(target=run_into, args=(lambda: cst.parse_module(text), outcome), name="gclint-parse", daemon=True)
+            worker.start()
+        except RuntimeError:  # no room for such a stack (ulimit -v): the pre-check's bound still holds
+            return cst.parse_module(text)
+        finally:
+            threading.stack_size(previous)
+    worker.join()
+    return outcome.result()
+
+
+def _first_template_string(text: str) -> Tuple[int, int]:
+    """Where the first t-string is (libcst 1.x fails on some of them with a
+    bare error); 1:1 when the running Python cannot say."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return 1, 1
+    for node in ast.walk(tree):
+        if type(node).__name__ == "TemplateStr":
+            return node.lineno, node.col_offset + 1
+    return 1, 1
 
 
 _NATIVE_POSITION = re.compile(r"error at (\d+):(\d+)")
@@ -85,6 +144,17 @@ def check_syntax(text: str, path: str) -> None:
         raise SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {_first_line(exc)}") from None
+
+
+def _check_without_rules(text: str, path: str) -> None:
+    """GCL001 exactly when the full path would give it: Python's compiler
+    is cheap, but it may be older than the code, so a file it rejects goes
+    to libcst, whose verdict the full path uses."""
+    try:
+        check_syntax(text, path)
+    except SourceError:
+        parse(text)
+        return
 
 
 def select_rules(settings: Settings, path: str, text: str) -> List[Type[Rule]]:
@@ -112,15 +182,15 @@ def lint_source(
 
 
 def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
-    rule_classes = select_rules(settings, path, text)
-    if not rule_classes:
-        check_syntax(text, path)
-        return []
     limit = settings.max_file_size * 1024
     if len(text) > limit:
         # libcst needs about a kilobyte of memory per byte of dense literal
         # data, and minutes; a multi-megabyte module is almost always data.
         raise SourceError(f"not analysed: {len(text) / 1048576:.1f} MiB is over max-file-size ({settings.max_file_size} KiB)")
+    rule_classes = select_rules(settings, path, text)
+    if not rule_classes:
+        _check_without_rules(text, path)
+        return []
     module = parse(text)
     ctx = FileContext(path, text, module, settings.options_for(path))
     rules = [cls(ctx) for cls in rule_classes]
@@ -207,7 +277,7 @@ def suppress(findings: Iterable[Finding], text: str) -> List[Finding]:
     findings = list(findings)
     if not findings:
         return findings
-    lines = text.splitlines()
+    lines = split_lines(text)
     file_codes = _file_noqa(text)
     if file_codes == ():
         return []

@@ -10,24 +10,35 @@ where libcst hoists them).
 from __future__ import annotations
 
 import re
-import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Type, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 
+
+
+def split_lines(text: str) -> List[str]:
+    """Lines as Python counts them: only \\r\\n, \\r and \\n end one
+    (str.splitlines also breaks at form feeds, U+2028, U+0085 ...)."""
+    return _LINE_BREAK.split(text)
+
+
+T = TypeVar("T")
 Position = Tuple[int, int]  # line (1-based), column (0-based)
 Span = Tuple[Position, Position]
 
-# libcst generates code recursively; a pathologically nested file gets a
-# second try on a thread with room for a much deeper recursion.
-_DEEP_RECURSION_LIMIT = 200_000
-_DEEP_STACK_BYTES = 512 * 1024 * 1024
+# libcst generates code recursively, a few C-level calls per level of
+# nesting. A file too deep for that (on 3.12 a 1,000-term sum already
+# exhausts the fixed C recursion limit, which setrecursionlimit cannot
+# raise) is generated again, continuing on a fresh thread, with fresh
+# recursion counters, every _HOP_EVERY levels.
+_HOP_EVERY = 100
+_PATCH_LOCK = threading.Lock()
 
 
 class _SpanRecorder(CodegenState):
@@ -78,13 +89,14 @@ class _SpanRecorder(CodegenState):
 def spans(module: cst.Module, nodes: List[cst.CSTNode]) -> Dict[int, Span]:
     """{id(node): ((line, col), (end_line, end_col))} for each of `nodes`."""
     try:
-        return _spans(module, nodes)
+        return _spans(module, nodes, _SpanRecorder)
     except RecursionError:
-        return _on_deep_stack(lambda: _spans(module, nodes))
+        with _hopping_codegen():
+            return _spans(module, nodes, _HoppingRecorder)
 
 
-def _spans(module: cst.Module, nodes: List[cst.CSTNode]) -> Dict[int, Span]:
-    state = _SpanRecorder(module, nodes)
+def _spans(module: cst.Module, nodes: List[cst.CSTNode], recorder: Type[_SpanRecorder]) -> Dict[int, Span]:
+    state = recorder(module, nodes)
     module._codegen(state)
     wanted = sorted({i for pair in state.indices.values() for i in pair})
     at = _positions_of(state.tokens, wanted)
@@ -129,22 +141,53 @@ def _positions_of(tokens: List[str], indices: List[int]) -> Dict[int, Position]:
     return result
 
 
-def _with_deep_recursion(work):
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
-    try:
-        return work()
-    finally:
-        sys.setrecursionlimit(old)
+class _HoppingRecorder(_SpanRecorder):
+    """A recorder whose code generation changes thread every _HOP_EVERY levels."""
+
+    depth = 0
 
 
-def _on_deep_stack(work):
-    """Run `work` on a thread with a large stack; its result or exception
-    comes back through the future, which keeps no frame of ours."""
-    previous = threading.stack_size(_DEEP_STACK_BYTES)
+@contextmanager
+def _hopping_codegen() -> Iterator[None]:
+    """Route every node's code generation through a depth counter while the
+    deep pass runs (libcst offers no hook before a node's generation);
+    other recorders go straight to libcst's own method."""
+    original = cst.CSTNode._codegen
+
+    def codegen(node: cst.CSTNode, state: CodegenState, **kwargs: object) -> None:
+        if type(state) is not _HoppingRecorder:
+            original(node, state, **kwargs)
+            return
+        state.depth += 1
+        try:
+            if state.depth % _HOP_EVERY:
+                original(node, state, **kwargs)
+            else:
+                _on_fresh_thread(lambda: original(node, state, **kwargs))
+        finally:
+            state.depth -= 1
+
+    with _PATCH_LOCK:
+        cst.CSTNode._codegen = codegen  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            cst.CSTNode._codegen = original  # type: ignore[method-assign]
+
+
+def _on_fresh_thread(work: Callable[[], None]) -> None:
+    """Run `work` on a new thread and wait; its exception is raised here."""
+    outcome: "Future[None]" = Future()
+    thread = threading.Thread(target=run_into, args=(work, outcome), name="gclint-deep-positions", daemon=True)
+    thread.start()
+    thread.join()
+    outcome.result()
+
+
+def run_into(work: Callable[[], T], outcome: "Future[T]") -> None:
+    """Call `work` and settle `outcome` with its result or exception."""
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gclint-deep-positions") as pool:
-            future = pool.submit(_with_deep_recursion, work)
-    finally:
-        threading.stack_size(previous)
-    return future.result()
+        outcome.set_result(work())
+    except BaseException as exc:  # handed to the thread that waits
+        outcome.set_exception(exc)
+

@@ -1,79 +1,139 @@
-"""Many files: discovery, a process pool, results in a stable order."""
+"""Many files: discovery, a process pool that survives its workers, cache.
+
+What is checked (the rules the README states):
+- A path named on the command line is always checked, whatever the
+  excludes say; excludes apply to what discovery finds below it.
+- Discovery takes regular `.py`/`.pyi` files only: FIFOs, devices and
+  sockets are skipped, and so is a symbolic link whose target leaves the
+  directory being walked (a link to a file inside it is fine).
+- The same file reached by two spellings (`a.py`, `./a.py`, a link) is
+  checked and reported once, under the first spelling.
+- Every read is capped at max-file-size and never blocks.
+"""
 from __future__ import annotations
 
 import os
+import stat
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Deque, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from gclint.cache import Cache
 from gclint.config import Settings
 from gclint.engine import lint_source
 from gclint.model import Finding, Severity
+from gclint.safeio import TooLarge, read_regular_file
+
+Outcome = Tuple[List[Finding], Optional[str]]
 
 
 @dataclass
 class RunResult:
     findings: List[Finding] = field(default_factory=list)
     files: int = 0
-    # Problems that are not findings: missing paths, internal errors (exit 2).
+    # Problems that are not findings: missing paths, unreadable directories,
+    # internal errors and crashed workers. Any of them means exit status 2.
     errors: List[str] = field(default_factory=list)
 
 
 def discover(paths: Sequence[str], settings: Settings) -> Tuple[List[str], List[str]]:
-    """Python files under `paths`, and one error per path that does not exist.
-
-    A file named explicitly is always checked, excluded or not.
-    """
+    """Python files under `paths`, and one error per path that cannot be used."""
     files: List[str] = []
     errors: List[str] = []
     for path in paths:
         if os.path.isdir(path):
-            files.extend(_walk(path, settings))
+            files.extend(_walk(path, settings, errors))
+        elif os.path.islink(path) and not _inside(os.path.realpath(path), settings.root or os.getcwd()):
+            # A repository can commit `x.py -> ~/.ssh/id_rsa`; a hook names it.
+            errors.append(f"{path}: not checked: a symbolic link to a file outside the project")
         elif os.path.lexists(path):
-            files.append(path)
+            files.append(path)  # named explicitly: checked, or a clear GCL001
         else:
             errors.append(f"{path}: no such file or directory")
-    return sorted(dict.fromkeys(files)), errors
+    return sorted(_once_each(files)), errors
 
 
-def _walk(root: str, settings: Settings) -> Iterator[str]:
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if not settings.is_excluded(os.path.join(directory, d)))
-        for name in names:
+def _once_each(files: Sequence[str]) -> List[str]:
+    seen: Set[str] = set()
+    unique = []
+    for path in files:
+        identity = os.path.realpath(path)
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(path)
+    return unique
+
+
+def _walk(root: str, settings: Settings, errors: List[str]) -> Iterator[str]:
+    real_root = os.path.realpath(root)
+
+    def unreadable(exc: OSError) -> None:
+        errors.append(f"{exc.filename}: cannot read directory: {exc.strerror or type(exc).__name__}")
+
+    for directory, subdirs, names in os.walk(root, onerror=unreadable):
+        subdirs[:] = sorted(d for d in subdirs if not settings.is_excluded(os.path.join(directory, d), root))
+        for name in sorted(names):
             path = os.path.join(directory, name)
-            if name.endswith((".py", ".pyi")) and not settings.is_excluded(path):
+            if name.endswith((".py", ".pyi")) and not settings.is_excluded(path, root) and _is_source(path, real_root):
                 yield path
 
 
-def _read(path: str) -> Tuple[Optional[bytes], Optional[str]]:
+def _is_source(path: str, real_root: str) -> bool:
+    """A regular file, or a link to one inside the walked tree (a dangling
+    link inside it too: it gets a clear GCL001)."""
     try:
-        with open(path, "rb") as f:
-            return f.read(), None
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if stat.S_ISREG(info.st_mode):
+        return True
+    if not stat.S_ISLNK(info.st_mode):
+        return False
+    if not _inside(os.path.realpath(path), real_root):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
+
+
+def _inside(real_path: str, root: str) -> bool:
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_path, real_root]) == real_root
+
+
+def read_source(path: str, settings: Settings) -> Tuple[Optional[bytes], Optional[str]]:
+    """The file's bytes, or why not (never more than max-file-size + 1 bytes
+    read, never blocked by a FIFO)."""
+    limit = settings.max_file_size * 1024
+    try:
+        return read_regular_file(path, limit, follow=True), None
     except OSError as exc:
-        return None, exc.strerror or type(exc).__name__
+        return None, f"cannot read: {exc.strerror or type(exc).__name__}"
+    except TooLarge:
+        return None, f"not analysed: over max-file-size ({settings.max_file_size} KiB)"
+    except ValueError as exc:
+        return None, f"cannot read: {exc}"
 
 
-def lint_file(path: str, settings: Settings, cache: Optional[Cache] = None) -> Tuple[List[Finding], Optional[str]]:
+def lint_file(path: str, settings: Settings, cache: Optional[Cache] = None) -> Outcome:
     """Findings for one file; never raises (an internal error comes back as text)."""
-    data, reason = _read(path)
+    data, reason = read_source(path, settings)
     if data is None:
         if not settings.is_enabled("GCL001", path):
             return [], None
-        return [Finding(path, 1, 1, "GCL001", f"{path}: cannot read: {reason}", Severity.ERROR)], None
+        return [Finding(path, 1, 1, "GCL001", f"{path}: {reason}", Severity.ERROR)], None
     try:
         findings = lint_source(data, path, settings)
     except Exception:  # a bug in gclint must not end the run
         # The end of the traceback says where; a RecursionError's middle is noise.
         return [], f"{path}: internal error in gclint:\n{traceback.format_exc(limit=-12)}"
     if cache is not None and not any(f.code == "GCL002" for f in findings):
-        cache.put(cache.key(path, data), findings)
+        cache.put(cache.key(path, data), path, findings)
     return findings, None
-
-
-def _lint_file_args(args: Tuple[str, Settings, Optional[Cache]]) -> Tuple[List[Finding], Optional[str]]:
-    return lint_file(*args)
 
 
 def lint_files(
@@ -86,7 +146,7 @@ def lint_files(
     result = RunResult(files=len(files))
     misses = []
     for path in files:
-        cached = _cached(path, cache)
+        cached = _cached(path, settings, cache)
         if cached is None:
             misses.append(path)
             continue
@@ -105,25 +165,62 @@ def lint_files(
     return result
 
 
-def _cached(path: str, cache: Optional[Cache]) -> Optional[List[Finding]]:
+def _cached(path: str, settings: Settings, cache: Optional[Cache]) -> Optional[List[Finding]]:
     if cache is None:
         return None
-    data, _ = _read(path)
-    return None if data is None else cache.get(cache.key(path, data))
+    data, _ = read_source(path, settings)
+    return None if data is None else cache.get(cache.key(path, data), path, data)
 
 
-def _map(
-    files: Sequence[str], settings: Settings, jobs: int, cache: Optional[Cache]
-) -> Iterable[Tuple[List[Finding], Optional[str]]]:
+def _map(files: Sequence[str], settings: Settings, jobs: int, cache: Optional[Cache]) -> Iterator[Outcome]:
     jobs = max(1, min(jobs, len(files)))
     if jobs == 1:
         return (lint_file(f, settings, cache) for f in files)
-    return _pooled(ProcessPoolExecutor(max_workers=jobs), files, settings, cache)
+    return _pooled(files, settings, cache, jobs)
 
 
-def _pooled(executor: ProcessPoolExecutor, files: Sequence[str], settings: Settings, cache: Optional[Cache]) -> Iterator:
-    with executor:
-        yield from executor.map(_lint_file_args, ((f, settings, cache) for f in files), chunksize=4)
+def _pooled(files: Sequence[str], settings: Settings, cache: Optional[Cache], jobs: int) -> Iterator[Outcome]:
+    """Files over a pool of worker processes. A worker that dies (a native
+    crash, the OOM killer) breaks the pool: the files it may have held are
+    suspects, the others go on in a new pool, and each suspect is then
+    checked alone; a file that kills its worker alone too gets GCL001."""
+    todo: Deque[str] = deque(files)
+    suspects: List[str] = []
+    while todo:
+        suspects.extend((yield from _until_broken(todo, settings, cache, jobs)))
+    for path in suspects:
+        again = yield from _until_broken(deque([path]), settings, cache, 1)
+        if again:
+            yield _crashed(path, settings)
+
+
+def _until_broken(
+    todo: Deque[str], settings: Settings, cache: Optional[Cache], jobs: int
+) -> Iterator[Outcome]:
+    """Run files from `todo` until it is empty or the pool breaks; returns
+    (as the generator's value) the files in flight when it broke."""
+    running: Dict[Future, str] = {}
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        while todo or running:
+            # Two per worker keeps them busy and bounds the suspects.
+            while todo and len(running) < 2 * jobs:
+                path = todo.popleft()
+                running[pool.submit(lint_file, path, settings, cache)] = path
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    return list(running.values())
+                del running[future]
+                yield outcome
+    return []
+
+
+def _crashed(path: str, settings: Settings) -> Outcome:
+    reason = "gclint's worker process died while checking this file (the parser crashed or ran out of memory)"
+    findings = [Finding(path, 1, 1, "GCL001", f"{path}: {reason}", Severity.ERROR)] if settings.is_enabled("GCL001", path) else []
+    return findings, f"{path}: {reason}"
 
 
 def _size(path: str) -> int:

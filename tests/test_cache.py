@@ -46,7 +46,8 @@ def test_changed_content_or_settings_miss(tree, tmp_path):
     (tree / "a.py").write_text(BAD.replace("collect(0)", "collect(1)"))
     assert "gc.collect(1)" in _run(tree, cache)[0].message
     other = Cache(str(tmp_path / "cache"), "other settings")
-    assert other.get(other.key(str(tree / "b.py"), b"x = 1\n")) is None
+    b = str(tree / "b.py")
+    assert other.get(other.key(b, b"x = 1\n"), b, b"x = 1\n") is None
 
 
 @pytest.mark.parametrize(

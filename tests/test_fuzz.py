@@ -12,6 +12,7 @@ hypothesmith = pytest.importorskip("hypothesmith")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 from gclint import lint_source  # noqa: E402
+from gclint.positions import split_lines  # noqa: E402
 
 EXAMPLES = int(os.environ.get("GCLINT_FUZZ_EXAMPLES", "40"))
 # Prepended so the gc rules (which need the text "gc") walk every program too.
@@ -21,7 +22,7 @@ PRELUDE = "import gc\n"
 def _check(source: str) -> None:
     text = PRELUDE + source
     findings = lint_source(text, "fuzzed.py")
-    lines = text.splitlines() or [""]
+    lines = split_lines(text)
     for finding in findings:
         assert finding.code != "GCL002", finding.message
         assert 1 <= finding.line <= len(lines) + 1

@@ -21,7 +21,9 @@ CASES = {
     "lone_cr.py": (b"import gc\r\r" + CALL + b"\r", [("GCL401", 3)]),
     "tabs.py": (b"import gc\nif True:\n\t" + CALL + b"\n", [("GCL401", 3)]),
     "huge_line.py": (b"import gc; x = [" + b"1, " * 1_800_000 + b"]; " + CALL + b"\n", [("GCL001", 1)]),
-    "deep.py": (b"import gc\nx = " + b"(" * 1000 + b"1" + b")" * 1000 + b"\n" + CALL + b"\n", [("GCL401", 3)]),
+    # Deeper than any CPython allows (200), and past what crashes libcst.
+    "deep.py": (b"import gc\nx = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n" + CALL + b"\n", [("GCL001", 2)]),
+    "long_sum.py": (b"import gc\nx = " + b"+".join([b"a"] * 1000) + b"\n" + CALL + b"\n", [("GCL401", 3)]),
     "literal.py": (b"import gc\nDATA = [" + b", ".join(b"%d" % i for i in range(100_000)) + b"]\n" + CALL + b"\n", [("GCL401", 3)]),
     "match.py": (b"import gc\nmatch x:\n    case [a, *rest]:\n        " + CALL + b"\n", [("GCL401", 4)]),
     "pep695.py": (b"import gc\ntype A[T] = list[T]\ndef f[T](x: T) -> T:\n    " + CALL + b"\n    return x\n", [("GCL401", 4)]),
@@ -41,7 +43,7 @@ def checked(tmp_path_factory):
     os.symlink(root, root / "dir.py" / "loop")
     done = subprocess.run(
         [sys.executable, "-m", "gclint", "check", "--no-config", "--no-cache", "--format", "json", str(root), str(root / "missing.py")],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=1800,  # a hang guard only
     )
     by_file = {}
     for finding in json.loads(done.stdout):
