@@ -471,3 +471,15 @@ def test_an_evidence_file_that_is_a_symlink_or_fifo_is_not_followed(tmp_path):
     os.mkfifo(fifo)
     evidence, problems = read_evidence(str(fifo), {_PATH})
     assert evidence is None and "not a regular file" in problems[0]
+
+
+def test_each_cycle_is_its_own_strongly_connected_component():
+    outcome = confirm([], [str(TARGETS / "two_cycles.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    assert outcome.diagnostics == []
+    cycles = {tuple(sorted(n for n in f.evidence[0]["types"] if n != "dict")): f for f in outcome.findings if f.code == "GCL901"}
+    assert sorted(cycles) == [("Child", "Parent"), ("Registry",)]
+    family, registry = cycles[("Child", "Parent")].evidence[0], cycles[("Registry",)].evidence[0]
+    # The list that links them belongs to neither cycle.
+    assert "list" not in family["types"] and "list" not in registry["types"]
+    assert family["chain"] in ("Parent.child -> Child.parent -> Parent", "Child.parent -> Parent.child -> Child")
+    assert registry["chain"] == "Registry.me -> Registry"
