@@ -483,3 +483,14 @@ def test_each_cycle_is_its_own_strongly_connected_component():
     assert "list" not in family["types"] and "list" not in registry["types"]
     assert family["chain"] in ("Parent.child -> Child.parent -> Parent", "Child.parent -> Parent.child -> Child")
     assert registry["chain"] == "Registry.me -> Registry"
+
+
+def test_a_target_stopped_for_its_timeout_keeps_its_evidence():
+    done = _gclint("tests/dynamic_targets/cycles_then_hang.py", "--dynamic", "--timeout", HANG_TIMEOUT, "--format", "json")
+    assert "timed out after" in done.stderr
+    # The static finding on `self.me = self` is confirmed by the cycle
+    # recorded at the last checkpoint, the one made when it was stopped.
+    (finding,) = [f for f in _json_findings(done) if f["code"] == "GCL203"]
+    assert finding["status"] == CONFIRMED, done.stdout
+    (evidence,) = finding["evidence"]
+    assert (evidence["line"], evidence["types"], evidence["checkpoints"]) == (11, {"Loop": 1}, ["when stopped"])

@@ -27,8 +27,8 @@ PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
 FLOOD_BYTES = 16 * 1024 * 1024
 # How much of stderr is kept to explain a failure.
 STDERR_TAIL = 16 * 1024
-# Time a stopped target gets to write its evidence before it is killed.
-GRACE_SECONDS = 2.0
+# Time a stopped target gets to collect and write its evidence before it is killed.
+GRACE_SECONDS = 5.0
 # After the target exits, how long its pipes may stay open (held by a leftover process).
 PIPE_GRACE_SECONDS = 0.3
 POLL_SECONDS = 0.05

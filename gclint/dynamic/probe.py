@@ -1018,7 +1018,16 @@ def _install_exit_hooks(rec):
     def on_term(signum, frame):
         if os.getpid() == rec.pid:
             rec.outcome = {"status": "stopped", "at": rec.watched.frame_site(frame)}
+            # What is known now first (the parent kills us a few seconds
+            # after SIGTERM), then the garbage made since the last
+            # checkpoint: a target stopped for its timeout keeps its evidence.
             _write_quietly(rec)
+            if not rec.collecting:
+                try:
+                    rec.checkpoint("when stopped")
+                except Exception as exc:
+                    rec.note_error("checkpoint when stopped", exc)
+                _write_quietly(rec)
         _REAL_OS_EXIT(128 + signum)
 
     os._exit = os_exit
