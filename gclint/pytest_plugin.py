@@ -90,7 +90,8 @@ class Project:
         if known != "":
             return known
         real = os.path.realpath(filename) if not filename.startswith("<") else ""
-        ours = real.startswith(self.root) and not real.startswith(self.installed) and "site-packages" not in real
+        # A real file: compiled templates and exec'd strings have made-up names.
+        ours = real.startswith(self.root) and not real.startswith(self.installed) and "site-packages" not in real and os.path.isfile(real)
         self._known[filename] = real if ours else None
         return self._known[filename]
 
@@ -266,6 +267,7 @@ class Window:
         self.test_site = test_site
         self.saved: List[Any] = []
         self.saving = False
+        self.collecting_for_us = False
         self.collection_debug = 0
         self.garbage_start = 0
         self.threads_before = set(threading.enumerate())
@@ -280,17 +282,18 @@ class Window:
         if phase == "start":
             self.collection_debug = gc.get_debug()
             self.garbage_start = len(gc.garbage)
-            if not self.collection_debug & gc.DEBUG_SAVEALL:  # the test's own SAVEALL: its gc.garbage
+            # Not while garbage older than the test is collected (saving off),
+            # nor under the test's own SAVEALL: then gc.garbage is the test's.
+            self.collecting_for_us = self.saving and not self.collection_debug & gc.DEBUG_SAVEALL
+            if self.collecting_for_us:
                 # Undone by the "stop" call of this same collection, below.
                 gc.set_debug(self.collection_debug | gc.DEBUG_SAVEALL)  # noqa: GCL405
             return
-        if self.collection_debug & gc.DEBUG_SAVEALL:
+        if not self.collecting_for_us:
             return
         gc.set_debug(self.collection_debug)
-        found = gc.garbage[self.garbage_start:]
+        self.saved.extend(gc.garbage[self.garbage_start:])
         del gc.garbage[self.garbage_start:]
-        if self.saving:
-            self.saved.extend(found)
 
     def on_unraisable(self, unraisable: Any) -> None:
         site = self.project.traceback_site(unraisable.exc_traceback)

@@ -96,6 +96,21 @@ def test_clean_explicit_collect():
     assert gc.collect() >= 0
 
 
+def test_clean_own_saveall_check():
+    """A suite's own cycle check (tornado's circlerefs test does this)."""
+    gc.disable()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert sum(range(10)) == 45
+        gc.collect()
+        assert gc.garbage == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
 @pytest.mark.parametrize("n", [1, 2])
 def test_clean_parametrized(n):
     assert n in (1, 2)
