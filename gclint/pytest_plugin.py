@@ -21,6 +21,10 @@ test's window spans its setup, call and teardown:
 - threads started in the window and still alive after it;
 - asyncio tasks created in the window and left pending.
 
+Give the report path with "=" (`--gclint-report=R.json`): pytest finds its
+rootdir and ini file before it knows a plugin's options, so a separate value
+would be taken for a test path.
+
 Cost: no tracing unless --gclint-trace N (tracemalloc with N frames), so a
 suite with no leaks pays for one collection of its own young objects per
 test. Without tracing a cycle of plain containers (a list holding itself)
@@ -513,10 +517,10 @@ class Inspector:
             site = self._code_site(obj)
             if site:
                 return site, "code"
-        for obj in members:
-            site = self._class_site(type(obj))
-            if site:
-                return site, "class definition"
+        places = [site for site in (self._class_site(type(obj)) for obj in members) if site]
+        # A class with a method names its own line; one without, only its module.
+        for site in sorted(places, key=lambda place: place[1] == 1):
+            return site, "class definition"
         return None
 
     def _code_site(self, obj: Any) -> Optional[Tuple[str, int]]:
