@@ -494,3 +494,10 @@ def test_a_target_stopped_for_its_timeout_keeps_its_evidence():
     assert finding["status"] == CONFIRMED, done.stdout
     (evidence,) = finding["evidence"]
     assert (evidence["line"], evidence["types"], evidence["checkpoints"]) == (11, {"Loop": 1}, ["when stopped"])
+
+
+def test_a_failing_target_shows_the_end_of_its_output():
+    outcome = confirm([], [str(TARGETS / "exits_with_status.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    assert outcome.diagnostics == [
+        f"{TARGETS / 'exits_with_status.py'}: exited with status 3; its output ends: collected 2 items | === 1 failed, 1 passed in 0.1s ==="
+    ]
