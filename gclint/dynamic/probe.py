@@ -1076,7 +1076,29 @@ def _limit_memory(megabytes):
         pass
 
 
+def _package_name(path):
+    """`pkg.sub.mod` for a file inside packages (directories with
+    __init__.py), with the directory above the outermost one; else None."""
+    directory, filename = os.path.split(path)
+    parts = [os.path.splitext(filename)[0]]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    if len(parts) == 1 or not all(part.isidentifier() for part in parts):
+        return None
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts), directory
+
+
 def _import_file(path):
+    """A module of a package is imported as that module (its relative
+    imports work); a lone file under its own name, from its directory."""
+    package = _package_name(path)
+    if package is not None:
+        name, root = package
+        sys.path.insert(0, root)
+        return importlib.import_module(name)
     directory = os.path.dirname(path)
     sys.path.insert(0, directory)
     stem = os.path.splitext(os.path.basename(path))[0]
