@@ -1,3 +1,4 @@
+"""Fixtures and hooks of the leaky suite (loaded by pytest.ini, -p leaky_plugin)."""
 import gc
 
 import pytest
