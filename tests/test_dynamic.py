@@ -471,3 +471,43 @@ def test_an_evidence_file_that_is_a_symlink_or_fifo_is_not_followed(tmp_path):
     os.mkfifo(fifo)
     evidence, problems = read_evidence(str(fifo), {_PATH})
     assert evidence is None and "not a regular file" in problems[0]
+
+
+def test_each_cycle_is_its_own_strongly_connected_component():
+    outcome = confirm([], [str(TARGETS / "two_cycles.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    assert outcome.diagnostics == []
+    cycles = {tuple(sorted(n for n in f.evidence[0]["types"] if n != "dict")): f for f in outcome.findings if f.code == "GCL901"}
+    assert sorted(cycles) == [("Child", "Parent"), ("Registry",)]
+    family, registry = cycles[("Child", "Parent")].evidence[0], cycles[("Registry",)].evidence[0]
+    # The list that links them belongs to neither cycle.
+    assert "list" not in family["types"] and "list" not in registry["types"]
+    assert family["chain"] in ("Parent.child -> Child.parent -> Parent", "Child.parent -> Parent.child -> Child")
+    assert registry["chain"] == "Registry.me -> Registry"
+
+
+def test_a_target_stopped_for_its_timeout_keeps_its_evidence():
+    done = _gclint("tests/dynamic_targets/cycles_then_hang.py", "--dynamic", "--timeout", HANG_TIMEOUT, "--format", "json")
+    assert "timed out after" in done.stderr
+    # The static finding on `self.me = self` is confirmed by the cycle
+    # recorded at the last checkpoint, the one made when it was stopped.
+    (finding,) = [f for f in _json_findings(done) if f["code"] == "GCL203"]
+    assert finding["status"] == CONFIRMED, done.stdout
+    (evidence,) = finding["evidence"]
+    assert (evidence["line"], evidence["types"], evidence["checkpoints"]) == (11, {"Loop": 1}, ["when stopped"])
+
+
+def test_a_failing_target_shows_the_end_of_its_output():
+    outcome = confirm([], [str(TARGETS / "exits_with_status.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    assert outcome.diagnostics == [
+        f"{TARGETS / 'exits_with_status.py'}: exited with status 3; its output ends: collected 2 items | === 1 failed, 1 passed in 0.1s ==="
+    ]
+
+
+def test_a_module_of_a_package_runs_as_that_module():
+    target = TARGETS / "package_target" / "inner" / "tool.py"
+    outcome = confirm([], [str(target), str(TARGETS / "package_target" / "inner" / "helpers.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
+    assert outcome.diagnostics == []  # no ImportError from the relative import
+    (cycle,) = [f for f in outcome.findings if f.code == "GCL901"]
+    # Made by Pair() in tool.py, inside Pair.__init__ in helpers.py: either
+    # line names it, depending on what tracemalloc sees on the interpreter.
+    assert Path(cycle.path).name in ("tool.py", "helpers.py") and cycle.evidence[0]["types"].get("Pair") == 2

@@ -27,8 +27,8 @@ PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
 FLOOD_BYTES = 16 * 1024 * 1024
 # How much of stderr is kept to explain a failure.
 STDERR_TAIL = 16 * 1024
-# Time a stopped target gets to write its evidence before it is killed.
-GRACE_SECONDS = 2.0
+# Time a stopped target gets to collect and write its evidence before it is killed.
+GRACE_SECONDS = 5.0
 # After the target exits, how long its pipes may stay open (held by a leftover process).
 PIPE_GRACE_SECONDS = 0.3
 POLL_SECONDS = 0.05
@@ -54,6 +54,8 @@ class ChildRun:
     problems: List[str] = field(default_factory=list)
     # Worth saying, but the run still saw all of the target (dropped evidence items).
     notes: List[str] = field(default_factory=list)
+    # The last STDERR_TAIL bytes of the target's stdout and stderr.
+    output: str = ""
 
     @property
     def complete(self) -> bool:
@@ -68,6 +70,8 @@ class _Watch:
     stopped_for: Optional[str] = None
     output_bytes: int = 0
     stderr_tail: bytes = b""
+    # Both streams as they came, the end of them: what a failing target said last.
+    output_tail: bytes = b""
     returncode: Optional[int] = None
     leftovers: List[str] = field(default_factory=list)
 
@@ -112,7 +116,8 @@ def _run_in(tmp: str, tree: Tree, target: Target, watched: Sequence[str], python
     _limit_address_space(proc.pid, memory_limit_mb)
     watch = _supervise(proc, timeout, tree, containment)
     evidence, malformed = read_evidence(evidence_path, allowed_paths(watched, [target.spec["script"]] if "script" in target.spec else []))
-    return ChildRun(target, evidence, _problems(watch, evidence, timeout, memory_limit_mb, watched), notes=malformed)
+    problems = _problems(watch, evidence, timeout, memory_limit_mb, watched)
+    return ChildRun(target, evidence, problems, notes=malformed, output=watch.output_tail.decode("utf-8", "replace"))
 
 
 def _limit_address_space(pid: int, megabytes: int) -> None:
@@ -180,6 +185,7 @@ def _read_available(selector: selectors.BaseSelector, proc: subprocess.Popen, wa
             selector.unregister(key.fileobj)
             continue
         watch.output_bytes += len(data)
+        watch.output_tail = (watch.output_tail + data)[-STDERR_TAIL:]
         if key.fileobj is proc.stderr:
             watch.stderr_tail = (watch.stderr_tail + data)[-STDERR_TAIL:]
 
@@ -246,10 +252,21 @@ def _problems(watch: _Watch, evidence: Optional[Dict[str, Any]], timeout: float,
         problems.append(_no_evidence(watch, watched))
     else:
         problems.extend(_outcome_problem(outcome, memory_limit_mb))
+        if problems and outcome.get("status") == "exit":
+            problems[-1] += _last_words(watch.output_tail)
     if watch.leftovers:
         noun = "process" if len(watch.leftovers) == 1 else "processes"
         problems.append(f"left {len(watch.leftovers)} {noun} running after it ended ({'; '.join(watch.leftovers)}); killed")
     return problems
+
+
+def _last_words(output: bytes, lines: int = 3) -> str:
+    """The end of what the target printed (a test runner's summary line)."""
+    said = [line.strip() for line in output.decode("utf-8", "replace").splitlines() if line.strip()][-lines:]
+    if not said:
+        return ""
+    shown = " | ".join(line[:200].encode("unicode_escape").decode("ascii") for line in said)
+    return f"; its output ends: {shown}"
 
 
 def _outcome_problem(outcome: Mapping[str, Any], memory_limit_mb: int) -> List[str]:

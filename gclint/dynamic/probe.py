@@ -405,14 +405,19 @@ class Recorder:
         if len(sample) < len(objects):
             checkpoint["examined"] = len(sample)
         self.checkpoints.append(checkpoint)
-        for members in _components(sample):
+        cycles, hangers_on = _strongly_connected(sample)
+        for members in cycles:
             self._record_cycle(members, label, checkpoint)
+        # Freed along with a cycle that holds them, but not part of one.
+        self.other_garbage["objects"] += len(hangers_on)
+        self.other_garbage["bytes"] += sum(_sizeof(o) for o in hangers_on)
 
     def _record_cycle(self, members, label, checkpoint):
         sizes = sum(_sizeof(o) for o in members)
         classes = self._watched_classes(members)
         traced = self._traced_members(members)
-        site, frames, via = _primary_site(traced, members, classes)
+        code_sites = [site for site in map(self._code_site, members[:_TRACED_MEMBERS]) if site]
+        site, frames, via = _primary_site(traced, members, classes, code_sites)
         if site is None:
             self.other_garbage["objects"] += len(members)
             self.other_garbage["bytes"] += sizes
@@ -429,6 +434,11 @@ class Recorder:
                 "sites": self._member_sites(traced, members), "classes": classes, "types": {},
                 "objects": 0, "bytes": 0, "cycles": 0, "chain": _chain(members), "checkpoints": [],
             }
+        elif len(item["sites"]) < _MAX_SITES:
+            # Another cycle of the same shape made at the same place: its
+            # members may run other code (two frames, each kept by itself).
+            item["sites"].extend(s for s in self._member_sites(traced, members) if s not in item["sites"])
+            del item["sites"][_MAX_SITES:]
         item["cycles"] += 1
         item["objects"] += len(members)
         item["bytes"] += sizes
@@ -707,41 +717,82 @@ def _names_code(obj):
     return isinstance(obj, (types.FunctionType, types.FrameType))
 
 
-def _primary_site(traced, members, classes):
+def _primary_site(traced, members, classes, code_sites):
     """Where the cycle was made: the allocation of its best-traced object;
     on 3.11, where plain instances have no traceback, a container of the
-    same cycle; failing all, the definition of its class."""
+    same cycle; then the code a frame or function of the cycle runs (a
+    frame made by a library call such as inspect.currentframe() has no
+    traced allocation in a watched file); failing all, the definition of
+    its class."""
     if traced:
         obj, frames = traced[0]
         instance = any(c["name"] == type(obj).__qualname__ for c in classes)
         via = "allocation" if instance or not classes else "container of the same cycle"
         return frames[0], frames, via
+    if code_sites:
+        return code_sites[0], code_sites, "code"
     if classes:
         site = [classes[0]["path"], classes[0]["line"]]
         return site, [site], "class definition"
     return None, [], None
 
 
-def _components(objects):
-    """Split garbage into groups of objects that refer to each other."""
+def _strongly_connected(objects):
+    """The cyclic strongly connected components among `objects` (edges:
+    gc.get_referents inside the set), and the objects in none of them.
+    Each component is one cycle, or cycles through shared members; an object
+    that only hangs off a cycle (a list a member holds) is in none: grouping
+    by weak connection instead glued unrelated cycles into one blob.
+    (The same algorithm as gclint.pytest_plugin's: the probe stays one file.)"""
     index = {id(o): i for i, o in enumerate(objects)}
-    parent = list(range(len(objects)))
-
-    def root(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, obj in enumerate(objects):
-        for ref in gc.get_referents(obj):
-            j = index.get(id(ref))
-            if j is not None:
-                parent[root(i)] = root(j)
-    groups = {}
-    for i, obj in enumerate(objects):
-        groups.setdefault(root(i), []).append(obj)
-    return list(groups.values())
+    edges = [[index[id(r)] for r in gc.get_referents(o) if id(r) in index] for o in objects]
+    order = [-1] * len(objects)
+    low = [0] * len(objects)
+    on_stack = [False] * len(objects)
+    stack = []
+    cyclic = []
+    in_cycle = [False] * len(objects)
+    counter = 0
+    for root in range(len(objects)):
+        if order[root] != -1:
+            continue
+        order[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, 0)]
+        while work:
+            node, position = work[-1]
+            if position < len(edges[node]):
+                work[-1] = (node, position + 1)
+                child = edges[node][position]
+                if order[child] == -1:
+                    order[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack[child] = True
+                    work.append((child, 0))
+                elif on_stack[child]:
+                    low[node] = min(low[node], order[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] != order[node]:
+                continue
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack[member] = False
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in edges[node]:
+                for member in component:
+                    in_cycle[member] = True
+                cyclic.append([objects[i] for i in reversed(component)])
+    rest = [o for i, o in enumerate(objects) if not in_cycle[i]]
+    return cyclic, rest
 
 
 def _chain(members):
@@ -967,7 +1018,16 @@ def _install_exit_hooks(rec):
     def on_term(signum, frame):
         if os.getpid() == rec.pid:
             rec.outcome = {"status": "stopped", "at": rec.watched.frame_site(frame)}
+            # What is known now first (the parent kills us a few seconds
+            # after SIGTERM), then the garbage made since the last
+            # checkpoint: a target stopped for its timeout keeps its evidence.
             _write_quietly(rec)
+            if not rec.collecting:
+                try:
+                    rec.checkpoint("when stopped")
+                except Exception as exc:
+                    rec.note_error("checkpoint when stopped", exc)
+                _write_quietly(rec)
         _REAL_OS_EXIT(128 + signum)
 
     os._exit = os_exit
@@ -1016,7 +1076,29 @@ def _limit_memory(megabytes):
         pass
 
 
+def _package_name(path):
+    """`pkg.sub.mod` for a file inside packages (directories with
+    __init__.py), with the directory above the outermost one; else None."""
+    directory, filename = os.path.split(path)
+    parts = [os.path.splitext(filename)[0]]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    if len(parts) == 1 or not all(part.isidentifier() for part in parts):
+        return None
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts), directory
+
+
 def _import_file(path):
+    """A module of a package is imported as that module (its relative
+    imports work); a lone file under its own name, from its directory."""
+    package = _package_name(path)
+    if package is not None:
+        name, root = package
+        sys.path.insert(0, root)
+        return importlib.import_module(name)
     directory = os.path.dirname(path)
     sys.path.insert(0, directory)
     stem = os.path.splitext(os.path.basename(path))[0]

@@ -1,0 +1,702 @@
+"""gclint's pytest plugin: run a test suite under gc inspection and attribute
+every leak to the test that made it.
+
+Inactive unless `--gclint` is given. Automatic collection stays on. Each
+test's window spans its setup, call and teardown:
+
+- cyclic garbage: at the window's start the heap is frozen (gc.freeze()), so
+  every collection inside the window, automatic or explicit, examines only
+  objects made since; a gc callback saves what those collections find
+  (DEBUG_SAVEALL, only while a collection runs: finalizers and weakref
+  callbacks still run as usual), and a last collection after teardown finds
+  the rest. The saved garbage is split into strongly connected components:
+  one report per cycle, with a chain through the cycle's own members. A
+  cycle is the test's when one of its members is the project's code, an
+  instance of a project class, or (under --gclint-trace) allocated by a
+  project line; cycles of pytest, pluggy, the import system and class
+  creation are not. Garbage left by earlier tests is frozen, never blamed.
+- ResourceWarnings, with the leaked object's allocation site under tracing;
+- exceptions raised in finalizers (sys.unraisablehook, chained: pytest's own
+  unraisableexception plugin still sees them);
+- threads started in the window and still alive after it;
+- asyncio tasks created in the window and left pending.
+
+Give the report path with "=" (`--gclint-report=R.json`): pytest finds its
+rootdir and ini file before it knows a plugin's options, so a separate value
+would be taken for a test path.
+
+Cost: no tracing unless --gclint-trace N (tracemalloc with N frames), so a
+suite with no leaks pays for one collection of its own young objects per
+test. Without tracing a cycle of plain containers (a list holding itself)
+has no project member and is counted as unattributed; re-run the tests that
+report it with --gclint-trace 1 to name the line.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import sys
+import sysconfig
+import threading
+import tracemalloc
+import types
+import warnings
+import weakref
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import pytest
+
+KINDS = ("cycle", "resource", "unraisable", "thread", "retained")
+# Objects of garbage looked at one by one per test; past that, counted.
+_EXAMINED_OBJECTS = 50000
+_CHAIN_STEPS = 12
+# Every this many tests, one full collection of the whole heap (unattributed):
+# garbage that became unreachable while frozen is freed there.
+_FULL_COLLECTION_EVERY = 200
+# Modules whose objects in a cycle mean the cycle is theirs, not the test's.
+_INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gclint", "gclint: gc inspection of each test")
+    group.addoption("--gclint", action="store_true", help="record cycles, unclosed resources, finalizer errors, threads and tasks each test leaves")
+    group.addoption("--gclint-report", metavar="PATH", help="write the evidence per test as JSON")
+    group.addoption("--gclint-fail", action="store_true", help="fail a test that leaves evidence (see the gclint_allow marker)")
+    group.addoption("--gclint-trace", type=int, default=0, metavar="N", help="trace allocations with N frames to name allocation sites (costly)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gclint_allow(*kinds): accept these kinds of gclint evidence (all kinds without arguments) for this test")
+    if config.getoption("gclint") or config.getoption("gclint_report"):
+        config.pluginmanager.register(Inspector(config), "gclint-inspector")
+
+
+# -- the project: which code is the user's -----------------------------------
+
+
+class Project:
+    """Files of the project under test: under the root, not installed packages."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root) + os.sep
+        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+        prefixes.update(p for p in (sysconfig.get_paths().get(k) for k in ("purelib", "platlib", "stdlib")) if p)
+        self.installed = tuple(os.path.realpath(p) + os.sep for p in prefixes)
+        self._known: Dict[str, Optional[str]] = {}
+
+    def path(self, filename: Optional[str]) -> Optional[str]:
+        """The real path of a project file, None for anything else."""
+        if not filename:
+            return None
+        known = self._known.get(filename, "")
+        if known != "":
+            return known
+        real = os.path.realpath(filename) if not filename.startswith("<") else ""
+        # A real file: compiled templates and exec'd strings have made-up names.
+        ours = real.startswith(self.root) and not real.startswith(self.installed) and "site-packages" not in real and os.path.isfile(real)
+        self._known[filename] = real if ours else None
+        return self._known[filename]
+
+    def frame_site(self, frame: Optional[types.FrameType]) -> Optional[Tuple[str, int]]:
+        """The innermost project frame, from `frame` outwards."""
+        while frame is not None:
+            path = self.path(frame.f_code.co_filename)
+            if path:
+                return path, frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    def traceback_site(self, tb: Optional[types.TracebackType]) -> Optional[Tuple[str, int]]:
+        site = None
+        while tb is not None:
+            path = self.path(tb.tb_frame.f_code.co_filename)
+            if path:
+                site = (path, tb.tb_lineno)
+            tb = tb.tb_next
+        return site
+
+    def allocation_site(self, obj: Any) -> Optional[Tuple[str, int]]:
+        """The innermost project frame of the object's allocation (tracing only)."""
+        trace = tracemalloc.get_object_traceback(obj) if tracemalloc.is_tracing() else None
+        for frame in trace or ():  # most recent first
+            path = self.path(frame.filename)
+            if path:
+                return path, frame.lineno
+        return None
+
+
+def _module_of(obj: Any) -> str:
+    if isinstance(obj, types.FrameType):
+        return obj.f_globals.get("__name__", "") if isinstance(obj.f_globals, dict) else ""
+    if isinstance(obj, types.FunctionType):
+        return getattr(obj, "__module__", "") or ""
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    return getattr(type(obj), "__module__", "") or ""
+
+
+def _is_infrastructure(obj: Any) -> bool:
+    if isinstance(obj, (type, types.ModuleType)):
+        return True  # class creation and the import system
+    top = _module_of(obj).split(".")[0]
+    return top in _INFRASTRUCTURE
+
+
+# -- strongly connected components of the garbage --------------------------------
+
+
+def strongly_connected(objects: Sequence[Any]) -> List[List[Any]]:
+    """The cyclic SCCs among `objects` (edges: gc.get_referents inside the
+    set): each is one cycle, or several cycles through shared members."""
+    index = {id(o): i for i, o in enumerate(objects)}
+    edges = [[index[id(r)] for r in gc.get_referents(o) if id(r) in index] for o in objects]
+    order = [-1] * len(objects)
+    low = [0] * len(objects)
+    on_stack = [False] * len(objects)
+    stack: List[int] = []
+    found: List[List[Any]] = []
+    counter = 0
+    for root in range(len(objects)):
+        if order[root] != -1:
+            continue
+        work = [(root, 0)]
+        order[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        while work:
+            node, next_edge = work[-1]
+            if next_edge < len(edges[node]):
+                work[-1] = (node, next_edge + 1)
+                child = edges[node][next_edge]
+                if order[child] == -1:
+                    order[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack[child] = True
+                    work.append((child, 0))
+                elif on_stack[child]:
+                    low[node] = min(low[node], order[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == order[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in edges[node]:
+                    found.append([objects[i] for i in component])
+    return found
+
+
+def chain(members: Sequence[Any]) -> Optional[str]:
+    """A readable path around the cycle through its own members, e.g.
+    `Node.children -> list[0] -> Node.parent -> Node`."""
+    inside = {id(o) for o in members}
+    start = next((o for o in members if not isinstance(o, (dict, list, tuple, set))), members[0])
+    previous: Dict[int, Any] = {}
+    frontier = [start]
+    for _ in range(_CHAIN_STEPS):
+        following = []
+        for obj in frontier:
+            for ref in gc.get_referents(obj):
+                if ref is start:
+                    return _describe_path(_unwind(previous, obj, start))
+                if id(ref) in inside and id(ref) not in previous:
+                    previous[id(ref)] = obj
+                    following.append(ref)
+        frontier = following
+    return None
+
+
+def _unwind(previous: Dict[int, Any], last: Any, start: Any) -> List[Any]:
+    path = [last]
+    while path[-1] is not start:
+        path.append(previous[id(path[-1])])
+    path.reverse()
+    return path + [start]
+
+
+def _describe_path(path: List[Any]) -> str:
+    steps = [_type_name(path[0])]
+    for holder, target in zip(path, path[1:]):
+        steps[-1] += _edge(holder, target)
+        steps.append(_type_name(target))
+    text = " -> ".join(steps)
+    return re.sub(r"\.__dict__ -> dict\['(\w+)'\]", r".\1", text)
+
+
+def _type_name(obj: Any) -> str:
+    return type(obj).__name__
+
+
+def _edge(holder: Any, target: Any) -> str:
+    if isinstance(holder, dict):
+        key = next((k for k, v in holder.items() if v is target), None)
+        return f"[{key!r}]" if key is not None and len(repr(key)) < 40 else ""
+    if isinstance(holder, (list, tuple)):
+        return next((f"[{i}]" for i, v in enumerate(holder) if v is target), "")
+    if isinstance(holder, types.FrameType):
+        name = next((k for k, v in holder.f_locals.items() if v is target), None)
+        return f".f_locals[{name!r}]" if name else ""
+    for attribute in ("__traceback__", "tb_frame", "tb_next", "__context__", "__cause__"):
+        if getattr(holder, attribute, None) is target:
+            return "." + attribute
+    try:
+        attributes = object.__getattribute__(holder, "__dict__")
+    except Exception:  # no __dict__, or a hostile __getattribute__
+        return ""
+    if attributes is target:
+        return ".__dict__"
+    return next(("." + k for k, v in attributes.items() if v is target and isinstance(k, str)), "")
+
+
+# -- one test's window -----------------------------------------------------------
+
+
+class Window:
+    """What happens between a test's setup and the end of its teardown."""
+
+    def __init__(self, project: Project, test_site: Optional[Tuple[str, int]]) -> None:
+        self.project = project
+        # Where evidence with no project frame of its own is shown: the test function.
+        self.test_site = test_site
+        self.saved: List[Any] = []
+        self.saving = False
+        self.collecting_for_us = False
+        self.collection_debug = 0
+        self.garbage_start = 0
+        self.threads_before = set(threading.enumerate())
+        self.thread_sites: "weakref.WeakKeyDictionary[threading.Thread, Tuple[str, int]]" = weakref.WeakKeyDictionary()
+        self.tasks_before = {id(t) for t in _all_tasks()}
+        self.warnings: List[warnings.WarningMessage] = []
+        self.unraisables: List[Dict[str, Any]] = []
+        self.unattributed = 0
+
+    # gc callback: save what each collection in the window finds
+    def on_gc(self, phase: str, info: Dict[str, Any]) -> None:
+        if phase == "start":
+            self.collection_debug = gc.get_debug()
+            self.garbage_start = len(gc.garbage)
+            # Not while garbage older than the test is collected (saving off),
+            # nor under the test's own SAVEALL: then gc.garbage is the test's.
+            self.collecting_for_us = self.saving and not self.collection_debug & gc.DEBUG_SAVEALL
+            if self.collecting_for_us:
+                # Undone by the "stop" call of this same collection, below.
+                gc.set_debug(self.collection_debug | gc.DEBUG_SAVEALL)  # noqa: GCL405
+            return
+        if not self.collecting_for_us:
+            return
+        gc.set_debug(self.collection_debug)
+        self.saved.extend(gc.garbage[self.garbage_start:])
+        del gc.garbage[self.garbage_start:]
+
+    def on_unraisable(self, unraisable: Any) -> None:
+        site = self.project.traceback_site(unraisable.exc_traceback)
+        obj = getattr(unraisable.object, "__wrapped__", unraisable.object)
+        code = getattr(obj, "__code__", None)
+        if site is None and code is not None:
+            path = self.project.path(code.co_filename)
+            site = (path, code.co_firstlineno) if path else None
+        name = unraisable.exc_type.__name__ if unraisable.exc_type else "exception"
+        text = f"{name}: {unraisable.exc_value}" if unraisable.exc_value is not None else name
+        where = getattr(obj, "__qualname__", None) or _short_repr(obj)
+        self.unraisables.append({"site": site, "message": f"{text[:300]} raised in finalizer {where}", "exception": name})
+
+    def on_thread_start(self, thread: threading.Thread, frame: Optional[types.FrameType]) -> None:
+        site = self.project.frame_site(frame)
+        if site:
+            self.thread_sites[thread] = site
+
+
+def _short_repr(obj: Any) -> str:
+    try:
+        return repr(obj)[:80]
+    except Exception:  # a broken __repr__ in the object being finalized
+        return type(obj).__name__
+
+
+def _all_tasks() -> List[Any]:
+    """Every asyncio task the interpreter tracks, without needing a running loop."""
+    module = sys.modules.get("asyncio.tasks")
+    if module is None:
+        return []
+    tasks: List[Any] = []
+    for name in ("_all_tasks", "_scheduled_tasks", "_eager_tasks"):
+        group = getattr(module, name, None)
+        if group is not None:
+            try:
+                tasks.extend(list(group))
+            except RuntimeError:  # changed size while iterating
+                continue
+    return tasks
+
+
+# -- the plugin ------------------------------------------------------------------
+
+
+class Inspector:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.project = Project(str(config.rootpath))
+        self.fail = bool(config.getoption("gclint_fail"))
+        self.report_path = config.getoption("gclint_report")
+        self.trace_frames = max(0, int(config.getoption("gclint_trace") or 0))
+        self.window: Optional[Window] = None
+        self.results: Dict[str, Dict[str, Any]] = {}
+        self.tests_since_full = 0
+        self._real_collect = gc.collect
+        self._real_thread_start = threading.Thread.start
+
+    # session --------------------------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.trace_frames and not tracemalloc.is_tracing():
+            tracemalloc.start(self.trace_frames)
+
+    # the window: opened before setup, closed after teardown ----------------
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        self._open(item)
+        return (yield from self._phase())
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        return (yield from self._phase())
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: Optional[pytest.Item]):
+        try:
+            return (yield from self._phase())
+        finally:
+            self._close(item)
+
+    def _phase(self):
+        """One phase inside our own warning catcher and unraisable hook,
+        both handing everything on to pytest's."""
+        window = self.window
+        if window is None:
+            return (yield)
+        previous_hook = sys.unraisablehook
+
+        def chained(unraisable: Any) -> None:
+            try:
+                window.on_unraisable(unraisable)
+            finally:
+                previous_hook(unraisable)
+
+        sys.unraisablehook = chained
+        catcher = warnings.catch_warnings(record=True)
+        log = catcher.__enter__()
+        _show_resource_warnings()
+        if hasattr(warnings, "_showwarnmsg_impl"):
+            # Each warning is looked at as it is issued, inside the finalizer:
+            # once the object is freed, tracemalloc forgets its allocation.
+            project = self.project
+
+            def record(message: warnings.WarningMessage) -> None:
+                source = getattr(message, "source", None)
+                message.gclint_allocated = project.allocation_site(source) if source is not None else None
+                log.append(message)
+
+            warnings._showwarnmsg_impl = record
+        try:
+            return (yield)
+        finally:
+            catcher.__exit__(None, None, None)
+            if sys.unraisablehook is chained:
+                sys.unraisablehook = previous_hook
+            for message in log:
+                window.warnings.append(message)
+                _pass_on(message)
+            del log[:]
+
+    def _open(self, item: pytest.Item) -> None:
+        self.tests_since_full += 1
+        if self.tests_since_full >= _FULL_COLLECTION_EVERY:
+            self.tests_since_full = 0
+            self._real_collect()
+        window = self.window = Window(self.project, _test_site(item))
+        self.results[item.nodeid] = {"nodeid": item.nodeid, "outcome": "passed", "evidence": [], "unattributed_objects": 0}
+        gc.freeze()
+        window.saving = True
+        gc.callbacks.append(window.on_gc)
+        gc.collect = self._collect_for_test
+        inspector = self
+
+        def start(thread: threading.Thread, *args: Any, **kwargs: Any) -> Any:
+            window.on_thread_start(thread, sys._getframe(1))
+            return inspector._real_thread_start(thread, *args, **kwargs)
+
+        threading.Thread.start = start
+
+    def _collect_for_test(self, generation: int = 2) -> int:
+        """The test's own gc.collect(): first what the test made (the heap
+        from before it is frozen), saved as its evidence; then, for a full
+        collection, the rest of the heap unfrozen, as the test expects
+        everything to be examined, but not saved: that garbage is older."""
+        found = self._real_collect(generation)
+        window = self.window
+        if generation < 2 or window is None:
+            return found
+        window.saving = False
+        gc.unfreeze()
+        try:
+            return found + self._real_collect(generation)
+        finally:
+            gc.freeze()
+            window.saving = True
+
+    @pytest.hookimpl(trylast=True, specname="pytest_runtest_teardown")
+    def pytest_runtest_teardown_collect(self, item: pytest.Item) -> None:
+        """After the fixtures' teardown and before pytest's unraisableexception
+        plugin looks (among trylast hooks the later registered runs first):
+        a finalizer error this collection triggers is still this test's."""
+        if self.window is not None:
+            self._real_collect()
+
+    def _close(self, item: pytest.Item) -> None:
+        window = self.window
+        if window is None:
+            return
+        self.window = None
+        window.saving = False
+        if window.on_gc in gc.callbacks:
+            gc.callbacks.remove(window.on_gc)
+        gc.collect = self._real_collect
+        threading.Thread.start = self._real_thread_start
+        try:
+            evidence = self._evidence(window)
+        finally:
+            window.saved.clear()
+            window.warnings.clear()  # their sources are the leaked objects
+            self._real_collect()  # frees the saved garbage (the heap is still frozen: cheap)
+            gc.unfreeze()
+        _apply_allowances(item, evidence)
+        result = self.results[item.nodeid]
+        result["evidence"] = evidence
+        result["unattributed_objects"] = window.unattributed
+
+    # evidence ---------------------------------------------------------------
+    def _evidence(self, window: Window) -> List[Dict[str, Any]]:
+        evidence = self._cycles(window)
+        evidence += self._resources(window)
+        evidence += [_item("unraisable", u["site"], u["message"], exception=u["exception"]) for u in window.unraisables if u["site"]]
+        evidence += self._threads(window)
+        evidence += self._tasks(window)
+        return evidence
+
+    def _cycles(self, window: Window) -> List[Dict[str, Any]]:
+        objects = window.saved[:_EXAMINED_OBJECTS]
+        found = []
+        for members in strongly_connected(objects):
+            if any(_is_infrastructure(o) for o in members):
+                continue
+            site = self._cycle_site(members)
+            if site is None:
+                window.unattributed += len(members)
+                continue
+            found.append(self._cycle_item(members, site))
+        window.unattributed += max(0, len(window.saved) - len(objects))
+        return _merge_cycles(found)
+
+    def _cycle_site(self, members: Sequence[Any]) -> Optional[Tuple[Tuple[str, int], str]]:
+        """Where the cycle was made, and how that is known."""
+        for obj in members:
+            site = self.project.allocation_site(obj)
+            if site:
+                return site, "allocation"
+        for obj in members:
+            site = self._code_site(obj)
+            if site:
+                return site, "code"
+        places = [site for site in (self._class_site(type(obj)) for obj in members) if site]
+        # A class with a method names its own line; one without, only its module.
+        for site in sorted(places, key=lambda place: place[1] == 1):
+            return site, "class definition"
+        return None
+
+    def _code_site(self, obj: Any) -> Optional[Tuple[str, int]]:
+        if isinstance(obj, types.FrameType):
+            path = self.project.path(obj.f_code.co_filename)
+            return (path, obj.f_lineno) if path else None
+        if isinstance(obj, types.FunctionType):
+            path = self.project.path(obj.__code__.co_filename)
+            return (path, obj.__code__.co_firstlineno) if path else None
+        return None
+
+    def _class_site(self, cls: type) -> Optional[Tuple[str, int]]:
+        """A project class: the first line of its first method (classes do not record their own line)."""
+        for value in vars(cls).values():
+            code = getattr(getattr(value, "__func__", value), "__code__", None)
+            if code is not None:
+                path = self.project.path(code.co_filename)
+                return (path, code.co_firstlineno) if path else None
+        module = sys.modules.get(cls.__module__)
+        path = self.project.path(getattr(module, "__file__", None))
+        return (path, 1) if path else None
+
+    def _cycle_item(self, members: Sequence[Any], where: Tuple[Tuple[str, int], str]) -> Dict[str, Any]:
+        site, via = where
+        types_count: Dict[str, int] = {}
+        for obj in members:
+            types_count[type(obj).__name__] = types_count.get(type(obj).__name__, 0) + 1
+        names = ", ".join(sorted(types_count, key=lambda n: (-types_count[n], n))[:4])
+        text = chain(members)
+        noun = "object" if len(members) == 1 else "objects"
+        message = f"reference cycle of {len(members)} {noun} ({names}) freed only by the cycle collector"
+        return _item("cycle", site, message + (f": {text}" if text else ""), objects=len(members), types=types_count, chain=text, site_from=via, cycles=1)
+
+    def _resources(self, window: Window) -> List[Dict[str, Any]]:
+        found = []
+        for message in window.warnings:
+            if not issubclass(message.category, ResourceWarning):
+                continue
+            allocated = getattr(message, "gclint_allocated", None)
+            released = (self.project.path(message.filename), message.lineno) if self.project.path(message.filename) else None
+            # Released in pytest's frame (the test function's locals going): the test's.
+            site = allocated or released or window.test_site
+            if site is None:
+                continue
+            text = re.sub(r" at 0x[0-9a-f]+", "", str(message.message))[:300]
+            via = "allocation" if allocated else "release" if released else "test"
+            found.append(_item("resource", site, text, allocated_at=_place(allocated), released_at=_place(released), site_from=via))
+        return found
+
+    def _threads(self, window: Window) -> List[Dict[str, Any]]:
+        found = []
+        for thread in threading.enumerate():
+            if thread in window.threads_before or not thread.is_alive():
+                continue
+            site = window.thread_sites.get(thread) or self._code_site(getattr(thread, "_target", None))
+            if site:
+                found.append(_item("thread", site, f"thread {thread.name!r} started here is still running after the test"))
+        return found
+
+    def _tasks(self, window: Window) -> List[Dict[str, Any]]:
+        found = []
+        for task in _all_tasks():
+            if id(task) in window.tasks_before or task.done():
+                continue
+            coroutine = task.get_coro()
+            code = getattr(coroutine, "cr_code", None)
+            path = self.project.path(code.co_filename) if code else None
+            if path:
+                frame = getattr(coroutine, "cr_frame", None)
+                found.append(_item("retained", (path, frame.f_lineno if frame else code.co_firstlineno), f"asyncio task {task.get_name()!r} left pending after the test"))
+        return found
+
+    # outcome, failure and reports ---------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        result = self.results.get(item.nodeid)
+        if result is None:
+            return report
+        if report.when == "teardown" and self.fail:
+            blocking = [e for e in result["evidence"] if not e.get("allowed")]
+            if blocking and not report.failed:
+                report.outcome = "failed"
+                report.longrepr = "gclint: the test left evidence:\n" + "\n".join(_line(e) for e in blocking)
+        if report.failed:
+            result["outcome"] = "failed" if report.when == "call" else "error"
+        elif report.skipped and result["outcome"] == "passed":
+            result["outcome"] = "skipped"
+        return report
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        leaking = [r for r in self.results.values() if r["evidence"]]
+        terminalreporter.section("gclint")
+        unattributed = sum(r["unattributed_objects"] for r in self.results.values())
+        terminalreporter.write_line(f"{len(self.results)} tests inspected, {len(leaking)} left evidence")
+        for result in leaking:
+            terminalreporter.write_line(result["nodeid"])
+            for evidence in result["evidence"]:
+                terminalreporter.write_line("    " + _line(evidence))
+        if unattributed:
+            terminalreporter.write_line(f"{unattributed} objects of cyclic garbage had no project member to name a site; --gclint-trace 1 names their allocation lines")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.report_path:
+            with open(self.report_path, "w", encoding="utf-8") as out:
+                json.dump({"tests": list(self.results.values())}, out, indent=1)
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _item(kind: str, site: Tuple[str, int], message: str, **more: Any) -> Dict[str, Any]:
+    return {"kind": kind, "path": site[0], "line": site[1], "message": message, **more}
+
+
+def _test_site(item: pytest.Item) -> Optional[Tuple[str, int]]:
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    if code is not None:
+        return os.path.realpath(code.co_filename), code.co_firstlineno
+    path, line, _ = item.location
+    return (os.path.realpath(os.path.join(str(item.config.rootpath), path)), (line or 0) + 1) if path else None
+
+
+def _place(site: Optional[Tuple[str, int]]) -> Optional[List[Any]]:
+    return list(site) if site else None
+
+
+def _line(evidence: Dict[str, Any]) -> str:
+    allowed = " (allowed)" if evidence.get("allowed") else ""
+    return f"{evidence['kind']}{allowed} at {os.path.relpath(evidence['path'])}:{evidence['line']}: {evidence['message']}"
+
+
+def _merge_cycles(items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The same cycle shape made many times at one place is one report."""
+    merged: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+    for item in items:
+        key = (item["path"], item["line"], tuple(sorted(item["types"].items())))
+        if key in merged:
+            merged[key]["cycles"] += 1
+        else:
+            merged[key] = item
+    return list(merged.values())
+
+
+def _apply_allowances(item: pytest.Item, evidence: List[Dict[str, Any]]) -> None:
+    allowed: Set[str] = set()
+    everything = False
+    for mark in item.iter_markers(name="gclint_allow"):
+        everything = everything or not mark.args
+        allowed.update(mark.args)
+    for entry in evidence:
+        if everything or entry["kind"] in allowed:
+            entry["allowed"] = True
+
+
+def _show_resource_warnings() -> None:
+    """ResourceWarning is ignored by default; inside our catcher it is shown,
+    unless the suite decides about it itself: the first filter that matches
+    it is kept, unless it is Python's own default "ignore"."""
+    for position, entry in enumerate(warnings.filters):
+        action, message, category, module = entry[0], entry[1], entry[2], entry[3]
+        if not issubclass(ResourceWarning, category) or message is not None or module is not None:
+            continue
+        if (action, category) == ("ignore", ResourceWarning):
+            warnings.filters[position] = ("always",) + tuple(entry[1:])
+            mutated = getattr(warnings, "_filters_mutated", None)
+            if mutated is not None:
+                mutated()
+        return
+    warnings.filterwarnings("always", category=ResourceWarning, append=True)
+
+
+def _pass_on(message: warnings.WarningMessage) -> None:
+    """Hand a warning we caught to whoever catches outside us (pytest)."""
+    show = getattr(warnings, "_showwarnmsg", None)
+    if show is not None:
+        show(message)
+    else:
+        warnings.showwarning(message.message, message.category, message.filename, message.lineno, message.file, message.line)

@@ -1,0 +1,1 @@
+"""A package whose module is a dynamic-mode target (run with --dynamic)."""

@@ -1,0 +1,4 @@
+class Pair:
+    def __init__(self):
+        self.other = Pair.__new__(Pair)
+        self.other.other = self

@@ -1,0 +1,28 @@
+"""Code under test: a tree whose children point back at their parent."""
+import threading
+
+# Set when the session ends (conftest.py): the thread a test leaves running waits on it.
+STOP = threading.Event()
+
+
+class Node:
+    def __init__(self, parent=None):
+        self.parent = parent
+        self.children = []
+        if parent is not None:
+            parent.children.append(self)
+
+
+def build_family():
+    root = Node()
+    Node(root)
+    return len(root.children)
+
+
+class BetweenTestsJunk:
+    """Cyclic garbage made outside every test (see conftest.py): no test's."""
+
+    def __init__(self):
+        self.me = self
+
+

@@ -1,0 +1,116 @@
+"""One test per kind of evidence, and clean tests beside them."""
+import asyncio
+import gc
+import threading
+
+import pytest
+
+from helpers import STOP, build_family
+
+
+def test_parent_child_cycle(gc_state):
+    assert gc_state and gc.isenabled()
+    assert build_family() == 1
+
+
+def test_unclosed_file(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text("x")
+    handle = open(path)
+    assert handle.read() == "x"
+
+
+class RaisingFinalizer:
+    def __del__(self):
+        raise RuntimeError("cleanup failed")
+
+
+def test_raising_finalizer():
+    RaisingFinalizer()
+
+
+def test_thread_left_running():
+    threading.Thread(target=STOP.wait, daemon=True).start()
+
+
+def test_exception_kept_in_frame():
+    try:
+        raise ValueError("kept")
+    except ValueError as error:
+        kept = error
+    assert kept.args == ("kept",)
+
+
+async def forever():
+    await asyncio.Event().wait()
+
+
+def test_task_left_pending():
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(forever())
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    test_task_left_pending.task = task  # kept alive: pending, never awaited
+
+
+@pytest.mark.gclint_allow("cycle")
+def test_allowed_cycle():
+    assert build_family() == 1
+
+
+# -- clean --------------------------------------------------------------------
+
+
+def test_clean_arithmetic(gc_state):
+    assert gc_state and gc.isenabled()
+    assert sum(range(10)) == 45
+
+
+def test_clean_pytest_raises():
+    with pytest.raises(ZeroDivisionError) as excinfo:
+        1 / 0
+    assert excinfo.type is ZeroDivisionError
+
+
+def test_clean_closed_file(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text("x")
+    with open(path) as handle:
+        assert handle.read() == "x"
+
+
+def test_clean_joined_thread():
+    worker = threading.Thread(target=sum, args=([1, 2],))
+    worker.start()
+    worker.join()
+
+
+def test_clean_class_defined_locally():
+    class Local:
+        pass
+
+    assert Local().__class__.__name__ == "Local"
+
+
+def test_clean_explicit_collect():
+    assert gc.collect() >= 0
+
+
+def test_clean_own_saveall_check():
+    """A suite's own cycle check (tornado's circlerefs test does this)."""
+    gc.disable()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert sum(range(10)) == 45
+        gc.collect()
+        assert gc.garbage == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_clean_parametrized(n):
+    assert n in (1, 2)

@@ -1,0 +1,161 @@
+"""The pytest plugin, run on a suite of our own (tests/leaky_suite) whose
+tests each leave one kind of evidence, next to clean tests."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+SUITE = ROOT / "tests" / "leaky_suite"
+SUITE_FILE = "leaks_tests.py"
+# Each test of the suite, and the exact kinds and places it must be blamed for.
+EXPECTED = {
+    "test_parent_child_cycle": [("cycle", "helpers.py")],
+    "test_unclosed_file": [("resource", SUITE_FILE)],
+    "test_raising_finalizer": [("unraisable", SUITE_FILE)],
+    "test_thread_left_running": [("thread", SUITE_FILE)],
+    "test_exception_kept_in_frame": [("cycle", SUITE_FILE)],
+    "test_task_left_pending": [("retained", SUITE_FILE)],
+    "test_allowed_cycle": [("cycle", "helpers.py")],
+    "test_clean_arithmetic": [],
+    "test_clean_pytest_raises": [],
+    "test_clean_closed_file": [],
+    "test_clean_joined_thread": [],
+    "test_clean_class_defined_locally": [],
+    "test_clean_explicit_collect": [],
+    "test_clean_own_saveall_check": [],
+    "test_clean_parametrized[1]": [],
+    "test_clean_parametrized[2]": [],
+}
+# Hang guard for a whole run of the suite (a few seconds when quiet).
+RUN_GUARD_SECONDS = 600
+
+
+def _run_suite(python, tmp_path, *options, pythonpath=None):
+    report = tmp_path / "R.json"
+    environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    if pythonpath:
+        environment["PYTHONPATH"] = pythonpath
+    done = subprocess.run(
+        [python, "-m", "pytest", "-p", "gclint.pytest_plugin", "--gclint", f"--gclint-report={report}", *options],
+        cwd=SUITE, env=environment, capture_output=True, text=True, timeout=RUN_GUARD_SECONDS,
+    )
+    data = json.loads(report.read_text()) if report.exists() else None
+    return done, data
+
+
+def _by_test(data):
+    return {t["nodeid"].split("::", 1)[1]: t for t in data["tests"]}
+
+
+def _check_attribution(done, data):
+    assert data is not None, done.stdout + done.stderr
+    tests = _by_test(data)
+    assert sorted(tests) == sorted(EXPECTED), done.stdout
+    for name, expected in EXPECTED.items():
+        found = [(e["kind"], Path(e["path"]).name) for e in tests[name]["evidence"]]
+        assert found == expected, (name, tests[name]["evidence"])
+        for evidence in tests[name]["evidence"]:
+            assert isinstance(evidence["line"], int) and evidence["message"]
+        # Every test passed: with gc.isenabled() asserted inside two of them.
+        assert tests[name]["outcome"] == "passed", (name, done.stdout)
+
+
+def test_each_test_is_blamed_for_exactly_what_it_left(tmp_path):
+    done, data = _run_suite(sys.executable, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _check_attribution(done, data)
+    tests = _by_test(data)
+    (cycle,) = tests["test_parent_child_cycle"]["evidence"]
+    # One strongly connected component, its chain through its own members.
+    assert cycle["types"] == {"Node": 2, "list": 1} or cycle["types"] == {"Node": 2, "list": 1, "dict": 2}
+    assert cycle["chain"] == "Node.parent -> Node.children -> list[0] -> Node"
+    (kept,) = tests["test_exception_kept_in_frame"]["evidence"]
+    assert sorted(kept["types"]) == ["ValueError", "frame", "traceback"]
+    (allowed,) = tests["test_allowed_cycle"]["evidence"]
+    assert allowed["allowed"] is True
+    assert "gclint" in done.stdout and "6 left evidence" not in done.stdout
+    assert "16 tests inspected, 7 left evidence" in done.stdout
+
+
+def test_gclint_fail_fails_each_leaking_test_but_the_allowed_one(tmp_path):
+    done, data = _run_suite(sys.executable, tmp_path, "--gclint-fail")
+    assert done.returncode == 1
+    outcomes = {name: t["outcome"] for name, t in _by_test(data).items()}
+    failing = sorted(name for name, outcome in outcomes.items() if outcome != "passed")
+    assert failing == sorted(name for name, kinds in EXPECTED.items() if kinds and name != "test_allowed_cycle")
+    assert "6 errors" in done.stdout.splitlines()[-1], done.stdout
+
+
+def test_cycle_sites_are_allocation_lines_under_tracing(tmp_path):
+    done, data = _run_suite(sys.executable, tmp_path, "--gclint-trace=1")
+    _check_attribution(done, data)
+    (cycle,) = _by_test(data)["test_parent_child_cycle"]["evidence"]
+    helpers = (SUITE / "helpers.py").read_text().splitlines()
+    assert cycle["site_from"] == "allocation"
+    assert helpers[cycle["line"] - 1].strip() in ("root = Node()", "Node(root)", "self.children = []")
+    (resource,) = _by_test(data)["test_unclosed_file"]["evidence"]
+    assert resource["site_from"] == "allocation"
+    assert (SUITE / SUITE_FILE).read_text().splitlines()[resource["line"] - 1].strip() == "handle = open(path)"
+
+
+def test_the_plugin_is_inactive_without_its_option(tmp_path):
+    environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "gclint.pytest_plugin", "-q"],
+        cwd=SUITE, env=environment, capture_output=True, text=True, timeout=RUN_GUARD_SECONDS,
+    )
+    assert done.returncode == 0 and "gclint" not in done.stdout
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point():
+    from importlib.metadata import entry_points
+
+    found = entry_points()
+    group = found.select(group="pytest11") if hasattr(found, "select") else found.get("pytest11", [])
+    assert "gclint.pytest_plugin" in [e.value for e in group]
+
+
+# -- other interpreters: pytest in a venv of their own ----------------------------
+
+
+def _pyenv_python(version):
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = Path(root) / "versions" / version / "bin" / "python"
+    return str(path) if path.exists() else None
+
+
+@pytest.fixture(scope="session")
+def venv_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("plugin-venvs")
+
+
+def _python_with_pytest(version, root):
+    interpreter = _pyenv_python(version)
+    if interpreter is None:
+        pytest.skip(f"Python {version} is not installed")
+    home = root / version
+    python = home / "bin" / "python"
+    if not python.exists():
+        made = subprocess.run([interpreter, "-m", "venv", str(home)], capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
+        if made.returncode != 0:
+            pytest.skip(f"cannot make a venv for Python {version}: {made.stderr[-200:]}")
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "pytest"], capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
+    if installed.returncode != 0:
+        pytest.skip(f"cannot install pytest for Python {version} (offline?): {installed.stderr[-200:]}")
+    return str(python)
+
+
+@pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
+def test_the_attribution_holds_on_other_interpreters(version, venv_root, tmp_path):
+    python = _python_with_pytest(version, venv_root)
+    # Only the plugin's own module is needed there: gclint's package imports nothing heavy at first.
+    done, data = _run_suite(python, tmp_path, pythonpath=str(ROOT))
+    _check_attribution(done, data)
