@@ -409,7 +409,7 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
         """Inline in code that runs once (a module's top level, a test, a
         program's `main()`), outside loops: closed by reference counting at
         the end of the statement, it cannot pile up."""
-        if any(isinstance(n, (cst.For, cst.While, cst.CompFor)) for n in self.ctx.stack):
+        if _repeats(self.ctx.stack):
             return False
         function = self.ctx.enclosing_function()
         if self.ctx.options.is_test_file or function is None:
@@ -565,6 +565,23 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
                 self.report(call, self.message.format(kind=kind, factory=factory_name(call)))
             elif gaps:
                 self.report(call, self.error_message.format(kind=kind, factory=factory_name(call), why=gaps[0]))
+
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _repeats(stack) -> bool:
+    """Whether the innermost node of the walk's stack runs once per
+    iteration of a loop: in a loop's body, not in what it iterates over
+    (`for line in open(p)` opens once)."""
+    for node, child in zip(stack, stack[1:]):
+        if isinstance(node, (cst.For, cst.While)) and child is node.body:
+            return True
+        if isinstance(node, _COMPREHENSIONS) and child is not node.for_in:
+            return True
+        if isinstance(node, cst.CompFor) and child is not node.iter:
+            return True
+    return False
 
 
 class SqliteWithDoesNotClose(Rule):
