@@ -640,11 +640,11 @@ def _argument_use(body: FunctionBody, arg: cst.Arg) -> str:
 # What may leave a block early: an exception, or a jump.
 _JUMPS = (cst.Return, cst.Continue, cst.Break)
 _RAISERS = (cst.Call, cst.Raise, cst.Yield, cst.Await, cst.Subscript)
-# Methods that cannot fail on an object that exists (`fileno()` of an open
-# socket, `isinstance`): a call of these is not a way out of the block.
+# Calls that cannot fail in practice (`fileno()` of an open socket,
+# `isinstance`, `Path(f.name)`): a call of these is not a way out of the block.
 _NON_RAISING = frozenset(
     """fileno getsockname setblocking settimeout gettimeout isinstance len id type callable
-    hasattr bool repr str""".split()
+    hasattr bool repr str Path PurePath basename dirname abspath""".split()
 )
 
 

@@ -51,6 +51,13 @@ class YoungGenerationCollect(Rule):
     young collections on purpose. A deliberate cheap young collection (for example in a
     latency-sensitive loop) is a legitimate use: suppress it with
     `# noqa: GCL401` and a comment saying why.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots), every finding read in context.
+    No finding, before or after this version: precision not measured there;
+    the rule is exact on its examples and fixtures.
     """
 
     code = "GCL401"
@@ -115,6 +122,13 @@ class CollectInLoop(Rule):
     that calls `time.sleep` or `asyncio.sleep` is a periodic task and is
     not flagged. Test files are skipped: stress tests collect in loops on
     purpose.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots), every finding read in context.
+    No finding, before or after this version: precision not measured there;
+    the rule is exact on its examples and fixtures.
     """
 
     code = "GCL402"
@@ -236,6 +250,13 @@ class CollectAfterDrop(Rule):
     is, the collection is what frees it (and GCL2xx rules say how to avoid
     the cycle). Test files are skipped: there the pair is the usual way to
     make collection deterministic across Python implementations.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots), every finding read in context.
+    No finding, before or after this version: precision not measured there;
+    the rule is exact on its examples and fixtures.
     """
 
     code = "GCL403"
@@ -337,6 +358,16 @@ class DisableNotRestored(Rule):
     real code they are `gc.collect()` and logging). gclint does not check
     that callers of a paired `start`/`stop` API call both, nor that a `tearDown` of a mixin is really run for the class
     that disables.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots), every finding read in context.
+    1 finding, right and worth acting on (tornado's assert_no_cycle_garbage
+    disables before its `yield`: a failing test body leaves collection off).
+    Before this version: 6 findings, 2 right (benchmark scripts), 4 wrong
+    (the `except: raise` shape in twisted's fork, `addCleanup(gc.enable)` in
+    setUp twice, trial's --disablegc option).
     """
 
     code = "GCL404"
@@ -520,6 +551,13 @@ class SaveAllLeftOn(Rule):
     Test files (`test_*.py`, `*_test.py`, `conftest.py`, files under a
     `test`/`tests` directory) are skipped, since leak tests use the flag on
     purpose. Flags computed elsewhere and passed in a variable are not seen.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots), every finding read in context.
+    No finding, before or after this version: precision not measured there;
+    the rule is exact on its examples and fixtures.
     """
 
     code = "GCL405"
@@ -575,6 +613,13 @@ class ThresholdZero(Rule):
 
     Known limits:
     Thresholds computed at run time are not checked.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots), every finding read in context.
+    No finding, before or after this version: precision not measured there;
+    the rule is exact on its examples and fixtures.
     """
 
     code = "GCL406"
