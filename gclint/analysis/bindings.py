@@ -269,6 +269,8 @@ class Identities:
     def key_of(self, text: str) -> Optional[str]:
         """`key()` for a dotted name given as text (`self`, `self.items`)."""
         root, dot, rest = text.partition(".")
+        if root in _CONSTANTS:
+            return None  # `x = None` makes `x` no alias of anything
         if root in self._weak:
             return None
         alias = self._alias.get(root)
@@ -310,6 +312,9 @@ class Identities:
         """Record what a binding node (assignment, loop, with, del...) binds."""
         for target, value in bindings_of(node):
             self.bind_target(target, value)
+
+
+_CONSTANTS = frozenset({"None", "True", "False"})
 
 
 def owned_by(key: Optional[str], owner: Optional[str]) -> bool:

@@ -268,6 +268,8 @@ class MutualReference(_FollowsNames):
         "def copy(a, b):\n    a.x = b.x\n    b.y = a.y\n",
         # Made in __enter__, undone in __exit__.
         "class Context:\n    def __enter__(self):\n        self._subject = s = self._make()\n        s._ctx = self\n        return self\n\n    def __exit__(self, *exc):\n        self._subject._ctx = None\n        self._subject = None\n",
+        # Undone by pointing the connection back at the previous transaction.
+        "class Nested:\n    def __init__(self, connection):\n        self.connection = connection\n        self._previous = connection.nested\n        connection.nested = self\n\n    def _deactivate(self):\n        if self.connection.nested is self:\n            self.connection.nested = self._previous\n",
         # Undone when the transaction ends.
         "class Transaction:\n    def __init__(self, conn):\n        self.conn = conn\n        conn.txn = self\n\n    def commit(self):\n        self.conn.txn = None\n",
     ]
@@ -362,6 +364,8 @@ class SelfAttributeSelf(_FollowsNames):
         "import weakref\n\nclass Node:\n    def __init__(self):\n        self.me = weakref.proxy(self)\n",
         "class Node:\n    def __init__(self):\n        self.items = [1, 2]\n        self.name = type(self).__name__\n",
         "def f(obj, other):\n    obj.attr = other\n",
+        # A name set to None is no alias of another None.
+        "def f():\n    proto = None\n    proto.transport = None\n",
         # Undone by the method that ends the object's life.
         "class Parser:\n    def __init__(self):\n        self.current = self\n\n    def close(self):\n        self.current = None\n",
         # A class-level registry written from a property setter: GCL504's case.
