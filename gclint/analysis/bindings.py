@@ -80,9 +80,12 @@ def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseEx
 
 
 def int_value(node: Optional[cst.BaseExpression]) -> Optional[int]:
+    # int(text, 0), not evaluated_value: ast.literal_eval leaves cyclic garbage per call.
     if isinstance(node, cst.Integer):
-        value = node.evaluated_value
-        return value if isinstance(value, int) else None
+        try:
+            return int(node.value, 0)
+        except ValueError:  # a legacy literal such as `00`
+            return 0 if set(node.value) <= {"0", "_"} else None
     return None
 
 
