@@ -724,6 +724,8 @@ class ExceptionKeptInFrame(Rule):
         "def chain(exc):\n    try:\n        raise ValueError\n    except ValueError:\n        tb = exc.__traceback__\n    return tb\n",
         # The traceback stored into the exception itself.
         "import sys\n\ndef run(job):\n    try:\n        job()\n    except Exception as e:\n        e.saved_tb = sys.exc_info()[2]\n        raise\n",
+        # The frame's link to the holder is broken right after (as concurrent.futures does).
+        "class WorkItem:\n    def run(self):\n        try:\n            self.fn()\n        except BaseException as exc:\n            self.future.set_exception(exc)\n            self = None\n",
         # Kept on purpose: the class hands the exception out.
         "class Reader:\n    def read(self):\n        try:\n            self._read()\n        except OSError as exc:\n            self._exception = exc\n\n    def exception(self):\n        return self._exception\n",
         # exc_info kept on self and cleared by the method that re-raises it.
@@ -804,6 +806,8 @@ class ExceptionKeptInFrame(Rule):
         root = _root_name(target)
         if root in self._handled_names():
             return False
+        if root is not None and cleared_after(function, root, node):
+            return False  # `self = None` after `self.future.set_exception(exc)` breaks the frame's link
         method = self.ctx.enclosing_method()
         if method is None or root != method.self:
             return True
