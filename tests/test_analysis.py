@@ -367,3 +367,28 @@ def test_summaries_of_another_module_plug_in_behind_this_ones():
     both = here.merged(there)
     assert both.function("wrap").wraps == (0,)
     assert both.cls("Helper").stored_params == (ParamRef(0, "owner", "_owner"),)
+
+
+def test_analysing_a_file_leaves_no_cyclic_garbage():
+    import gc
+
+    from conftest import FIXTURES
+    from gclint import lint_source
+
+    sources = [p.read_text() for p in sorted((FIXTURES / "cycles").glob("*.py"))]
+    lint_source(sources[0], "warm-up.py")
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for source in sources:
+            assert lint_source(source, "fixture.py") is not None
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        garbage = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert garbage == []

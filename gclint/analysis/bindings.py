@@ -80,9 +80,12 @@ def argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseEx
 
 
 def int_value(node: Optional[cst.BaseExpression]) -> Optional[int]:
+    # int(text, 0), not evaluated_value: ast.literal_eval leaves cyclic garbage per call.
     if isinstance(node, cst.Integer):
-        value = node.evaluated_value
-        return value if isinstance(value, int) else None
+        try:
+            return int(node.value, 0)
+        except ValueError:  # a legacy literal such as `00`
+            return 0 if set(node.value) <= {"0", "_"} else None
     return None
 
 
@@ -269,6 +272,8 @@ class Identities:
     def key_of(self, text: str) -> Optional[str]:
         """`key()` for a dotted name given as text (`self`, `self.items`)."""
         root, dot, rest = text.partition(".")
+        if root in _CONSTANTS:
+            return None  # `x = None` makes `x` no alias of anything
         if root in self._weak:
             return None
         alias = self._alias.get(root)
@@ -310,6 +315,9 @@ class Identities:
         """Record what a binding node (assignment, loop, with, del...) binds."""
         for target, value in bindings_of(node):
             self.bind_target(target, value)
+
+
+_CONSTANTS = frozenset({"None", "True", "False"})
 
 
 def owned_by(key: Optional[str], owner: Optional[str]) -> bool:

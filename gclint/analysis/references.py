@@ -28,6 +28,7 @@ import libcst as cst
 
 from gclint.analysis.bindings import (
     FileIndex,
+    free_uses,
     code_text,
     is_name,
     Identities,
@@ -114,7 +115,7 @@ class ClassModel(NamedTuple):
 def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
     methods = {f.name.value: f for f in functions_in(cls)}
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
-    clears = {n: clears_of(f, receivers[n], index) for n, f in methods.items() if receivers[n]}
+    clears = {n: clears_of(f, receivers[n], facts, index) for n, f in methods.items() if receivers[n]}
     initialisers = _initialisers(methods, receivers)
     undoing = {
         n: c.dropped | c.reset if ends_lifecycle(methods[n]) else c.dropped
@@ -337,7 +338,7 @@ class MethodClears(NamedTuple):
     reset: FrozenSet[str]
 
 
-def clears_of(function: cst.FunctionDef, me: str, index: FileIndex) -> MethodClears:
+def clears_of(function: cst.FunctionDef, me: str, facts: ClassFacts, index: FileIndex) -> MethodClears:
     paths = self_paths(function, me, index)
     dropped, reset = set(), set()
     for node in index.nodes(function):
@@ -347,9 +348,23 @@ def clears_of(function: cst.FunctionDef, me: str, index: FileIndex) -> MethodCle
                 dropped.update(paths_here)
             elif type(node.value) in _FRESH_LITERALS:
                 reset.update(paths_here)
+            elif not _mentions_self(node.value, me, facts):
+                # Another object's attribute pointed elsewhere (`self.conn.txn =
+                # self._previous`): that object no longer refers to self.
+                dropped.update(p for p in paths_here if "." in p)
         else:
             dropped.update(_cleared((node,), me, paths, False))
     return MethodClears(frozenset(dropped), frozenset(reset))
+
+
+def _mentions_self(value: cst.BaseExpression, me: str, facts: ClassFacts) -> bool:
+    """`self`, a bound method of self, or a lambda using self (a crude test
+    that needs no flow: what a reset must not be)."""
+    if dotted(value) == me:
+        return True
+    if type(value) is cst.Attribute and dotted(value.value) == me:
+        return value.attr.value in facts.methods
+    return type(value) is cst.Lambda and free_uses(value, me)
 
 
 _FRESH_LITERALS = (cst.List, cst.Dict, cst.Set, cst.Tuple, cst.Integer, cst.Float, cst.SimpleString)

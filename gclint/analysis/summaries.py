@@ -244,11 +244,11 @@ def _kwargs_entry(value: cst.BaseExpression, kwargs: Optional[str]) -> Optional[
         return None
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("pop", "get"):
         if dotted(value.func.value) == kwargs and value.args and isinstance(value.args[0].value, cst.SimpleString):
-            return value.args[0].value.evaluated_value
+            return value.args[0].value.raw_value  # not evaluated_value: literal_eval leaves cyclic garbage
     if isinstance(value, cst.Subscript) and dotted(value.value) == kwargs:
         index = value.slice[0].slice if len(value.slice) == 1 else None
         if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
-            return index.value.evaluated_value
+            return index.value.raw_value
     return None
 
 

@@ -268,6 +268,8 @@ class MutualReference(_FollowsNames):
         "def copy(a, b):\n    a.x = b.x\n    b.y = a.y\n",
         # Made in __enter__, undone in __exit__.
         "class Context:\n    def __enter__(self):\n        self._subject = s = self._make()\n        s._ctx = self\n        return self\n\n    def __exit__(self, *exc):\n        self._subject._ctx = None\n        self._subject = None\n",
+        # Undone by pointing the connection back at the previous transaction.
+        "class Nested:\n    def __init__(self, connection):\n        self.connection = connection\n        self._previous = connection.nested\n        connection.nested = self\n\n    def _deactivate(self):\n        if self.connection.nested is self:\n            self.connection.nested = self._previous\n",
         # Undone when the transaction ends.
         "class Transaction:\n    def __init__(self, conn):\n        self.conn = conn\n        conn.txn = self\n\n    def commit(self):\n        self.conn.txn = None\n",
     ]
@@ -362,6 +364,8 @@ class SelfAttributeSelf(_FollowsNames):
         "import weakref\n\nclass Node:\n    def __init__(self):\n        self.me = weakref.proxy(self)\n",
         "class Node:\n    def __init__(self):\n        self.items = [1, 2]\n        self.name = type(self).__name__\n",
         "def f(obj, other):\n    obj.attr = other\n",
+        # A name set to None is no alias of another None.
+        "def f():\n    proto = None\n    proto.transport = None\n",
         # Undone by the method that ends the object's life.
         "class Parser:\n    def __init__(self):\n        self.current = self\n\n    def close(self):\n        self.current = None\n",
         # A class-level registry written from a property setter: GCL504's case.
@@ -720,6 +724,8 @@ class ExceptionKeptInFrame(Rule):
         "def chain(exc):\n    try:\n        raise ValueError\n    except ValueError:\n        tb = exc.__traceback__\n    return tb\n",
         # The traceback stored into the exception itself.
         "import sys\n\ndef run(job):\n    try:\n        job()\n    except Exception as e:\n        e.saved_tb = sys.exc_info()[2]\n        raise\n",
+        # The frame's link to the holder is broken right after (as concurrent.futures does).
+        "class WorkItem:\n    def run(self):\n        try:\n            self.fn()\n        except BaseException as exc:\n            self.future.set_exception(exc)\n            self = None\n",
         # Kept on purpose: the class hands the exception out.
         "class Reader:\n    def read(self):\n        try:\n            self._read()\n        except OSError as exc:\n            self._exception = exc\n\n    def exception(self):\n        return self._exception\n",
         # exc_info kept on self and cleared by the method that re-raises it.
@@ -800,6 +806,8 @@ class ExceptionKeptInFrame(Rule):
         root = _root_name(target)
         if root in self._handled_names():
             return False
+        if root is not None and cleared_after(function, root, node):
+            return False  # `self = None` after `self.future.set_exception(exc)` breaks the frame's link
         method = self.ctx.enclosing_method()
         if method is None or root != method.self:
             return True

@@ -142,6 +142,8 @@ class FinalizerHoldsObject(Rule):
         "import weakref\n\nclass Log:\n    def __init__(self, weakref):\n        weakref.finalize(self, self.close)\n",
         "import weakref\n\nclass TempDir:\n    def __init__(self, name):\n        self._finalizer = weakref.finalize(self, self._cleanup, name)\n\n    @classmethod\n    def _cleanup(cls, name):\n        pass\n",
         "import weakref\n\nclass Pool:\n    def spawn(self):\n        def wake(_, q=self._queue):\n            q.put(None)\n        return weakref.ref(self, wake)\n",
+        # The object's name is rebound to the weak reference: the closure reads that.
+        "import weakref\n\ndef listen(target, registry):\n    def remove(ref):\n        registry.discard(target)\n    target = weakref.ref(target.owner, remove)\n    return target\n",
         # The closure's name is rebound to something else before it is handed over.
         "import weakref\n\nclass Pool:\n    def spawn(self, make_weak):\n        def wake(_):\n            self.notify()\n        wake = make_weak(wake)\n        return weakref.ref(self, wake)\n",
     ]
@@ -170,10 +172,20 @@ class FinalizerHoldsObject(Rule):
         target = dotted(obj) if obj is not None else None
         if target is None or not args:
             return
+        if self._rebinds_root(target):
+            # `target = weakref.ref(target.class_, remove)`: closures that read
+            # `target` read the weak reference, not the object.
+            args = [a for a in args if not isinstance(a.value, (cst.Name, cst.Lambda))]
         for holder in self._holders(target):
             if any(holder.keeps(a.value, callable_position=i == 0) for i, a in enumerate(args) if a.star != "**"):
                 self.report(call, self.message.format(api=api, obj=holder.target, part=part))
                 return
+
+    def _rebinds_root(self, target: str) -> bool:
+        """The weak reference is assigned to the name the object was reached by."""
+        parent = self.ctx.parent()
+        root = target.split(".")[0]
+        return isinstance(parent, cst.Assign) and any(root in names_in_target(t.target) for t in parent.targets)
 
     def _holders(self, target: str) -> List[Keeper]:
         """Who may hold `target`: itself, and for `self.x` also self, since
@@ -606,6 +618,8 @@ class UnboundedMemoDict(Rule):
                     self._evicted.add(target.value)
             memo = self._memo_name(target) if isinstance(target, cst.Subscript) else None
             function = self.ctx.enclosing_function() if memo else None
+            if function is not None and _stores_new_instance(node.value, function):
+                continue  # an instance registry (GCL504), not a memo
             if function is not None and _memoizes(node.value, target.slice, function):
                 self._stores.append((node, memo, function))
 
@@ -674,6 +688,11 @@ class UnboundedMemoDict(Rule):
         if not facts.shared(attr) or not self._is_dict(facts.class_values.get(attr), (cls,)):
             return None
         return f"{cls.name.value}.{attr}"
+
+
+def _stores_new_instance(value: cst.BaseExpression, function: cst.FunctionDef) -> bool:
+    """`cls.symbols[name] = sym` in `__new__` after `sym = int.__new__(cls, ...)`."""
+    return function.name.value == "__new__" and isinstance(value, cst.Name) and value.value == _new_instance_name(function)
 
 
 def _memoizes(value: cst.BaseExpression, key, function: cst.FunctionDef) -> bool:
