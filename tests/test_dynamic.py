@@ -291,7 +291,7 @@ def test_misbehaving_targets_get_a_diagnostic_and_harm_nothing():
 
 
 def test_a_hanging_target_is_stopped_at_its_timeout_where_it_was():
-    done = _gclint("tests/dynamic_targets/hang.py", "--dynamic", "--timeout", HANG_TIMEOUT)
+    done = _gclint("--dynamic", "--timeout", HANG_TIMEOUT, "tests/dynamic_targets/hang.py")
     assert re.search(
         rf"gclint: dynamic: tests/dynamic_targets/hang.py: timed out after {HANG_TIMEOUT} s \(wall clock\) at tests/dynamic_targets/hang.py:[67]; stopped",
         done.stderr,
@@ -335,7 +335,7 @@ def _start_gclint_on(target, pidfile):
     never ends; returns it once the target said which processes it made."""
     environment = dict(os.environ, GCLINT_TEST_PIDFILE=str(pidfile))
     gclint = subprocess.Popen(
-        [sys.executable, "-m", "gclint", "check", "--no-config", str(TARGETS / target), "--dynamic", "--timeout", "600"],
+        [sys.executable, "-m", "gclint", "check", "--no-config", "--dynamic", "--timeout", "600", str(TARGETS / target)],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )
     try:
@@ -486,7 +486,7 @@ def test_each_cycle_is_its_own_strongly_connected_component():
 
 
 def test_a_target_stopped_for_its_timeout_keeps_its_evidence():
-    done = _gclint("tests/dynamic_targets/cycles_then_hang.py", "--dynamic", "--timeout", HANG_TIMEOUT, "--format", "json")
+    done = _gclint("--dynamic", "--timeout", HANG_TIMEOUT, "tests/dynamic_targets/cycles_then_hang.py", "--format", "json")
     assert "timed out after" in done.stderr
     # The static finding on `self.me = self` is confirmed by the cycle
     # recorded at the last checkpoint, the one made when it was stopped.
