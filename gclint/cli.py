@@ -412,29 +412,36 @@ def _rules(fmt: str) -> int:
         sys.stdout.write(rule_table(infos))
         return EXIT_CLEAN
     if fmt == "json":
-        rows = [{"code": i.code, "name": i.name, "severity": i.severity.value, "summary": i.summary} for i in infos]
+        rows = [
+            {"code": i.code, "name": i.name, "severity": i.severity.value, "default": i.default, "summary": i.summary}
+            for i in infos
+        ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_CLEAN
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
 
-        table = Table("code", "name", "severity", "summary")
+        table = Table("code", "name", "severity", "default", "summary")
         for i in infos:
-            table.add_row(i.code, i.name, i.severity.value, i.summary)
+            table.add_row(i.code, i.name, i.severity.value, _on(i), i.summary)
         Console().print(table)
     else:
         for i in infos:
-            print(f"{i.code}  {i.name:<34} {i.severity.value:<8} {i.summary}")
+            print(f"{i.code}  {i.name:<34} {i.severity.value:<8} {_on(i):<3} {i.summary}")
     return EXIT_CLEAN
+
+
+def _on(info: RuleInfo) -> str:
+    return "on" if info.default else "off"
 
 
 def rule_table(infos: Sequence[RuleInfo]) -> str:
     """The README's rule table (tests/test_readme.py keeps the two in step)."""
-    rows = ["| code | name | severity | what it finds |", "|---|---|---|---|"]
+    rows = ["| code | name | severity | default | what it finds |", "|---|---|---|---|---|"]
     for i in infos:
         summary = i.summary.replace("|", r"\|")
-        rows.append(f"| {i.code} | {i.name} | {i.severity.value} | {summary} |")
+        rows.append(f"| {i.code} | {i.name} | {i.severity.value} | {_on(i)} | {summary} |")
     return "\n".join(rows) + "\n"
 
 

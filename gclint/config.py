@@ -44,7 +44,8 @@ SUPPORTED_TARGETS = tuple(f"py3{minor}" for minor in range(9, 15))
 
 @dataclass(frozen=True)
 class Settings:
-    select: Tuple[str, ...] = ("GCL",)
+    # None: the default set (rules measured worth acting on; rule.default_selection).
+    select: Optional[Tuple[str, ...]] = None
     extend_select: Tuple[str, ...] = ()
     ignore: Tuple[str, ...] = ()
     exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
@@ -57,9 +58,18 @@ class Settings:
 
     def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
         ignore = self.ignore + self._ignored_for(path)
-        chosen = _longest_prefix(code, self.select + self.extend_select)
-        dropped = _longest_prefix(code, ignore)
-        return chosen > dropped
+        return self._chosen(code) > _longest_prefix(code, ignore)
+
+    def _chosen(self, code: str) -> int:
+        """How specifically `code` is selected (-1: not at all). The default
+        set counts as selecting "GCL", so any ignore prefix overrides it."""
+        if self.select is None:
+            from gclint.rule import default_selection  # the rules import this module
+
+            base = len("GCL") if code in default_selection() else -1
+        else:
+            base = _longest_prefix(code, self.select)
+        return max(base, _longest_prefix(code, self.extend_select))
 
     def _ignored_for(self, path: Optional[str]) -> Tuple[str, ...]:
         if not path or not self.per_file_ignores:

@@ -89,9 +89,12 @@ class RuleInfo:
     sections: Mapping[str, str] = field(default_factory=dict)
     valid: Sequence[str] = ()
     invalid: Sequence[Invalid] = ()
+    # In the set `gclint check` runs when nothing is selected (see rule.Rule.DEFAULT).
+    default: bool = True
 
     def markdown(self) -> str:
-        parts = [f"# {self.code} {self.name} ({self.severity.value})", "", self.summary, ""]
+        on = "on by default" if self.default else "off by default (select it by code, or all rules with `--select GCL`)"
+        parts = [f"# {self.code} {self.name} ({self.severity.value})", "", self.summary, "", f"*{on}*", ""]
         for title, text in self.sections.items():
             parts += [f"## {title}", "", text, ""]
         if self.invalid:
@@ -111,7 +114,7 @@ def _code_blocks(sources) -> list:
     return blocks
 
 
-_HEADING = re.compile(r"^(What it flags|Why it matters|Known limits):\s*$", re.M)
+_HEADING = re.compile(r"^(What it flags|Why it matters|Known limits|Measured on real code):\s*$", re.M)
 
 
 def parse_doc_sections(doc: str) -> Dict[str, str]:

@@ -8,6 +8,7 @@ that are both its unit tests and the examples `gclint explain` shows; and
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
@@ -36,6 +37,10 @@ class Rule:
     # Which kind of dynamic-mode evidence can confirm a finding of this rule:
     # one of gclint.model.EVIDENCE_KINDS; "none" when nothing observable can.
     EVIDENCE: ClassVar[str] = "none"
+    # On in the default selection only when its findings on real code were
+    # measured mostly right and mostly worth acting on (the rule's
+    # "Measured on real code" section says on what, and how often).
+    DEFAULT: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -75,6 +80,7 @@ class Rule:
             sections=parse_doc_sections(doc),
             valid=tuple(cls.VALID),
             invalid=tuple(cls.INVALID),
+            default=cls.DEFAULT,
         )
 
 
@@ -144,6 +150,13 @@ def extra_codes() -> Dict[str, RuleInfo]:
     from gclint.dynamic.codes import DYNAMIC_CODES
 
     return {**ENGINE_CODES, **DYNAMIC_CODES}
+
+
+@functools.lru_cache(maxsize=1)
+def default_selection() -> Tuple[str, ...]:
+    """What runs when nothing is selected: the engine's and dynamic mode's
+    own codes, and every rule marked DEFAULT."""
+    return (*extra_codes(), *(r.code for r in all_rules() if r.DEFAULT))
 
 
 def known_codes() -> List[str]:

@@ -174,7 +174,7 @@ MULTI_LINE = textwrap.dedent(
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
 def test_no_message_contains_a_newline(tmp_path, fmt):
     (tmp_path / "node.py").write_text(MULTI_LINE)
-    code, out, _ = run("check", "--no-cache", "--format", fmt, "node.py", cwd=tmp_path)
+    code, out, _ = run("check", "--no-cache", "--select", "GCL", "--format", fmt, "node.py", cwd=tmp_path)
     assert code == 1
     if fmt in ("json", "sarif"):
         log = json.loads(out)
@@ -189,13 +189,13 @@ def test_no_message_contains_a_newline(tmp_path, fmt):
 def test_github_paths_have_no_dot_slash_and_multi_line_ranges_no_columns(tmp_path):
     (tmp_path / "node.py").write_text(MULTI_LINE)
     (tmp_path / "bad.py").write_text(BAD)
-    _, out, _ = run("check", "--no-cache", "--format", "github", ".", cwd=tmp_path)
+    _, out, _ = run("check", "--no-cache", "--select", "GCL", "--format", "github", ".", cwd=tmp_path)
     lines = sorted(out.splitlines())
     assert lines[0].startswith("::warning file=bad.py,line=4,col=5,endLine=4,endColumn=18,title=GCL401::")
     assert lines[1].startswith("::warning file=node.py,line=3,col=9,endLine=3,")  # single-line: columns kept
     node = textwrap.dedent(MULTI_LINE).replace("self.parent = parent", "self.parent = (\n            parent)")
     (tmp_path / "node.py").write_text(node)
-    _, out, _ = run("check", "--no-cache", "--format", "github", "node.py", cwd=tmp_path)
+    _, out, _ = run("check", "--no-cache", "--select", "GCL", "--format", "github", "node.py", cwd=tmp_path)
     assert out.startswith("::warning file=node.py,line=3,endLine=4,title=GCL204::")
 
 
@@ -258,9 +258,10 @@ INFO_ONLY = "import gc\n\ndef f(x):\n    del x\n    gc.collect()\n"
 
 def test_info_findings_are_shown_but_pass_unless_asked(tmp_path):
     (tmp_path / "drop.py").write_text(INFO_ONLY)
-    code, out, _ = run("check", "--no-cache", "drop.py", cwd=tmp_path)
+    # GCL403 is off by default; select it to see an info finding.
+    code, out, _ = run("check", "--no-cache", "--extend-select", "GCL403", "drop.py", cwd=tmp_path)
     assert code == 0 and "GCL403" in out
-    assert run("check", "--no-cache", "--fail-on", "info", "drop.py", cwd=tmp_path)[0] == 1
+    assert run("check", "--no-cache", "--extend-select", "GCL403", "--fail-on", "info", "drop.py", cwd=tmp_path)[0] == 1
     (tmp_path / "bad.py").write_text(BAD)
     assert run("check", "--no-cache", "--fail-on", "error", "bad.py", cwd=tmp_path)[0] == 0
     assert run("check", "--no-cache", "--fail-on", "warning", "bad.py", cwd=tmp_path)[0] == 1

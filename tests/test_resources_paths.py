@@ -12,7 +12,8 @@ from gclint.rules.resources import ProcessNotWaited, ResourceNotClosed, Resource
 
 
 def _codes(source, path="app.py", prefix="GCL3"):
-    return [(f.line, f.code) for f in lint_source(dedent(source), path) if f.code.startswith(prefix)]
+    every_rule = Settings(select=("GCL",))
+    return [(f.line, f.code) for f in lint_source(dedent(source), path, every_rule) if f.code.startswith(prefix)]
 
 
 def test_every_factory_of_the_table_is_a_trigger_of_the_rules_that_track_it():

@@ -2,6 +2,7 @@
 import pytest
 
 from gclint import lint_source
+from gclint.config import Settings
 from gclint.model import DOC_SECTIONS
 from gclint.rule import all_rules, required_sections_missing
 
@@ -15,7 +16,7 @@ def _examples(kind):
 
 
 def _positions(rule, source):
-    return [(f.line, f.col) for f in lint_source(source, "example.py") if f.code == rule.code]
+    return [(f.line, f.col) for f in lint_source(source, "example.py", Settings(select=(rule.code,))) if f.code == rule.code]
 
 
 @pytest.mark.parametrize("rule, example", list(_examples("INVALID")))
