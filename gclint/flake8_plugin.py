@@ -1,8 +1,9 @@
 """flake8 door: a thin adapter over the same engine as `gclint check`.
 
-flake8 does the selecting (`--select GCL`) and its own `# noqa` handling;
-the engine applies the same noqa semantics first, so both doors agree.
-Rule options (target-version) still come from `[tool.gclint]`.
+`[tool.gclint]` (select, ignore, per-file-ignores, rule options) applies
+here as in `gclint check`; flake8's own `--select` / `--ignore` and `# noqa`
+then narrow what it shows. The engine applies the same noqa semantics
+first, so both doors agree.
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import ast
 import functools
 import io
 import tokenize
-from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
@@ -33,8 +33,10 @@ def _settings(pyproject: Optional[Path]) -> Tuple[Settings, Optional[str]]:
         # The CLI refuses to run on a bad configuration; so does this door,
         # as a finding an editor shows rather than a traceback.
         return Settings(), one_line(str(exc) or type(exc).__name__)
-    # Selection is flake8's job: every gclint code goes to flake8.
-    return replace(settings, select=("GCL",), extend_select=(), ignore=(), per_file_ignores=()), None
+    # One configuration, every door: [tool.gclint]'s selection (the default
+    # set when it selects nothing) applies here too, and flake8's own
+    # --select / --ignore narrow it further.
+    return settings, None
 
 
 def flake8_decoding(data: bytes) -> str:
