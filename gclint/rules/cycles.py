@@ -173,6 +173,13 @@ class ContainerContainsItself(_FollowsNames):
     Names are followed in source order within one scope, not through
     branches: an alias set in one branch of an `if` is taken as set after
     it. Slice assignment (`x[:] = x`) copies elements and is not flagged.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    2 findings (0 in tests); 2 read in context:
+    2 right, 0 worth acting on, 0 wrong.
     """
 
     code = "GCL201"
@@ -253,6 +260,13 @@ class MutualReference(_FollowsNames):
     method and the reverse link made in another are not matched. A parent
     that keeps its children in a container attribute (`self.children`) is
     GCL204's case, and an object stored in itself is GCL203's.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    31 findings (15 in tests); 26 read in context:
+    24 right, 0 worth acting on, 2 wrong.
     """
 
     code = "GCL202"
@@ -349,6 +363,13 @@ class SelfAttributeSelf(_FollowsNames):
     A clean-up method is trusted to be called; dynamic mode shows whether it
     is. A property or `__setattr__` that stores a weak reference instead is
     not recognised. The object is followed by name within one method.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    30 findings (18 in tests); 23 read in context:
+    23 right, 1 worth acting on, 0 wrong.
     """
 
     code = "GCL203"
@@ -452,6 +473,13 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     must be made in the same function. A one-way link (only `self.parent =
     parent`) is not a cycle and is not flagged, nor are children kept in a
     container the class only ever sets to a `weakref.WeakSet`-like one.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    100 findings (21 in tests); 37 read in context:
+    35 right, 1 worth acting on, 2 wrong.
     """
 
     code = "GCL204"
@@ -615,6 +643,13 @@ class SelfBoundCallableStoredOnSelf(_ReadsModel):
     `command=` options and `bind()` (Tk keeps the callable in the Tcl
     interpreter until the widget is destroyed), first parameters that are
     classes (`cls`, `__init_subclass__`).
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    280 findings (84 in tests); 38 read in context:
+    38 right, 1 worth acting on, 0 wrong.
     """
 
     code = "GCL205"
@@ -704,6 +739,13 @@ class ExceptionKeptInFrame(Rule):
     and class level code is not checked (its frame lives as long as the
     module anyway). A clearing method is trusted to be called. Methods
     that store their argument are seen only in the same module.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    167 findings (68 in tests); 38 read in context:
+    37 right, 1 worth acting on, 1 wrong.
     """
 
     code = "GCL206"
@@ -926,6 +968,13 @@ class FrameKeptInLocal(Rule):
     `= None` or rebinding counts as clearing, whether or not it runs on
     every path. Test files are not checked: a frame kept by a test lives
     only as long as the test run.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    No finding: precision not measured there; the rule is exact on its
+    examples and fixtures.
     """
 
     code = "GCL207"
@@ -1009,6 +1058,13 @@ class RecursiveClosure(Rule):
     it lets go, not at every call. A `del name` or `name = None` anywhere after the definition counts as
     breaking the cell. Recursive lambdas (`f = lambda n: f(n - 1)`) are not
     checked.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    50 findings (22 in tests); 27 read in context:
+    27 right, 3 worth acting on, 0 wrong.
     """
 
     code = "GCL208"

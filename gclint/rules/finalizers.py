@@ -80,6 +80,13 @@ class ResurrectingDel(Rule):
     pool.append(self)`) is not followed. `self.items.append(self)` (the
     object's own container) is not flagged unless `items` is a class-level
     attribute shared by all instances.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    No finding: precision not measured there; the rule is exact on its
+    examples and fixtures.
     """
 
     code = "GCL101"
@@ -226,6 +233,13 @@ class BlockingDel(Rule):
     functions within the module, not into other modules. A `.join()` is
     taken for a thread join only with no argument, a `timeout=` or a number
     (`str.join` takes one iterable).
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    6 findings (0 in tests); 6 read in context:
+    3 right, 1 worth acting on, 3 wrong.
     """
 
     code = "GCL102"
@@ -342,9 +356,17 @@ class DelCalledExplicitly(Rule):
     Known limits:
     Test files are skipped: a test of a finalizer may call it directly on
     purpose. Calls through `getattr(obj, "__del__")` are not seen.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    No finding: precision not measured there; the rule is exact on its
+    examples and fixtures.
     """
 
     code = "GCL103"
+    DEFAULT = True
     name = "del-called-explicitly"
     severity = Severity.WARNING
     message = "explicit __del__() call frees nothing and the finalizer runs again when the object dies; call an idempotent close() instead"
@@ -397,6 +419,13 @@ class DelOnCyclicClass(Rule):
     `finally`, or the callback it points to) is trusted to be undone;
     dynamic mode shows whether it is. Break the cycle (`weakref.WeakMethod`, `weakref.ref` for back
     links) or replace `__del__` with `weakref.finalize` or a context manager.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    4 findings (0 in tests); 4 read in context:
+    4 right, 1 worth acting on, 0 wrong.
     """
 
     code = "GCL104"

@@ -61,6 +61,7 @@ class YoungGenerationCollect(Rule):
     """
 
     code = "GCL401"
+    DEFAULT = True
     EVIDENCE = "gc-call"
     name = "young-generation-collect"
     severity = Severity.WARNING
@@ -132,6 +133,7 @@ class CollectInLoop(Rule):
     """
 
     code = "GCL402"
+    DEFAULT = True
     EVIDENCE = "gc-call"
     name = "collect-in-loop"
     severity = Severity.WARNING
@@ -371,6 +373,7 @@ class DisableNotRestored(Rule):
     """
 
     code = "GCL404"
+    DEFAULT = True
     EVIDENCE = "gc-state"
     name = "gc-disable-not-restored"
     severity = Severity.WARNING
@@ -561,6 +564,7 @@ class SaveAllLeftOn(Rule):
     """
 
     code = "GCL405"
+    DEFAULT = True
     EVIDENCE = "gc-state"
     name = "debug-saveall-left-on"
     severity = Severity.WARNING
@@ -623,6 +627,7 @@ class ThresholdZero(Rule):
     """
 
     code = "GCL406"
+    DEFAULT = True
     EVIDENCE = "gc-state"
     name = "threshold-zero"
     severity = Severity.WARNING

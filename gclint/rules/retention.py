@@ -53,6 +53,13 @@ class CacheOnMethod(Rule):
     instance (`functools.cached_property`, or a dict attribute) or a
     module-level cached function of the arguments other than `self` avoids
     the leak.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    2 findings (0 in tests); 2 read in context:
+    2 right, 0 worth acting on, 0 wrong.
     """
 
     code = "GCL501"
@@ -126,6 +133,13 @@ class FinalizerHoldsObject(Rule):
     callback position an attribute the class never assigns, nor declares as
     a field, is taken for an inherited method. Closures are followed only
     when defined in the same function and never rebound there.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    No finding: precision not measured there; the rule is exact on its
+    examples and fixtures.
     """
 
     code = "GCL502"
@@ -250,6 +264,13 @@ class ProcessLifetimeRegistration(Rule):
     method) are not flagged, since such objects usually live as long anyway.
     An undo in another function of the module is taken on trust, without
     checking that it is called.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    3 findings (0 in tests); 3 read in context:
+    3 right, 0 worth acting on, 0 wrong.
     """
 
     code = "GCL503"
@@ -404,6 +425,13 @@ class StrongInstanceRegistry(Rule):
     without checking that it runs or that it removes this instance. A
     container imported from another module, or reached through a local
     variable, is not followed.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    4 findings (3 in tests); 4 read in context:
+    4 right, 0 worth acting on, 0 wrong.
     """
 
     code = "GCL504"
@@ -570,6 +598,13 @@ class UnboundedMemoDict(Rule):
     Reported as information: a memo over a small closed set of arguments
     (enum members, a few configuration keys) is bounded in practice, and
     gclint cannot tell how many distinct keys there are.
+
+    Measured on real code:
+    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
+    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
+    distributed; 2026-12 snapshots).
+    15 findings (0 in tests); 15 read in context:
+    15 right, 1 worth acting on, 0 wrong.
     """
 
     code = "GCL505"
