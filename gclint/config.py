@@ -39,6 +39,7 @@ DEFAULT_EXCLUDE = (
 )
 MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
 _TARGET = re.compile(r"^py3(\d{1,2})$")
+FAIL_ON = ("error", "warning", "info")
 SUPPORTED_TARGETS = tuple(f"py3{minor}" for minor in range(9, 15))
 
 
@@ -55,6 +56,8 @@ class Settings:
     max_file_size: int = 2048  # KiB; larger files get GCL001 instead of a parse
     extend_resource_factories: Tuple[str, ...] = ()
     root: Optional[str] = None  # directory of the pyproject.toml, if any
+    baseline: Optional[str] = None  # a --write-baseline file, relative to root
+    fail_on: Optional[str] = None  # lowest severity that makes the exit status 1
 
     def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
         ignore = self.ignore + self._ignored_for(path)
@@ -213,6 +216,14 @@ def settings_from_table(
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
             values["target_version"] = value
+        elif key == "baseline":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}: baseline must be the path of a --write-baseline file")
+            values["baseline"] = value
+        elif key == "fail-on":
+            if value not in FAIL_ON:
+                raise ConfigError(f"{where}: fail-on must be one of {', '.join(FAIL_ON)}")
+            values["fail_on"] = value
         else:
             raise ConfigError(f"{where}: unknown key {key!r} in [tool.gclint]")
     return Settings(**values)

@@ -329,3 +329,16 @@ def test_add_noqa_never_breaks_a_line_that_ends_inside_a_string(tmp_path):
     code, _, err = run("check", "--no-cache", "--add-noqa", "app.py", cwd=tmp_path)
     assert code == 1 and "app.py:4: GCL401: the line ends inside a string" in err
     assert app.read_text() == source
+
+
+def test_baseline_and_fail_on_come_from_the_configuration(tmp_path):
+    (tmp_path / "drop.py").write_text(INFO_ONLY)
+    (tmp_path / "pyproject.toml").write_text('[tool.gclint]\nextend-select = ["GCL403"]\nfail-on = "info"\n')
+    assert run("check", "--no-cache", "drop.py", cwd=tmp_path)[0] == 1
+    (tmp_path / "bad.py").write_text(BAD)
+    assert run("check", "--no-cache", "--write-baseline", "known.json", ".", cwd=tmp_path)[0] == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.gclint]\nbaseline = "known.json"\n')
+    assert run("check", "--no-cache", ".", cwd=tmp_path)[0] == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.gclint]\nfail-on = "sometimes"\n')
+    code, _, err = run("check", "--no-cache", ".", cwd=tmp_path)
+    assert code == 2 and "fail-on must be one of error, warning, info" in err
