@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from gclint.analysis.resources import functions_of
+from gclint.analysis.bindings import functions_in
 from gclint.names import dotted
 from gclint.tree import descendants, is_scope
 
 if TYPE_CHECKING:
-    from gclint.rules._shapes import Resolver
+    from gclint.analysis.resolver import Resolver
 
 # Names of functions whose job is to undo what a paired function set up.
 _UNDOING_NAME = re.compile(
@@ -124,12 +124,12 @@ def _siblings(module: cst.Module, container: cst.CSTNode, outer: Tuple[cst.CSTNo
     """Functions of the container and, for a class, of the classes of the
     same module it is related to by inheritance (a mixin or base that
     supplies `tearDown`, a subclass that does)."""
-    for function in functions_of(container):
+    for function in functions_in(container):
         yield function, outer
     if not isinstance(container, cst.ClassDef):
         return
     for related in _related_classes(module, container):
-        for function in functions_of(related):
+        for function in functions_in(related):
             yield function, (related,)
 
 

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, Iterator, List, Map
 
 import libcst as cst
 
+from gclint.analysis.bindings import functions_in
 from gclint.names import dotted
 from gclint.tree import children, descendants, is_scope
 
 if TYPE_CHECKING:
-    from gclint.rules._shapes import Resolver
+    from gclint.analysis.resolver import Resolver
 
 _FACTORIES: Mapping[str, str] = {
     **dict.fromkeys(
@@ -226,7 +227,7 @@ def _find_in_file_factories(resolver: Resolver, table: Mapping[str, str]) -> Dic
     for stmt in module.body:
         members = [(stmt, "")] if isinstance(stmt, cst.FunctionDef) else []
         if isinstance(stmt, cst.ClassDef):
-            members = [(f, stmt.name.value) for f in functions_of(stmt)]
+            members = [(f, stmt.name.value) for f in functions_in(stmt)]
         for function, owner in members:
             scopes = (function, stmt) if owner else (function,)
             kind = _returned_fresh(function, type(resolver)(resolver.ctx, scopes), table)
@@ -1078,10 +1079,3 @@ def is_fixture(function: Scope) -> bool:
     if not isinstance(function, cst.FunctionDef):
         return False
     return any((dotted(_decorated(d)) or "").split(".")[-1] in ("fixture", "yield_fixture") for d in function.decorators)
-
-
-def functions_of(container: cst.CSTNode):
-    # Imported here: the rules package imports this module when it loads.
-    from gclint.rules._shapes import functions_in
-
-    return functions_in(container)

@@ -15,7 +15,8 @@ import libcst as cst
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
 from gclint.analysis.cleanup import deliberate_switch_off, is_restored, restored_in_finally, undoes
-from gclint.rules._shapes import Resolver, argument, int_value
+from gclint.analysis.bindings import argument, int_value
+from gclint.analysis.resolver import Resolver
 from gclint.tree import descendants
 
 _TRIGGERS = ("gc",)

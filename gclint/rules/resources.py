@@ -43,7 +43,8 @@ from gclint.analysis.resources import (
     stream_closed,
     uncovered_error_close,
 )
-from gclint.rules._shapes import Resolver, functions_in
+from gclint.analysis.bindings import functions_in
+from gclint.analysis.resolver import Resolver
 from gclint.tree import children, descendants, is_scope
 
 
