@@ -54,9 +54,7 @@ class YoungGenerationCollect(Rule):
     `# noqa: GCL401` and a comment saying why.
 
     Measured on real code:
-    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
-    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
-    distributed; 2026-12 snapshots), every finding read in context.
+    The 14 projects named in the README's Rules section (2026-12), every finding read.
     No finding, before or after this version: precision not measured there;
     the rule is exact on its examples and fixtures.
     """
@@ -126,9 +124,7 @@ class CollectInLoop(Rule):
     purpose.
 
     Measured on real code:
-    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
-    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
-    distributed; 2026-12 snapshots), every finding read in context.
+    The 14 projects named in the README's Rules section (2026-12), every finding read.
     No finding, before or after this version: precision not measured there;
     the rule is exact on its examples and fixtures.
     """
@@ -255,9 +251,7 @@ class CollectAfterDrop(Rule):
     make collection deterministic across Python implementations.
 
     Measured on real code:
-    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
-    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
-    distributed; 2026-12 snapshots), every finding read in context.
+    The 14 projects named in the README's Rules section (2026-12), every finding read.
     No finding, before or after this version: precision not measured there;
     the rule is exact on its examples and fixtures.
     """
@@ -363,9 +357,7 @@ class DisableNotRestored(Rule):
     that disables.
 
     Measured on real code:
-    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
-    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
-    distributed; 2026-12 snapshots), every finding read in context.
+    The 14 projects named in the README's Rules section (2026-12), every finding read.
     1 finding, right and worth acting on (tornado's assert_no_cycle_garbage
     disables before its `yield`: a failing test body leaves collection off).
     Before this version: 6 findings, 2 right (benchmark scripts), 4 wrong
@@ -557,9 +549,7 @@ class SaveAllLeftOn(Rule):
     purpose. Flags computed elsewhere and passed in a variable are not seen.
 
     Measured on real code:
-    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
-    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
-    distributed; 2026-12 snapshots), every finding read in context.
+    The 14 projects named in the README's Rules section (2026-12), every finding read.
     No finding, before or after this version: precision not measured there;
     the rule is exact on its examples and fixtures.
     """
@@ -620,9 +610,7 @@ class ThresholdZero(Rule):
     Thresholds computed at run time are not checked.
 
     Measured on real code:
-    14 projects, 1.9M lines (requests, urllib3, aiohttp, tornado, twisted,
-    paramiko, werkzeug, pip, ipython, sqlalchemy, celery, trio, httpx,
-    distributed; 2026-12 snapshots), every finding read in context.
+    The 14 projects named in the README's Rules section (2026-12), every finding read.
     No finding, before or after this version: precision not measured there;
     the rule is exact on its examples and fixtures.
     """
