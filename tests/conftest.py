@@ -1,6 +1,15 @@
+import atexit
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import List, Set, Tuple
+
+# The suite's gclint runs (in-process and in subprocesses, which inherit the
+# environment) keep their findings cache away from the user's own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gclint-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
