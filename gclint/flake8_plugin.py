@@ -12,14 +12,15 @@ import functools
 import io
 import tokenize
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple, Union
 
 from gclint import __version__
-from gclint.config import ConfigError, Settings, find_pyproject, load_settings
-from gclint.engine import lint_source
-from gclint.report.printable import one_line, printable
-from gclint.report.sources import read_regular_file
-from gclint.rule import known_codes
+
+if TYPE_CHECKING:
+    from gclint.config import Settings
+
+# flake8 imports every installed plugin on every run, `--select F` too: the
+# engine (and libcst under it) is imported only when there is a file to check.
 
 _STDIN_NAMES = ("-", "stdin")
 
@@ -27,6 +28,10 @@ _STDIN_NAMES = ("-", "stdin")
 @functools.lru_cache(maxsize=None)
 def _settings(pyproject: Optional[Path]) -> Tuple[Settings, Optional[str]]:
     """The settings for files under `pyproject`, or why it cannot be used."""
+    from gclint.config import ConfigError, Settings, load_settings
+    from gclint.report.printable import one_line
+    from gclint.rule import known_codes
+
     try:
         settings = load_settings(pyproject, known_codes())
     except (ConfigError, UnicodeError, RecursionError) as exc:
@@ -61,6 +66,8 @@ def source_for(filename: str, lines: List[str], max_bytes: int) -> Union[str, by
     when they differ from the file on disk (stdin with a display name, an
     editor's unsaved buffer).
     """
+    from gclint.report.sources import read_regular_file
+
     text = "".join(lines)
     if filename in _STDIN_NAMES:
         return text
@@ -70,9 +77,25 @@ def source_for(filename: str, lines: List[str], max_bytes: int) -> Union[str, by
     return text
 
 
+def selects_gclint(select: Optional[List[str]], extend_select: Optional[List[str]]) -> bool:
+    """Whether flake8's --select / --extend-select can let a GCL code through
+    (no --select at all: flake8's default, which shows plugin codes)."""
+    if select is None:
+        return True
+    chosen = [*select, *(extend_select or ())]
+    return any(c and ("GCL".startswith(c) or c.startswith("GCL")) for c in chosen)
+
+
 class GclintChecker:
     name = "gclint"
     version = __version__
+    # flake8 runs every plugin whatever it selects; with no GCL code
+    # selected (`flake8 --select F`) the checker does nothing.
+    enabled = True
+
+    @classmethod
+    def parse_options(cls, options: object) -> None:
+        cls.enabled = selects_gclint(getattr(options, "select", None), getattr(options, "extend_select", None))
 
     def __init__(self, tree: ast.AST, filename: str, lines: List[str]) -> None:
         # flake8 insists on `tree` for AST plugins; gclint parses with libcst.
@@ -80,6 +103,12 @@ class GclintChecker:
         self.lines = lines
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        if not self.enabled:
+            return
+        from gclint.config import find_pyproject
+        from gclint.engine import lint_source
+        from gclint.report.printable import one_line, printable
+
         where = self.filename if self.filename not in _STDIN_NAMES else "."
         settings, problem = _settings(find_pyproject(where))
         if problem is not None:

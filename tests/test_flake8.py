@@ -87,3 +87,22 @@ def test_a_bad_pyproject_is_a_clear_error_in_flake8(tmp_path, pyproject, message
     (line,) = done.stdout.splitlines()  # one clear line instead of the file's findings
     assert done.returncode == 1 and line.startswith("app.py|1|1|GCL001 not analysed: gclint configuration error: ")
     assert message in line
+
+
+@pytest.mark.parametrize(
+    "select, loads",
+    [
+        pytest.param(["--select", "F"], False, id="select-F"),
+        pytest.param(["--select", "F", "--extend-select", "GCL4"], True, id="extend-select-GCL4"),
+        pytest.param(["--select", "G"], True, id="select-G"),
+        pytest.param([], True, id="flake8-default"),
+    ],
+)
+def test_the_plugin_does_no_work_unless_a_gcl_code_is_selected(tmp_path, select, loads):
+    (tmp_path / "app.py").write_text("import gc\ngc.collect(0)\n")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "flake8", *select, "app.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert ("| libcst" in done.stderr) == loads
+    assert ("GCL401" in done.stdout) == loads
