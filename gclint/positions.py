@@ -190,4 +190,7 @@ def run_into(work: Callable[[], T], outcome: "Future[T]") -> None:
         outcome.set_result(work())
     except BaseException as exc:  # handed to the thread that waits
         outcome.set_exception(exc)
+        # The traceback keeps this frame; without this the frame would keep
+        # the future and so the exception: a cycle.
+        del outcome
 
