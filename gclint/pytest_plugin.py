@@ -34,6 +34,7 @@ report it with --gclint-trace 1 to name the line.
 from __future__ import annotations
 
 import gc
+import importlib.util
 import json
 import os
 import re
@@ -47,6 +48,19 @@ import weakref
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import pytest
+
+
+def _load_probe() -> types.ModuleType:
+    # By path, as the child runs it: importing the gclint.dynamic package
+    # would bring libcst into every pytest run.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dynamic", "probe.py")
+    spec = importlib.util.spec_from_file_location("gclint_probe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+probe = _load_probe()
 
 KINDS = ("cycle", "resource", "unraisable", "thread", "retained")
 # Objects of garbage looked at one by one per test; past that, counted.
@@ -149,52 +163,11 @@ def _is_infrastructure(obj: Any) -> bool:
 
 def strongly_connected(objects: Sequence[Any]) -> List[List[Any]]:
     """The cyclic SCCs among `objects` (edges: gc.get_referents inside the
-    set): each is one cycle, or several cycles through shared members."""
-    index = {id(o): i for i, o in enumerate(objects)}
-    edges = [[index[id(r)] for r in gc.get_referents(o) if id(r) in index] for o in objects]
-    order = [-1] * len(objects)
-    low = [0] * len(objects)
-    on_stack = [False] * len(objects)
-    stack: List[int] = []
-    found: List[List[Any]] = []
-    counter = 0
-    for root in range(len(objects)):
-        if order[root] != -1:
-            continue
-        work = [(root, 0)]
-        order[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        while work:
-            node, next_edge = work[-1]
-            if next_edge < len(edges[node]):
-                work[-1] = (node, next_edge + 1)
-                child = edges[node][next_edge]
-                if order[child] == -1:
-                    order[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack[child] = True
-                    work.append((child, 0))
-                elif on_stack[child]:
-                    low[node] = min(low[node], order[child])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == order[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack[member] = False
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in edges[node]:
-                    found.append([objects[i] for i in component])
-    return found
+    set): each is one cycle, or several cycles through shared members.
+    Members in the order the search leaves them (the probe lists them the
+    other way round)."""
+    cycles, _ = probe.strongly_connected(objects)
+    return [members[::-1] for members in cycles]
 
 
 def chain(members: Sequence[Any]) -> Optional[str]:

@@ -1,6 +1,7 @@
 """gclint's dynamic-mode probe: runs one target under gc inspection.
 
-Run by path, never imported by gclint: any CPython 3.9-3.13 can run it with
+Run by path in the child (gclint's pytest plugin imports only its pure
+cycle-graph helpers): any CPython 3.9-3.13 can run it with
 the standard library alone, in the user's own environment:
 
     python probe.py CONFIG.json        (or: python -X tracemalloc=N probe.py CONFIG.json)
@@ -405,7 +406,7 @@ class Recorder:
         if len(sample) < len(objects):
             checkpoint["examined"] = len(sample)
         self.checkpoints.append(checkpoint)
-        cycles, hangers_on = _strongly_connected(sample)
+        cycles, hangers_on = strongly_connected(sample)
         for members in cycles:
             self._record_cycle(members, label, checkpoint)
         # Freed along with a cycle that holds them, but not part of one.
@@ -737,13 +738,13 @@ def _primary_site(traced, members, classes, code_sites):
     return None, [], None
 
 
-def _strongly_connected(objects):
+def strongly_connected(objects):
     """The cyclic strongly connected components among `objects` (edges:
     gc.get_referents inside the set), and the objects in none of them.
     Each component is one cycle, or cycles through shared members; an object
     that only hangs off a cycle (a list a member holds) is in none: grouping
     by weak connection instead glued unrelated cycles into one blob.
-    (The same algorithm as gclint.pytest_plugin's: the probe stays one file.)"""
+    gclint's pytest plugin imports this one, so the probe stays one file."""
     index = {id(o): i for i, o in enumerate(objects)}
     edges = [[index[id(r)] for r in gc.get_referents(o) if id(r) in index] for o in objects]
     order = [-1] * len(objects)
