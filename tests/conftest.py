@@ -2,9 +2,10 @@ import atexit
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
-from typing import List, Set, Tuple
+from typing import List, Optional, Set, Tuple
 
 # The suite's gclint runs (in-process and in subprocesses, which inherit the
 # environment) keep their findings cache away from the user's own.
@@ -28,3 +29,13 @@ def expectations(path: Path) -> Set[Tuple[int, str]]:
         if match:
             found.update((number, code.strip()) for code in match.group(1).split(","))
     return found
+
+
+def pyenv_python(version: str) -> Optional[str]:
+    """The interpreter pyenv installed as `version`, if there is one."""
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = Path(root) / "versions" / version / "bin" / "python"
+    return str(path) if path.exists() else None

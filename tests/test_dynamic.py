@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import FIXTURES, ROOT, expectations
+from conftest import FIXTURES, ROOT, expectations, pyenv_python
 from gclint.dynamic import DynamicOptions, confirm, defines_main, program_targets
 from gclint.dynamic.codes import DYNAMIC_CODES
 from gclint.dynamic.confirm import matches
@@ -23,19 +23,10 @@ TARGETS = ROOT / "tests" / "dynamic_targets"
 EVIDENCE_TARGET = TARGETS / "gc_evidence.py"
 
 
-def _pyenv_python(version):
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    path = Path(root) / "versions" / version / "bin" / "python"
-    return str(path) if path.exists() else None
-
-
 def _interpreter(version):
     if version is None:
         return sys.executable
-    path = _pyenv_python(version)
+    path = pyenv_python(version)
     if path is None:
         pytest.skip(f"Python {version} is not installed")
     return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, pyenv_python
 
 SUITE = ROOT / "tests" / "leaky_suite"
 SUITE_FILE = "leaks_tests.py"
@@ -123,22 +123,13 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point():
 # -- other interpreters: pytest in a venv of their own ----------------------------
 
 
-def _pyenv_python(version):
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    path = Path(root) / "versions" / version / "bin" / "python"
-    return str(path) if path.exists() else None
-
-
 @pytest.fixture(scope="session")
 def venv_root(tmp_path_factory):
     return tmp_path_factory.mktemp("plugin-venvs")
 
 
 def _python_with_pytest(version, root):
-    interpreter = _pyenv_python(version)
+    interpreter = pyenv_python(version)
     if interpreter is None:
         pytest.skip(f"Python {version} is not installed")
     home = root / version
