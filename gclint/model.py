@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -78,6 +78,17 @@ EVIDENCE_KINDS = (
 CONFIRMED, NOT_REPRODUCED, NOT_EXECUTED = "confirmed", "not reproduced", "not executed"
 
 
+# Where each rule's page (docs/rules/GCLxxx.md) is published: SARIF's
+# helpUri. The project has no public address yet; this is the one place to
+# change when it gets one.
+REPOSITORY_URL = "https://github.com/gclint/gclint"
+RULE_DOCS_PATH = "docs/rules"
+
+
+def rule_doc_url(code: str) -> str:
+    return f"{REPOSITORY_URL}/blob/main/{RULE_DOCS_PATH}/{code}.md"
+
+
 @dataclass(frozen=True)
 class RuleInfo:
     """What the CLI, the docs and the reporters know about a code."""
@@ -91,24 +102,50 @@ class RuleInfo:
     invalid: Sequence[Invalid] = ()
     # In the set `gclint check` runs when nothing is selected (see rule.Rule.DEFAULT).
     default: bool = True
+    # The first INVALID example fixed by hand (Rule.USE_INSTEAD).
+    use_instead: str = ""
+    references: Tuple[Tuple[str, str], ...] = ()
 
     def markdown(self) -> str:
-        on = "on by default" if self.default else "off by default (select it by code, or all rules with `--select GCL`)"
-        parts = [f"# {self.code} {self.name} ({self.severity.value})", "", self.summary, "", f"*{on}*", ""]
-        for title, text in self.sections.items():
-            parts += [f"## {title}", "", text, ""]
+        """The rule's page: `gclint explain`, docs/rules/GCLxxx.md, SARIF help."""
+        parts = [f"# {self.code} {self.name}", "", self.summary, "", self._status(), ""]
+        for title in ("What it flags", "Why it matters"):
+            parts += _section(title, self.sections.get(title))
         if self.invalid:
             parts += ["## Example", "", *_code_blocks(i.source for i in self.invalid[:1])]
-        if self.valid:
-            parts += ["## Instead", "", *_code_blocks(self.valid[:1])]
-        if len(self.invalid) > 1 or len(self.valid) > 1:
-            parts += ["## More examples", "", "Flagged:", "", *_code_blocks(i.source for i in self.invalid[1:])]
-            parts += ["Not flagged:", "", *_code_blocks(self.valid[1:])]
+        if self.use_instead:
+            parts += ["## Use instead", "", *_code_blocks([self.use_instead])]
+        for title, text in self.sections.items():
+            if title not in ("What it flags", "Why it matters"):
+                parts += _section(title, text)
+        if self.references:
+            parts += ["## References", "", *(f"- [{title}]({url})" for title, url in self.references), ""]
+        parts += self._more_examples()
         return "\n".join(parts).rstrip() + "\n"
 
+    def _status(self) -> str:
+        on = "on by default" if self.default else "off by default (select it by code, or every rule with `--select GCL`)"
+        return f"*Severity {self.severity.value}; {on}.*"
 
-def _code_blocks(sources) -> list:
-    blocks = []
+    def _more_examples(self) -> List[str]:
+        """The rule's other test examples, flagged and not flagged."""
+        flagged, clean = self.invalid[1:], self.valid
+        if not flagged and not clean:
+            return []
+        parts = ["## More examples", ""]
+        if flagged:
+            parts += ["Flagged:", "", *_code_blocks(i.source for i in flagged)]
+        if clean:
+            parts += ["Not flagged:", "", *_code_blocks(clean)]
+        return parts
+
+
+def _section(title: str, text: Optional[str]) -> List[str]:
+    return [f"## {title}", "", text, ""] if text else []
+
+
+def _code_blocks(sources: Iterable[str]) -> List[str]:
+    blocks: List[str] = []
     for source in sources:
         blocks += ["```python", source.rstrip(), "```", ""]
     return blocks

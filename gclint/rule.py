@@ -9,6 +9,7 @@ that are both its unit tests and the examples `gclint explain` shows; and
 from __future__ import annotations
 
 import functools
+import textwrap
 from typing import TYPE_CHECKING, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
@@ -41,6 +42,11 @@ class Rule:
     # measured mostly right and mostly worth acting on (the rule's
     # "Measured on real code" section says on what, and how often).
     DEFAULT: ClassVar[bool] = False
+    # Documentation beyond the docstring (docs/rules/GCLxxx.md): the first
+    # INVALID example rewritten by hand so that no rule flags it, and
+    # (title, URL) pairs of CPython docs, PEPs and bug reports.
+    USE_INSTEAD: ClassVar[str] = ""
+    REFERENCES: ClassVar[Tuple[Tuple[str, str], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -81,6 +87,8 @@ class Rule:
             valid=tuple(cls.VALID),
             invalid=tuple(cls.INVALID),
             default=cls.DEFAULT,
+            use_instead=textwrap.dedent(cls.USE_INSTEAD).strip("\n") + "\n" if cls.USE_INSTEAD else "",
+            references=tuple(cls.REFERENCES),
         )
 
 

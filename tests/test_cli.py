@@ -151,7 +151,7 @@ def test_rules_and_explain(capsys):
     assert {r["code"] for r in rows} >= {"GCL401", "GCL402", "GCL403", "GCL404", "GCL405", "GCL406"}
     assert main(["explain", "GCL401"]) == 0
     text = capsys.readouterr().out
-    for heading in ("## What it flags", "## Why it matters", "## Known limits", "## Example", "## Instead"):
+    for heading in ("## What it flags", "## Why it matters", "## Known limits", "## Example", "## Use instead", "## References"):
         assert heading in text
     assert "gc.collect(0)" in text and "full collection" in text
     assert main(["explain", "GCL999"]) == 2

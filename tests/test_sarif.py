@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jsonschema
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -21,6 +21,12 @@ def test_sarif_output_is_valid_and_complete():
     rules = run["tool"]["driver"]["rules"]
     assert {r["id"] for r in rules} >= {"GCL001", "GCL401"}
     assert all(r["help"]["markdown"] and r["shortDescription"]["text"] for r in rules)
+    # Full help per rule, and a link to its page in the repository.
+    rule = next(r for r in rules if r["id"] == "GCL401")
+    assert "## Use instead" in rule["help"]["markdown"] and "## References" in rule["help"]["markdown"]
+    for r in rules:
+        assert r["helpUri"].startswith("https://") and r["helpUri"].endswith(f"/docs/rules/{r['id']}.md")
+        assert (ROOT / "docs" / "rules" / f"{r['id']}.md").is_file()
     result = next(r for r in run["results"] if r["ruleId"] == "GCL401")
     assert rules[result["ruleIndex"]]["id"] == "GCL401"
     region = result["locations"][0]["physicalLocation"]["region"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import quote
 
-from gclint.model import Finding, RuleInfo, Severity
+from gclint.model import Finding, RuleInfo, Severity, rule_doc_url
 from gclint.report.printable import one_line, printable
 from gclint.report.sources import SourceLines
 
@@ -78,6 +78,7 @@ def _sarif_rule(info: RuleInfo) -> Dict[str, Any]:
         "name": info.name,
         "shortDescription": {"text": info.summary},
         "fullDescription": {"text": what},
+        "helpUri": rule_doc_url(info.code),
         "help": {"text": info.markdown(), "markdown": info.markdown()},
         "defaultConfiguration": {"level": _SARIF_LEVEL[info.severity]},
     }

@@ -183,6 +183,15 @@ class ContainerContainsItself(_FollowsNames):
     code = "GCL201"
     EVIDENCE = "cycle"
     name = "container-contains-itself"
+    USE_INSTEAD = """
+        def f():
+            x = []
+            x.append(x.copy())  # a snapshot of the list, not the list itself
+    """
+    REFERENCES = (
+        ('The gc module', 'https://docs.python.org/3/library/gc.html'),
+        ('gc.get_referents()', 'https://docs.python.org/3/library/gc.html#gc.get_referents'),
+    )
     severity = Severity.WARNING
     message = "`{name}` is stored inside itself: a container that contains itself is a reference cycle that only the cycle collector can free"
     VALID = [
@@ -268,6 +277,17 @@ class MutualReference(_FollowsNames):
     code = "GCL202"
     EVIDENCE = "cycle"
     name = "mutual-reference"
+    USE_INSTEAD = """
+        import weakref
+
+        def link(a, b):
+            a.append(b)
+            b.append(weakref.ref(a))  # b can reach a without keeping it alive
+    """
+    REFERENCES = (
+        ('The gc module', 'https://docs.python.org/3/library/gc.html'),
+        ('weakref: weak references', 'https://docs.python.org/3/library/weakref.html'),
+    )
     severity = Severity.WARNING
     message = "`{a}` and `{b}` now refer to each other: a reference cycle that only the cycle collector can free; hold one direction with weakref"
     VALID = [
@@ -369,6 +389,17 @@ class SelfAttributeSelf(_FollowsNames):
     code = "GCL203"
     EVIDENCE = "cycle"
     name = "self-attribute-self"
+    USE_INSTEAD = """
+        import weakref
+
+        class Node:
+            def __init__(self):
+                self.me = weakref.ref(self)  # call self.me() to get the node back
+    """
+    REFERENCES = (
+        ('The gc module', 'https://docs.python.org/3/library/gc.html'),
+        ('weakref.ref', 'https://docs.python.org/3/library/weakref.html#weakref.ref'),
+    )
     severity = Severity.WARNING
     message = "`{name}` is stored inside itself ({chain}): the object refers to itself, a reference cycle that only the cycle collector can free"
     VALID = [
@@ -477,6 +508,19 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     code = "GCL204"
     EVIDENCE = "cycle"
     name = "back-reference-without-weakref"
+    USE_INSTEAD = """
+        import weakref
+
+        class Node:
+            def add(self, child):
+                # The parent owns its children; a child only points back.
+                child.parent = weakref.proxy(self)
+                self.children.append(child)
+    """
+    REFERENCES = (
+        ('weakref: weak references', 'https://docs.python.org/3/library/weakref.html'),
+        ('weakref.proxy', 'https://docs.python.org/3/library/weakref.html#weakref.proxy'),
+    )
     severity = Severity.WARNING
     message = "{chain}: parent and child refer to each other strongly, a reference cycle; hold the back link with weakref.ref() or weakref.proxy()"
     VALID = [
@@ -645,6 +689,20 @@ class SelfBoundCallableStoredOnSelf(_ReadsModel):
     code = "GCL205"
     EVIDENCE = "cycle"
     name = "self-bound-callable-stored-on-self"
+    USE_INSTEAD = """
+        import weakref
+
+        class Clock:
+            def start(self):
+                self.cb = weakref.WeakMethod(self.tick)  # call it as self.cb()()
+
+            def tick(self):
+                pass
+    """
+    REFERENCES = (
+        ('weakref.WeakMethod', 'https://docs.python.org/3/library/weakref.html#weakref.WeakMethod'),
+        ('Bound methods hold their instance (__self__)', 'https://docs.python.org/3/reference/datamodel.html#instance-methods'),
+    )
     severity = Severity.WARNING
     message = "a callable holding self is {how} ({chain}): a reference cycle; store a weakref.WeakMethod or look the callable up when it is needed"
     KINDS = (CALLABLE, REGISTERED)
@@ -739,6 +797,25 @@ class ExceptionKeptInFrame(Rule):
     code = "GCL206"
     EVIDENCE = "cycle"
     name = "exception-kept-in-frame"
+    USE_INSTEAD = """
+        def connect(addresses):
+            err = None
+            try:
+                for address in addresses:
+                    try:
+                        return open(address)
+                    except OSError as e:
+                        err = e
+                raise err
+            finally:
+                # The traceback refers to this frame; dropping the name breaks the cycle.
+                err = None
+    """
+    REFERENCES = (
+        ('The try statement: "as target" is cleared at the end of the except clause', 'https://docs.python.org/3/reference/compound_stmts.html#except-clause'),
+        ('PEP 3110: Catching exceptions in Python 3000', 'https://peps.python.org/pep-3110/'),
+        ('traceback.clear_frames()', 'https://docs.python.org/3/library/traceback.html#traceback.clear_frames'),
+    )
     severity = Severity.WARNING
     message = "`{target}` keeps {what}, whose traceback holds this frame, which holds `{target}`: a reference cycle; `del {target}` (or set it to None) in a finally"
     store_message = "{what} stored in `{target}` keeps the traceback, and through it this frame and its locals: a reference cycle; store str(e) or clear it when done"
@@ -966,6 +1043,20 @@ class FrameKeptInLocal(Rule):
     code = "GCL207"
     EVIDENCE = "cycle"
     name = "frame-kept-in-local"
+    USE_INSTEAD = """
+        import inspect
+
+        def caller():
+            frame = inspect.currentframe()
+            try:
+                return frame.f_back.f_code.co_name
+            finally:
+                del frame  # the frame holds its locals, this name included
+    """
+    REFERENCES = (
+        ('inspect: the interpreter stack (the note on keeping references to frame objects)', 'https://docs.python.org/3/library/inspect.html#the-interpreter-stack'),
+        ('sys._getframe()', 'https://docs.python.org/3/library/sys.html#sys._getframe'),
+    )
     severity = Severity.WARNING
     message = "`{name}` holds the current frame, and the frame holds `{name}`: a reference cycle that keeps every local alive; `del {name}` in a finally"
     TRIGGERS = ("currentframe", "_getframe", "stack", "trace")
@@ -1054,6 +1145,20 @@ class RecursiveClosure(Rule):
     code = "GCL208"
     EVIDENCE = "cycle"
     name = "recursive-closure"
+    USE_INSTEAD = """
+        def flatten(tree):
+            out = []
+            stack = [tree]
+            while stack:
+                node = stack.pop()
+                out.append(node)
+                stack.extend(reversed(node.children))
+            return out
+    """
+    REFERENCES = (
+        ('The gc module', 'https://docs.python.org/3/library/gc.html'),
+        ('Closures and cell objects', 'https://docs.python.org/3/reference/datamodel.html#function.__closure__'),
+    )
     severity = Severity.WARNING
     message = "nested function `{name}` refers to itself through its closure cell: every call of `{outer}` leaves a function-cell reference cycle; make it a module-level function or `del {name}` in a finally"
     TRIGGERS = ("def",)

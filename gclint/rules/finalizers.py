@@ -90,6 +90,21 @@ class ResurrectingDel(Rule):
     code = "GCL101"
     EVIDENCE = "resurrection"
     name = "del-resurrects-self"
+    USE_INSTEAD = """
+        _SOCKETS = []
+
+        class Conn:
+            def __init__(self, sock):
+                self.sock = sock
+
+            def __del__(self):
+                # Keep what is worth reusing, never the dying object itself.
+                _SOCKETS.append(self.sock)
+    """
+    REFERENCES = (
+        ('object.__del__() in the data model', 'https://docs.python.org/3/reference/datamodel.html#object.__del__'),
+        ('PEP 442: Safe object finalization', 'https://peps.python.org/pep-0442/'),
+    )
     severity = Severity.ERROR
     message = "__del__ stores {what} where it outlives the call: the object is resurrected half torn down, and its finalizer will not run again"
     TRIGGERS = _TRIGGERS
@@ -240,6 +255,30 @@ class BlockingDel(Rule):
 
     code = "GCL102"
     name = "del-blocks"
+    USE_INSTEAD = """
+        import threading
+
+        class Pool:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._items = []
+
+            # Cleanup that needs the lock runs at a point the owner chooses,
+            # on the owner's thread, never inside a garbage collection.
+            def close(self):
+                with self._lock:
+                    self._items.clear()
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc_info):
+                self.close()
+    """
+    REFERENCES = (
+        ('object.__del__() in the data model', 'https://docs.python.org/3/reference/datamodel.html#object.__del__'),
+        ('queue.SimpleQueue (reentrant, safe in __del__ and weakref callbacks)', 'https://docs.python.org/3/library/queue.html#queue.SimpleQueue'),
+    )
     severity = Severity.WARNING
     message = "__del__ {what}: finalizers run in whatever thread triggers them, in the middle of any allocation, and can deadlock or stall it"
     finalize_message = "the weakref.finalize callback {what}: finalizers run in whatever thread triggers them, in the middle of any allocation, and can deadlock or stall it"
@@ -362,6 +401,20 @@ class DelCalledExplicitly(Rule):
     code = "GCL103"
     DEFAULT = True
     name = "del-called-explicitly"
+    USE_INSTEAD = """
+        class Conn:
+            def close(self):
+                self._release()
+
+            def __del__(self):
+                self._release()
+
+            def _release(self):
+                self.sock = None
+    """
+    REFERENCES = (
+        ('object.__del__() in the data model', 'https://docs.python.org/3/reference/datamodel.html#object.__del__'),
+    )
     severity = Severity.WARNING
     message = "explicit __del__() call frees nothing and the finalizer runs again when the object dies; call an idempotent close() instead"
     TRIGGERS = _TRIGGERS
@@ -422,6 +475,24 @@ class DelOnCyclicClass(Rule):
 
     code = "GCL104"
     name = "del-on-cyclic-class"
+    USE_INSTEAD = """
+        class Conn:
+            # A method is looked up on each call and stored nowhere, so the
+            # instance never refers to itself (weakref.WeakMethod works too).
+            def on_close(self):
+                self.close()
+
+            def close(self):
+                pass
+
+            def __del__(self):
+                self.close()
+    """
+    REFERENCES = (
+        ('PEP 442: Safe object finalization', 'https://peps.python.org/pep-0442/'),
+        ('object.__del__() in the data model', 'https://docs.python.org/3/reference/datamodel.html#object.__del__'),
+        ('gc.garbage', 'https://docs.python.org/3/library/gc.html#gc.garbage'),
+    )
     severity = Severity.WARNING
     message = "this class has __del__ but its instances refer to themselves ({how}): finalization waits for the cycle collector, in undefined order; use weakref.finalize or a context manager"
     EVIDENCE = "cycle"

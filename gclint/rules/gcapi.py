@@ -63,6 +63,16 @@ class YoungGenerationCollect(Rule):
     DEFAULT = True
     EVIDENCE = "gc-call"
     name = "young-generation-collect"
+    USE_INSTEAD = """
+        import gc
+
+        def release():
+            gc.collect()  # no argument: a full collection
+    """
+    REFERENCES = (
+        ('gc.collect()', 'https://docs.python.org/3/library/gc.html#gc.collect'),
+        ('gc.get_threshold(): the three generations', 'https://docs.python.org/3/library/gc.html#gc.get_threshold'),
+    )
     severity = Severity.WARNING
     message = "gc.collect({gen}) examines only {which}; a cycle already promoted to the oldest generation survives it (gc.collect() with no argument is a full collection)"
     TRIGGERS = _TRIGGERS
@@ -133,6 +143,18 @@ class CollectInLoop(Rule):
     DEFAULT = True
     EVIDENCE = "gc-call"
     name = "collect-in-loop"
+    USE_INSTEAD = """
+        import gc
+
+        def batch(items):
+            for item in items:
+                item.process()
+            gc.collect()  # once, after the loop, if at all
+    """
+    REFERENCES = (
+        ('gc.collect()', 'https://docs.python.org/3/library/gc.html#gc.collect'),
+        ('gc.freeze()', 'https://docs.python.org/3/library/gc.html#gc.freeze'),
+    )
     severity = Severity.WARNING
     message = "full gc.collect() on every iteration: each call walks every tracked object, so the loop's cost grows with the whole heap"
     TRIGGERS = _TRIGGERS
@@ -259,6 +281,14 @@ class CollectAfterDrop(Rule):
     code = "GCL403"
     EVIDENCE = "gc-call"
     name = "collect-after-drop"
+    USE_INSTEAD = """
+        def f(big):
+            del big  # reference counting frees it here, if this was the last reference
+    """
+    REFERENCES = (
+        ('The del statement', 'https://docs.python.org/3/reference/simple_stmts.html#the-del-statement'),
+        ('gc.collect()', 'https://docs.python.org/3/library/gc.html#gc.collect'),
+    )
     severity = Severity.INFO
     message = "gc.collect() right after dropping `{name}`: reference counting already freed it unless it is in a reference cycle, and gc.collect() cannot free what is still reachable or memory held by C extensions"
     TRIGGERS = _TRIGGERS
@@ -369,6 +399,22 @@ class DisableNotRestored(Rule):
     DEFAULT = True
     EVIDENCE = "gc-state"
     name = "gc-disable-not-restored"
+    USE_INSTEAD = """
+        import gc
+
+        def timed(fn):
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                return fn()
+            finally:
+                if was_enabled:
+                    gc.enable()
+    """
+    REFERENCES = (
+        ('gc.disable()', 'https://docs.python.org/3/library/gc.html#gc.disable'),
+        ('gc.isenabled()', 'https://docs.python.org/3/library/gc.html#gc.isenabled'),
+    )
     severity = Severity.WARNING
     message = "gc.disable() is not undone by gc.enable() in a finally block: an exception leaves automatic collection off for the whole process"
     uncovered_message = "gc.disable() runs before the try whose finally re-enables collection: an exception (or the with-body of a @contextmanager, at its yield) between them leaves collection off for the whole process"
@@ -558,6 +604,16 @@ class SaveAllLeftOn(Rule):
     DEFAULT = True
     EVIDENCE = "gc-state"
     name = "debug-saveall-left-on"
+    USE_INSTEAD = """
+        import gc
+
+        # Reports what the collector cannot free, without keeping everything it frees.
+        gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
+    """
+    REFERENCES = (
+        ('gc.DEBUG_SAVEALL', 'https://docs.python.org/3/library/gc.html#gc.DEBUG_SAVEALL'),
+        ('gc.garbage', 'https://docs.python.org/3/library/gc.html#gc.garbage'),
+    )
     severity = Severity.WARNING
     message = "gc.set_debug() with {flag} keeps every unreachable object in gc.garbage for the life of the process"
     TRIGGERS = _TRIGGERS
@@ -619,6 +675,15 @@ class ThresholdZero(Rule):
     DEFAULT = True
     EVIDENCE = "gc-state"
     name = "threshold-zero"
+    USE_INSTEAD = """
+        import gc
+
+        gc.set_threshold(50_000)  # fewer collections, but never none
+    """
+    REFERENCES = (
+        ('gc.set_threshold() ("Setting threshold0 to zero disables collection")', 'https://docs.python.org/3/library/gc.html#gc.set_threshold'),
+        ('gc.freeze()', 'https://docs.python.org/3/library/gc.html#gc.freeze'),
+    )
     severity = Severity.WARNING
     message = "gc.set_threshold(0) turns automatic collection off, like gc.disable(): cycles are freed only by explicit gc.collect() calls"
     TRIGGERS = _TRIGGERS

@@ -194,6 +194,18 @@ class ResourceNotClosed(_FunctionResourceRule):
     code = "GCL301"
     DEFAULT = True
     name = "resource-not-closed"
+    USE_INSTEAD = """
+        import socket
+
+        def ping(port):
+            with socket.create_connection(('127.0.0.1', port)) as s:
+                s.sendall(b'ping')
+    """
+    REFERENCES = (
+        ('PEP 343: The "with" statement', 'https://peps.python.org/pep-0343/'),
+        ('ResourceWarning and the Python Development Mode', 'https://docs.python.org/3/library/devmode.html#resourcewarning-example'),
+        ('socket objects as context managers', 'https://docs.python.org/3/library/socket.html#socket-objects'),
+    )
     severity = Severity.ERROR
     message = "{kind} from {factory}() is neither closed nor handed over on some path out of {function}: it stays open until the garbage collector finalizes it; use `with`"
     VALID = [
@@ -383,6 +395,16 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
 
     code = "GCL302"
     name = "resource-used-inline"
+    USE_INSTEAD = """
+        def read(p):
+            with open(p) as f:
+                return f.read()
+    """
+    REFERENCES = (
+        ('PEP 343: The "with" statement', 'https://peps.python.org/pep-0343/'),
+        ('ResourceWarning and the Python Development Mode', 'https://docs.python.org/3/library/devmode.html#resourcewarning-example'),
+        ('pathlib.Path.read_text()', 'https://docs.python.org/3/library/pathlib.html#pathlib.Path.read_text'),
+    )
     severity = Severity.WARNING
     message = "{kind} from {factory}() is used inline and never closed: it is closed only when the garbage collector finalizes it; use Path.read_text()/write_text() or `with`"
     EVIDENCE = "resource-warning"
@@ -497,6 +519,15 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
 
     code = "GCL303"
     name = "closed-only-on-success"
+    USE_INSTEAD = """
+        def read(path):
+            with open(path) as f:
+                return f.read()
+    """
+    REFERENCES = (
+        ('PEP 343: The "with" statement', 'https://peps.python.org/pep-0343/'),
+        ('The try statement: finally', 'https://docs.python.org/3/reference/compound_stmts.html#finally-clause'),
+    )
     severity = Severity.WARNING
     message = "{kind} from {factory}() is closed only if the code before the close succeeds: an exception or early exit skips it; use `with` or try/finally"
     VALID = [
@@ -643,6 +674,19 @@ class SqliteWithDoesNotClose(Rule):
     code = "GCL304"
     DEFAULT = True
     name = "sqlite-with-does-not-close"
+    USE_INSTEAD = """
+        import contextlib
+        import sqlite3
+
+        def save(db):
+            with contextlib.closing(sqlite3.connect(db)) as con:
+                with con:  # commits, or rolls back on an exception
+                    con.execute('create table t (x)')
+    """
+    REFERENCES = (
+        ('sqlite3: how to use the connection context manager', 'https://docs.python.org/3/library/sqlite3.html#sqlite3-connection-context-manager'),
+        ('contextlib.closing', 'https://docs.python.org/3/library/contextlib.html#contextlib.closing'),
+    )
     severity = Severity.WARNING
     message = "`with sqlite3.connect(...)` commits or rolls back but does not close the connection; use `with contextlib.closing(sqlite3.connect(...))`"
     EVIDENCE = "resource-warning"
@@ -696,6 +740,27 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
 
     code = "GCL305"
     name = "owned-resource-never-closed"
+    USE_INSTEAD = """
+        class Log:
+            def __init__(self, path):
+                self.f = open(path, 'a')
+
+            def write(self, s):
+                self.f.write(s)
+
+            def close(self):
+                self.f.close()
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc_info):
+                self.close()
+    """
+    REFERENCES = (
+        ('PEP 343: The "with" statement', 'https://peps.python.org/pep-0343/'),
+        ('ResourceWarning and the Python Development Mode', 'https://docs.python.org/3/library/devmode.html#resourcewarning-example'),
+    )
     severity = Severity.WARNING
     message = "self.{attr} holds a {kind} from {factory}() but no method of {cls} closes it: it stays open until the instance is collected; add a close() method"
     EVIDENCE = "resource-warning"
@@ -828,6 +893,17 @@ class ProcessNotWaited(_FunctionResourceRule):
 
     code = "GCL306"
     name = "process-not-waited"
+    USE_INSTEAD = """
+        import subprocess
+
+        def fire(cmd):
+            # Wait here; or return the Popen and let the caller wait for it.
+            return subprocess.run(cmd, check=True).returncode
+    """
+    REFERENCES = (
+        ('subprocess.Popen.wait()', 'https://docs.python.org/3/library/subprocess.html#subprocess.Popen.wait'),
+        ('subprocess.run()', 'https://docs.python.org/3/library/subprocess.html#subprocess.run'),
+    )
     severity = Severity.WARNING
     message = "subprocess.Popen in {function} is never waited for: the child becomes a zombie and its pipes stay open until the garbage collector finalizes the Popen; use `with Popen(...)`, wait() or communicate()"
     TRIGGERS = factory_triggers(kinds=frozenset({"process"}))

@@ -63,6 +63,22 @@ class CacheOnMethod(Rule):
     code = "GCL501"
     EVIDENCE = "retained-object"
     name = "cache-on-method"
+    USE_INSTEAD = """
+        import functools
+
+        @functools.lru_cache(maxsize=256)
+        def _parse(text):
+            return text.split()
+
+        class Parser:
+            def parse(self, text):
+                return _parse(text)  # the cache keys on the text, never on self
+    """
+    REFERENCES = (
+        ('Python FAQ: How do I cache method calls?', 'https://docs.python.org/3/faq/programming.html#how-do-i-cache-method-calls'),
+        ('functools.lru_cache', 'https://docs.python.org/3/library/functools.html#functools.lru_cache'),
+        ('ruff B019 cached-instance-method', 'https://docs.astral.sh/ruff/rules/cached-instance-method/'),
+    )
     severity = Severity.WARNING
     message = "{decorator} on a method keeps every instance it was called on alive for the life of the process (the cache key holds self, and nothing evicts it); bound it with maxsize"
     TRIGGERS = ("functools",)
@@ -140,6 +156,22 @@ class FinalizerHoldsObject(Rule):
 
     code = "GCL502"
     name = "finalizer-holds-object"
+    USE_INSTEAD = """
+        import weakref
+
+        class Log:
+            def __init__(self, path):
+                self._fh = open(path)
+                # The callback holds the file, not self: self can still be freed.
+                self._finalizer = weakref.finalize(self, self._fh.close)
+
+            def close(self):
+                self._finalizer()
+    """
+    REFERENCES = (
+        ('weakref.finalize ("func should not be a bound method of obj")', 'https://docs.python.org/3/library/weakref.html#weakref.finalize'),
+        ('weakref.ref callbacks', 'https://docs.python.org/3/library/weakref.html#weakref.ref'),
+    )
     severity = Severity.ERROR
     message = "{api} holds a strong reference to `{obj}` through its {part}: the object can never be collected, so the callback never runs before exit"
     TRIGGERS = ("weakref",)
@@ -270,6 +302,21 @@ class ProcessLifetimeRegistration(Rule):
     code = "GCL503"
     EVIDENCE = "retained-object"
     name = "process-lifetime-registration"
+    USE_INSTEAD = """
+        import atexit
+
+        class Server:
+            def start(self):
+                atexit.register(self.stop)
+
+            def stop(self):
+                # Registered bound methods compare equal: this releases self.
+                atexit.unregister(self.stop)
+    """
+    REFERENCES = (
+        ('atexit.unregister()', 'https://docs.python.org/3/library/atexit.html#atexit.unregister'),
+        ('weakref.WeakMethod', 'https://docs.python.org/3/library/weakref.html#weakref.WeakMethod'),
+    )
     severity = Severity.WARNING
     message = "{hook} keeps `{obj}` alive until the process ends: the interpreter holds the callable, and it holds the instance"
     TRIGGERS = ("atexit", "signal", "sys", "threading")
@@ -429,6 +476,19 @@ class StrongInstanceRegistry(Rule):
     code = "GCL504"
     EVIDENCE = "retained-object"
     name = "strong-instance-registry"
+    USE_INSTEAD = """
+        import weakref
+
+        class Conn:
+            instances = weakref.WeakSet()  # lists live connections, keeps none alive
+
+            def __init__(self):
+                Conn.instances.add(self)
+    """
+    REFERENCES = (
+        ('weakref.WeakSet', 'https://docs.python.org/3/library/weakref.html#weakref.WeakSet'),
+        ('weakref: weak references', 'https://docs.python.org/3/library/weakref.html'),
+    )
     severity = Severity.WARNING
     message = "every instance is added to `{registry}` and nothing removes it: each one stays alive for the life of the process (use weakref.WeakSet / WeakValueDictionary, or remove it in close())"
     VALID = [
@@ -599,6 +659,18 @@ class UnboundedMemoDict(Rule):
 
     code = "GCL505"
     name = "unbounded-memo-dict"
+    USE_INSTEAD = """
+        import functools
+
+        @functools.lru_cache(maxsize=128)
+        def load(path):
+            with open(path) as f:
+                return f.read()
+    """
+    REFERENCES = (
+        ('functools.lru_cache', 'https://docs.python.org/3/library/functools.html#functools.lru_cache'),
+        ('weakref.WeakValueDictionary', 'https://docs.python.org/3/library/weakref.html#weakref.WeakValueDictionary'),
+    )
     severity = Severity.INFO
     message = "`{memo}` memoizes on the function's arguments and nothing ever evicts from it: it grows for the life of the process (use functools.lru_cache(maxsize=...) or evict)"
     VALID = [
