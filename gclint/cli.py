@@ -15,10 +15,12 @@ from gclint import __version__
 from gclint.cache import Cache, default_directory
 from gclint.config import ConfigError, Settings, check_codes, find_pyproject, load_settings, parse_target, with_overrides
 from gclint.engine import lint_source
+from gclint.gitignore import drop_ignored
 from gclint.model import Finding, RuleInfo, Severity
 from gclint.report import FORMATS, TextReporter, render_github, render_json, render_sarif
 from gclint.report.printable import printable
 from gclint.report.baseline import Baseline, read_baseline
+from gclint.report.docs import rule_infos
 from gclint.report.noqa import add_noqa
 from gclint.report.sources import SourceLines, checked_sources
 from gclint.rule import all_rules, extra_codes, known_codes, rule_for
@@ -112,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="count findings per code")
     check.add_argument("--quiet", "-q", action="store_true", help="findings only: no source lines, no summary")
     check.add_argument("--stdin-filename", help="the path to report for '-'")
-    check.add_argument("--target-version", help="oldest Python the code must run on (py39 ... py314)")
+    check.add_argument("--target-version", help="oldest Python the code must run on (py38 ... py314; default: from requires-python, else py39)")
     check.add_argument("--config", help="pyproject.toml to read instead of the nearest one")
     check.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    check.add_argument("--force-exclude", action="store_true", help="apply exclude / extend-exclude to paths named on the command line too (the pre-commit hook does)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the findings cache")
     check.add_argument("--cache-dir", help="where the cache lives (default: per project in the user cache directory, e.g. ~/.cache/gclint)")
     adopt = check.add_argument_group("adopting gclint on an existing project")
@@ -261,7 +264,7 @@ def _lint(args: argparse.Namespace, settings: Settings) -> Tuple[RunResult, List
     """Findings for stdin and the paths, the files checked, stdin's text."""
     result = RunResult()
     stdin_text: Dict[str, str] = {}
-    paths = [p for p in args.paths if p != "-"]
+    paths = [p for p in args.paths if p != "-" and not (args.force_exclude and settings.force_excludes(p))]
     files: List[str] = []
     if "-" in args.paths:
         name = args.stdin_filename or "<stdin>"
@@ -271,6 +274,8 @@ def _lint(args: argparse.Namespace, settings: Settings) -> Tuple[RunResult, List
         stdin_text[name] = data.decode("utf-8", "replace")
     if paths:
         files, errors = discover(paths, settings)
+        if settings.respect_gitignore:
+            files = drop_ignored(files, named=paths)
         result.errors.extend(errors)
         ran = _run(files, settings, args)
         result.findings.extend(ran.findings)
@@ -400,10 +405,6 @@ def use_color(choice: str, stream: TextIO, environ: Optional[Mapping[str, str]] 
     if environ.get("FORCE_COLOR"):
         return True
     return stream.isatty()
-
-
-def rule_infos() -> List[RuleInfo]:
-    return [*extra_codes().values(), *(r.info() for r in all_rules())]
 
 
 def _rules(fmt: str) -> int:

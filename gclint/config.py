@@ -40,7 +40,10 @@ DEFAULT_EXCLUDE = (
 MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
 _TARGET = re.compile(r"^py3(\d{1,2})$")
 FAIL_ON = ("error", "warning", "info")
-SUPPORTED_TARGETS = tuple(f"py3{minor}" for minor in range(9, 15))
+SUPPORTED_TARGETS = tuple(f"py3{minor}" for minor in range(8, 15))
+DEFAULT_TARGET = "py39"
+# The lower bound of a requires-python specifier: `>=3.8`, `~=3.10`, `==3.11.*`, `>3.8`.
+_LOWER_BOUND = re.compile(r"^\s*(>=|~=|==|===|>)\s*3\.(\d{1,2})")
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,15 @@ class Settings:
     exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: Tuple[str, ...] = ()
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
-    target_version: str = "py39"
+    target_version: str = DEFAULT_TARGET
     max_file_size: int = 2048  # KiB; larger files get GCL001 instead of a parse
     extend_resource_factories: Tuple[str, ...] = ()
     root: Optional[str] = None  # directory of the pyproject.toml, if any
     baseline: Optional[str] = None  # a --write-baseline file, relative to root
     fail_on: Optional[str] = None  # lowest severity that makes the exit status 1
+    # Files git ignores (.gitignore, .git/info/exclude) are not checked when
+    # discovery finds them (gclint.gitignore); a path named explicitly is.
+    respect_gitignore: bool = True
 
     def is_enabled(self, code: str, path: Optional[str] = None) -> bool:
         ignore = self.ignore + self._ignored_for(path)
@@ -104,6 +110,18 @@ class Settings:
             elif fnmatch.fnmatch(name, pattern.rstrip("/")):
                 return True
         return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
+
+    def force_excludes(self, path: str) -> bool:
+        """Whether `path` or a directory it is in is excluded, though it was
+        named (ruff's force-exclude): what `--force-exclude`, the pre-commit
+        hook and the flake8 door use, since they are handed file names."""
+        base = os.path.abspath(self.root or os.getcwd())
+        absolute = os.path.abspath(path)
+        if os.path.commonpath([absolute, base]) != base:
+            base = os.path.dirname(absolute)
+        parts = Path(os.path.relpath(absolute, base)).parts
+        prefixes = (os.path.join(base, *parts[: i + 1]) for i in range(len(parts)))
+        return any(self.is_excluded(prefix, base) for prefix in prefixes if prefix != base)
 
     def _anchor_relative(self, path: str, walked: str) -> str:
         """`path` relative to the project root when the walk is inside the
@@ -177,10 +195,27 @@ def load_settings(pyproject: Optional[Path], known_codes: Sequence[str]) -> Sett
         raise ConfigError(f"{pyproject}: cannot read: {_one_line(exc)}") from None
     except RecursionError:
         raise ConfigError(f"{pyproject}: cannot read: nested too deeply") from None
-    table = data.get("tool", {}).get("gclint", {})
+    tool = data.get("tool", {})
+    table = tool.get("gclint", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.gclint] must be a table")
-    return settings_from_table(table, str(pyproject), known_codes, root=str(pyproject.parent))
+    settings = settings_from_table(table, str(pyproject), known_codes, root=str(pyproject.parent))
+    if "target-version" in table:
+        return settings
+    return replace(settings, target_version=target_from_requires_python(data.get("project")))
+
+
+def target_from_requires_python(project: Any) -> str:
+    """The target-version `[project] requires-python` implies (its lower
+    bound, clamped to the supported range), else the default."""
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    if not isinstance(spec, str):
+        return DEFAULT_TARGET
+    minors = [int(m.group(2)) for m in map(_LOWER_BOUND.match, spec.split(",")) if m]
+    if not minors:
+        return DEFAULT_TARGET
+    oldest, newest = (int(SUPPORTED_TARGETS[i][3:]) for i in (0, -1))
+    return f"py3{min(max(max(minors), oldest), newest)}"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -220,6 +255,10 @@ def settings_from_table(
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where}: baseline must be the path of a --write-baseline file")
             values["baseline"] = value
+        elif key == "respect-gitignore":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: respect-gitignore must be true or false")
+            values["respect_gitignore"] = value
         elif key == "fail-on":
             if value not in FAIL_ON:
                 raise ConfigError(f"{where}: fail-on must be one of {', '.join(FAIL_ON)}")

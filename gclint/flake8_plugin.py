@@ -1,6 +1,6 @@
 """flake8 door: a thin adapter over the same engine as `gclint check`.
 
-`[tool.gclint]` (select, ignore, per-file-ignores, rule options) applies
+`[tool.gclint]` (select, ignore, per-file-ignores, exclude, rule options) applies
 here as in `gclint check`; flake8's own `--select` / `--ignore` and `# noqa`
 then narrow what it shows. The engine applies the same noqa semantics
 first, so both doors agree.
@@ -114,6 +114,8 @@ class GclintChecker:
         if problem is not None:
             yield 1, 0, f"GCL001 not analysed: gclint configuration error: {printable(problem)}", type(self)
             return
+        if self.filename not in _STDIN_NAMES and settings.force_excludes(self.filename):
+            return  # [tool.gclint] exclude: flake8 hands the file over, gclint check would skip it
         source = source_for(self.filename, self.lines, settings.max_file_size * 1024 + 1)
         for finding in lint_source(source, self.filename, settings):
             yield finding.line, finding.col - 1, f"{finding.code} {printable(one_line(finding.message))}", type(self)

@@ -342,3 +342,13 @@ def test_baseline_and_fail_on_come_from_the_configuration(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.gclint]\nfail-on = "sometimes"\n')
     code, _, err = run("check", "--no-cache", ".", cwd=tmp_path)
     assert code == 2 and "fail-on must be one of error, warning, info" in err
+
+
+def test_force_exclude_applies_exclude_to_named_files(project):
+    (project / "pyproject.toml").write_text('[tool.gclint]\nextend-exclude = ["pkg/bad.py"]\n')
+    bad = str(project / "pkg" / "bad.py")
+    assert run("check", bad)[0] == 1  # named: checked, as in ruff
+    code, out, _ = run("check", "--force-exclude", "--", bad, str(project / "pkg" / "clean.py"))
+    assert code == 0 and "No findings in 1 file checked." in out
+    (project / "pyproject.toml").write_text('[tool.gclint]\nextend-exclude = ["pkg"]\n')
+    assert run("check", "--force-exclude", bad)[0] == 0  # a directory it is in is excluded

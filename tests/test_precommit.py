@@ -51,3 +51,16 @@ def test_the_hook_runs_no_code_for_option_named_files(tmp_path, pre_commit_env):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No findings in 3 files checked." in done.stdout  # the option-named files were checked as files
     assert not marker.exists()
+
+
+def test_the_hook_honours_exclude_for_the_files_it_is_handed(tmp_path, pre_commit_env):
+    # pre-commit names every file; --force-exclude (in the hook's entry)
+    # applies [tool.gclint] exclude to them as a directory walk would.
+    repo = tmp_path / "scratch"
+    (repo / "vendored" / "lib").mkdir(parents=True)
+    (repo / "vendored" / "lib" / "bad.py").write_text("import gc\ngc.collect(0)\n")
+    (repo / "app.py").write_text("import gc\ngc.collect()\n")
+    (repo / "pyproject.toml").write_text('[tool.gclint]\nextend-exclude = ["vendored"]\n')
+    done = try_repo(repo, pre_commit_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings in 1 file checked." in done.stdout
