@@ -86,7 +86,13 @@ def test_baseline_then_a_line_inserted_then_only_the_new_finding(scratch):
     code, out, _ = gclint("--baseline", "gclint-baseline.json", ".", cwd=scratch)
     assert code == 0, out
     young.write_text(young.read_text() + "\n\ndef later():\n    gc.collect(1)\n")
-    assert found_by_gclint(scratch, "--baseline", "gclint-baseline.json") == {("app/young.py", 9, "GCL401")}
+    new = {("app/young.py", 9, "GCL401")}
+    assert found_by_gclint(scratch, "--baseline", "gclint-baseline.json") == new
+    # The same baseline named in [tool.gclint] applies in both doors.
+    with open(scratch / "pyproject.toml", "a") as pyproject:
+        pyproject.write('baseline = "gclint-baseline.json"\n')
+    assert found_by_gclint(scratch) == new
+    assert found_by_flake8(scratch) == new
 
 
 def test_add_noqa_then_both_doors_are_clean(scratch):
@@ -144,3 +150,16 @@ def test_py38_is_a_target(scratch):
     assert gclint("--target-version", "py38", "app/young.py", cwd=scratch)[0] == 1
     code, _, err = gclint("--target-version", "py37", "app/young.py", cwd=scratch)
     assert code == 2 and "py38, py39" in err
+
+
+def test_a_missing_configured_baseline_is_one_clear_line_in_flake8(scratch):
+    with open(scratch / "pyproject.toml", "a") as pyproject:
+        pyproject.write('baseline = "missing.json"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "GCL", "app/young.py"], cwd=scratch, capture_output=True, text=True, timeout=300
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("app/young.py:1:1: GCL001 not analysed: gclint configuration error: --baseline ") and "cannot read" in line
+    code, _, err = gclint("app/young.py", cwd=scratch)
+    assert code == 2 and "cannot read" in err
