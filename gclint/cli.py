@@ -266,8 +266,10 @@ def _lint(args: argparse.Namespace, settings: Settings) -> Tuple[RunResult, List
     stdin_text: Dict[str, str] = {}
     paths = [p for p in args.paths if p != "-" and not (args.force_exclude and settings.force_excludes(p))]
     files: List[str] = []
-    if "-" in args.paths:
-        name = args.stdin_filename or "<stdin>"
+    name = args.stdin_filename or "<stdin>"
+    # An editor pipes an excluded file too; with --force-exclude it gets nothing.
+    excluded_stdin = bool(args.force_exclude and args.stdin_filename and settings.force_excludes(name))
+    if "-" in args.paths and not excluded_stdin:
         data = sys.stdin.buffer.read()
         result.findings.extend(lint_source(data, name, settings))
         result.files += 1

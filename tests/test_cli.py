@@ -357,3 +357,7 @@ def test_force_exclude_applies_exclude_to_named_files(project):
     assert code == 0 and "No findings in 1 file checked." in out
     (project / "pyproject.toml").write_text('[tool.gclint]\nextend-exclude = ["pkg"]\n')
     assert run("check", "--force-exclude", bad)[0] == 0  # a directory it is in is excluded
+    # Standard input with an excluded display name, as an editor sends it.
+    code, out, _ = run("check", "--force-exclude", "-", "--stdin-filename", "pkg/bad.py", cwd=project, stdin=BAD)
+    assert code == 0 and "GCL401" not in out
+    assert run("check", "-", "--stdin-filename", "pkg/bad.py", cwd=project, stdin=BAD)[0] == 1
