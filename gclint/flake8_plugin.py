@@ -1,6 +1,6 @@
 """flake8 door: a thin adapter over the same engine as `gclint check`.
 
-`[tool.gclint]` (select, ignore, per-file-ignores, exclude, baseline, rule options) applies
+`[tool.gclint]` (select, ignore, per-file-ignores, rule options) applies
 here as in `gclint check`; flake8's own `--select` / `--ignore` and `# noqa`
 then narrow what it shows. The engine applies the same noqa semantics
 first, so both doors agree.
@@ -18,8 +18,6 @@ from gclint import __version__
 
 if TYPE_CHECKING:
     from gclint.config import Settings
-    from gclint.model import Finding
-    from gclint.report.baseline import Baseline
 
 # flake8 imports every installed plugin on every run, `--select F` too: the
 # engine (and libcst under it) is imported only when there is a file to check.
@@ -44,33 +42,6 @@ def _settings(pyproject: Optional[Path]) -> Tuple[Settings, Optional[str]]:
     # set when it selects nothing) applies here too, and flake8's own
     # --select / --ignore narrow it further.
     return settings, None
-
-
-@functools.lru_cache(maxsize=None)
-def _baseline(path: str) -> Tuple[Optional["Baseline"], Optional[str]]:
-    """The baseline file [tool.gclint] names, read once per flake8 process."""
-    from gclint.config import ConfigError
-    from gclint.report.baseline import read_baseline
-
-    try:
-        return read_baseline(path), None
-    except ConfigError as exc:
-        return None, str(exc)
-
-
-def _not_in_baseline(
-    findings: List["Finding"], settings: "Settings", filename: str, lines: List[str]
-) -> Tuple[List["Finding"], Optional[str]]:
-    """`baseline = "FILE"` applies here as in `gclint check`: only findings
-    it does not record are shown."""
-    import os
-
-    from gclint.report.sources import SourceLines
-
-    baseline, problem = _baseline(os.path.join(settings.root or ".", settings.baseline or ""))
-    if baseline is None:
-        return [], problem
-    return baseline.new_findings(findings, SourceLines({filename: "".join(lines)})), None
 
 
 def flake8_decoding(data: bytes) -> str:
@@ -137,6 +108,7 @@ class GclintChecker:
         from gclint.config import find_pyproject
         from gclint.engine import lint_source
         from gclint.report.printable import one_line, printable
+        from gclint.report.baseline import not_in_configured_baseline
 
         where = self.filename if self.filename not in _STDIN_NAMES else "."
         settings, problem = _settings(find_pyproject(where))
@@ -144,13 +116,7 @@ class GclintChecker:
             yield 1, 0, f"GCL001 not analysed: gclint configuration error: {printable(problem)}", type(self)
             return
         if self.filename not in _STDIN_NAMES and settings.force_excludes(self.filename):
-            return  # [tool.gclint] exclude: flake8 hands the file over, gclint check would skip it
+            return  # [tool.gclint] exclude applies to the files flake8 hands over
         source = source_for(self.filename, self.lines, settings.max_file_size * 1024 + 1)
-        findings = lint_source(source, self.filename, settings)
-        if settings.baseline:
-            findings, problem = _not_in_baseline(findings, settings, self.filename, self.lines)
-            if problem is not None:
-                yield 1, 0, f"GCL001 not analysed: gclint configuration error: {printable(problem)}", type(self)
-                return
-        for finding in findings:
+        for finding in not_in_configured_baseline(lint_source(source, self.filename, settings), settings, "".join(self.lines)):
             yield finding.line, finding.col - 1, f"{finding.code} {printable(one_line(finding.message))}", type(self)

@@ -7,15 +7,16 @@ a second copy of a recorded mistake is still reported.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
-from gclint.config import ConfigError
-from gclint.model import Finding
+from gclint.config import ConfigError, Settings
+from gclint.model import Finding, Severity
 from gclint.report.sources import SourceLines
 
 FORMAT = 1
@@ -82,3 +83,26 @@ def _row(row: Any, where: str) -> Tuple[Key, int]:
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ConfigError(f"--baseline {where}: count must be a whole number above 0, got {count!r}")
     return (row["path"], row["code"], row["line"]), count
+
+
+def not_in_configured_baseline(findings: Sequence[Finding], settings: Settings, text: str) -> List[Finding]:
+    """The flake8 door's `baseline = "FILE"`: the findings of one file (all
+    in one path, whose text is `text`) that the configured baseline does
+    not record; a baseline that cannot be used is one GCL001 instead, as a
+    bad configuration is there."""
+    if not settings.baseline or not findings:
+        return list(findings)
+    path = findings[0].path
+    baseline, problem = _configured(os.path.join(settings.root or ".", settings.baseline))
+    if baseline is None:
+        return [Finding(path, 1, 1, "GCL001", f"not analysed: gclint configuration error: {problem}", Severity.ERROR)]
+    return baseline.new_findings(findings, SourceLines({path: text}))
+
+
+@functools.lru_cache(maxsize=8)
+def _configured(path: str) -> Tuple[Optional[Baseline], Optional[str]]:
+    """Read once per flake8 process, which checks many files with it."""
+    try:
+        return read_baseline(path), None
+    except ConfigError as exc:
+        return None, str(exc)
