@@ -40,7 +40,7 @@ from gclint.analysis.bindings import (
     owned_by,
     strip_subscripts,
 )
-from gclint.analysis.classes import ClassFacts, receiver_of
+from gclint.analysis.classes import ClassFacts, decorator_names, receiver_of
 from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.summaries import ModuleSummary, stored_arguments
 from gclint.names import dotted
@@ -115,7 +115,9 @@ class ClassModel(NamedTuple):
 def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
     methods = {f.name.value: f for f in functions_in(cls)}
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
-    clears = {n: clears_of(f, receivers[n], facts, index) for n, f in methods.items() if receivers[n]}
+    clears = _through_setters(
+        {n: clears_of(f, receivers[n], facts, index) for n, f in methods.items() if receivers[n]}, methods
+    )
     initialisers = _initialisers(methods, receivers)
     undoing = {
         n: c.dropped | c.reset if ends_lifecycle(methods[n]) else c.dropped
@@ -132,6 +134,19 @@ def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, in
             edges.extend(_method_edges(scan, elsewhere, clears, index))
     anywhere = frozenset().union(*undoing.values())
     return ClassModel(cls.name.value, tuple(edges), anywhere, frozenset().union(*(c.dropped for c in clears.values())))
+
+
+def _through_setters(clears: Dict[str, "MethodClears"], methods: Dict[str, cst.FunctionDef]) -> Dict[str, "MethodClears"]:
+    """`self.parent = None` runs the `parent` property's setter: the method
+    also drops what the setter takes out (`self._parent._children.remove(self)`).
+    (`methods` maps a property's name to its last definition, the setter.)"""
+    setters = {n for n, f in methods.items() if f"{n}.setter" in decorator_names(f) and n in clears}
+    found = {}
+    for name, cleared in clears.items():
+        via = cleared.dropped & setters - {name}
+        extra = frozenset().union(*(clears[s].dropped for s in via))
+        found[name] = cleared._replace(dropped=cleared.dropped | extra) if extra else cleared
+    return found
 
 
 def _initialisers(methods: Dict[str, cst.FunctionDef], receivers: Dict[str, Optional[str]]) -> FrozenSet[str]:
@@ -441,6 +456,30 @@ def drops_name(node: cst.CSTNode, name: str, any_rebinding: bool = False) -> boo
         return any_rebinding or is_name(node.value, "None")
     if kind is cst.NamedExpr and any_rebinding:
         return name in names_in_target(node.target)
-    return False
+    return kind is cst.While and _walks_to_none(node, name)
+
+
+def _walks_to_none(loop: cst.While, name: str) -> bool:
+    """`while tb is not None: tb = tb.tb_next`: the name is None (or false)
+    once the loop ends."""
+    test = loop.test
+    tested = is_name(test, name) or (
+        type(test) is cst.Comparison
+        and is_name(test.left, name)
+        and len(test.comparisons) == 1
+        and type(test.comparisons[0].operator) is cst.IsNot
+        and is_name(test.comparisons[0].comparator, "None")
+    )
+    if not tested or loop.orelse is not None:
+        return False
+    body = list(descendants(loop.body, stop=is_scope))
+    # A `break` can leave the loop with the name still set.
+    return not any(type(node) is cst.Break for node in body) and any(
+        type(node) is cst.Assign
+        and any(is_name(t.target, name) for t in node.targets)
+        and type(node.value) is cst.Attribute
+        and is_name(node.value.value, name)
+        for node in body
+    )
 
 

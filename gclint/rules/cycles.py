@@ -35,10 +35,12 @@ from gclint.analysis.bindings import (
     owned_by,
 )
 from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF, ClassModel, cleared_after, self_paths
+from gclint.analysis.classes import method_named, positional_params
 from gclint.analysis.summaries import stored_arguments
+from gclint.names import dotted
 from gclint.model import Invalid, Severity
 from gclint.rule import Rule
-from gclint.tree import names_in_target
+from gclint.tree import descendants, names_in_target
 
 def _result_used(ctx, node: cst.CSTNode) -> bool:
     """Whether the current call's value is used (it is not a statement of its own)."""
@@ -280,6 +282,8 @@ class MutualReference(_FollowsNames):
         "class Context:\n    def __enter__(self):\n        self._subject = s = self._make()\n        s._ctx = self\n        return self\n\n    def __exit__(self, *exc):\n        self._subject._ctx = None\n        self._subject = None\n",
         # Undone by pointing the connection back at the previous transaction.
         "class Nested:\n    def __init__(self, connection):\n        self.connection = connection\n        self._previous = connection.nested\n        connection.nested = self\n\n    def _deactivate(self):\n        if self.connection.nested is self:\n            self.connection.nested = self._previous\n",
+        # TaskGroup.add() counts its argument and keeps nothing.
+        "class TaskGroup:\n    def add(self, task):\n        self.size += 1\n        task.group = self\n\nclass Task:\n    def __init__(self, group: TaskGroup):\n        self.group = group\n        group.add(self)\n",
         # Undone when the transaction ends.
         "class Transaction:\n    def __init__(self, conn):\n        self.conn = conn\n        conn.txn = self\n\n    def commit(self):\n        self.conn.txn = None\n",
     ]
@@ -305,7 +309,10 @@ class MutualReference(_FollowsNames):
             return
         ids = self.ids()
         edges = self._edges.setdefault(id(self.ctx.innermost_scope()), set())
-        for store in attribute_stores(node) + container_stores(node, _result_used(self.ctx, node)):
+        stored = container_stores(node, _result_used(self.ctx, node))
+        if stored and _keeps_nothing(self.ctx, node):
+            stored = []
+        for store in attribute_stores(node) + stored:
             holder = ids.key(store.holder)
             for value in (v for value in store.values for v in held(value)):
                 key = ids.key(value)
@@ -316,6 +323,39 @@ class MutualReference(_FollowsNames):
                         self.report(node, self.message.format(a=_text(store.holder), b=_text(value)))
                     return
                 edges.add((holder, key))
+
+
+def _keeps_nothing(ctx, call: cst.CSTNode) -> bool:
+    """`group.add(self)` where `group: TaskGroup` is a parameter and
+    TaskGroup, a class of this module, has an add() that only touches
+    attributes of its argument (`self.count += 1; other.group = self`):
+    the call stores nothing."""
+    if type(call) is not cst.Call or type(call.func) is not cst.Attribute or type(call.func.value) is not cst.Name:
+        return False
+    function = ctx.enclosing_function()
+    cls = _class_named(ctx.module, _annotation_of(function, call.func.value.value)) if function else None
+    method = method_named(cls, call.func.attr.value) if cls is not None else None
+    params = positional_params(method)[1:] if method is not None else ()
+    return bool(params) and len(call.args) == 1 and _only_attributes_used(method, params[0])
+
+
+def _annotation_of(function: cst.FunctionDef, name: str) -> Optional[str]:
+    for param in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params):
+        if param.name.value == name and param.annotation is not None:
+            written = param.annotation.annotation
+            return written.evaluated_value if type(written) is cst.SimpleString else dotted(written)
+    return None
+
+
+def _class_named(module: cst.Module, name: Optional[str]) -> Optional[cst.ClassDef]:
+    return next((s for s in module.body if type(s) is cst.ClassDef and s.name.value == name), None) if name else None
+
+
+def _only_attributes_used(function: cst.FunctionDef, param: str) -> bool:
+    """Every use of `param` in the body reads or sets one of its attributes."""
+    nodes = list(descendants(function.body))
+    uses = sum(1 for n in nodes if is_name(n, param))
+    return uses == sum(1 for n in nodes if type(n) is cst.Attribute and is_name(n.value, param))
 
 
 def _relinks(ids: Identities, holder: cst.BaseExpression, value: cst.BaseExpression) -> bool:
@@ -488,6 +528,8 @@ class BackReferenceWithoutWeakref(_FollowsNames):
         "class Client:\n    def connection_made(self, transport):\n        self.factory.clients.append(self)\n\n    def connection_lost(self, exc):\n        self.factory.clients.remove(self)\n",
         # The helper is released in close().
         "class Mapping:\n    def __init__(self, owner):\n        self._owner = owner\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n\n    def close(self):\n        self._map = None\n",
+        # Moved by its property setter, which close() runs with None.
+        "class Status:\n    @property\n    def parent(self):\n        return self._parent\n\n    @parent.setter\n    def parent(self, parent):\n        if self._parent is not None:\n            self._parent._children.remove(self)\n        self._parent = parent\n        if parent is not None:\n            parent._children.add(self)\n\n    def close(self):\n        self.parent = None\n",
         # A helper whose constructor does not keep its argument.
         "class Mapping:\n    def __init__(self, owner):\n        self.size = len(owner)\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n",
     ]
@@ -722,7 +764,9 @@ class ExceptionKeptInFrame(Rule):
     kept on purpose as part of the class's interface.
 
     Known limits:
-    Any `del name`, `name = None` or `name.clear()` after the binding counts as clearing,
+    Any `del name`, `name = None`, `name.clear()` or a loop that walks the
+    name to None (`while tb is not None: tb = tb.tb_next`, no `break`)
+    after the binding counts as clearing,
     whether or not it runs on every path. `sys.exc_info()` outside an
     except clause is not flagged: the exception then being handled was
     caught by a caller, and its traceback does not reach this frame. Module
@@ -758,6 +802,8 @@ class ExceptionKeptInFrame(Rule):
         "class WorkItem:\n    def run(self):\n        try:\n            self.fn()\n        except BaseException as exc:\n            self.future.set_exception(exc)\n            self = None\n",
         # Kept on purpose: the class hands the exception out.
         "class Reader:\n    def read(self):\n        try:\n            self._read()\n        except OSError as exc:\n            self._exception = exc\n\n    def exception(self):\n        return self._exception\n",
+        # The traceback local is walked to its end: None once the loop is done.
+        "def innermost(job):\n    try:\n        job()\n    except Exception as e:\n        tb = e.__traceback__\n        while tb is not None:\n            line = tb.tb_lineno\n            tb = tb.tb_next\n        return line\n",
         # exc_info kept on self and cleared by the method that re-raises it.
         "import sys\n\nclass Future:\n    def run(self, fn):\n        try:\n            fn()\n        except Exception:\n            self._exc_info = sys.exc_info()\n\n    def result(self):\n        try:\n            raise self._exc_info[1]\n        finally:\n            self._exc_info = None\n",
     ]
@@ -769,6 +815,8 @@ class ExceptionKeptInFrame(Rule):
         Invalid("class Task:\n    def run(self):\n        try:\n            self.step()\n        except Exception as exc:\n            self.error = exc\n", (6, 13)),
         # Handed to a method of the class that stores its argument.
         Invalid("class Runner:\n    def run(self, job):\n        try:\n            job()\n        except Exception as exc:\n            self._record(exc)\n\n    def _record(self, error):\n        self.errors.append(error)\n", (6, 13)),
+        # The walk may stop early (`break`) with the traceback still bound.
+        Invalid("def frame_of(job, name):\n    try:\n        job()\n    except Exception as e:\n        tb = e.__traceback__\n        while tb is not None:\n            if tb.tb_frame.f_code.co_name == name:\n                break\n            tb = tb.tb_next\n        return tb\n", (5, 9)),
         # Handed to a future kept in a local.
         Invalid("import asyncio\n\nasync def run(job):\n    fut = asyncio.get_running_loop().create_future()\n    try:\n        job()\n    except Exception as exc:\n        fut.set_exception(exc)\n    return fut\n", (8, 9)),
     ]
