@@ -6,12 +6,14 @@ use", which closures are judged by), and the weak forms that store no
 strong reference at all."""
 from __future__ import annotations
 
-from typing import Callable, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
 import libcst as cst
 
 from gclint.names import NameResolver, dotted
 from gclint.tree import children, descendants, is_scope, names_in_target
+
+T = TypeVar("T")
 
 class FileIndex:
     """Per-file lookups every analysis step shares: qualified names, and the
@@ -21,6 +23,7 @@ class FileIndex:
     def __init__(self, names: NameResolver) -> None:
         self.names = names
         self._nodes: Dict[int, Tuple[cst.CSTNode, ...]] = {}
+        self._facts: Dict[Tuple[str, int], object] = {}
 
     def resolve(self, expr: cst.BaseExpression, scopes: Tuple[cst.CSTNode, ...]) -> Optional[str]:
         return self.names.qualified_name(expr, scopes)
@@ -30,6 +33,14 @@ class FileIndex:
         if found is None:
             found = self._nodes[id(function)] = tuple(descendants(function.body, stop=is_scope))
         return found
+
+    def per_function(self, kind: str, function: cst.CSTNode, compute: Callable[[cst.CSTNode], T]) -> T:
+        """`compute(function)`, computed once per function and kind of fact
+        (a question asked for every statement must not re-walk the body)."""
+        key = (kind, id(function))
+        if key not in self._facts:
+            self._facts[key] = compute(function)
+        return self._facts[key]
 
 
 _CODE = cst.Module([])

@@ -22,7 +22,7 @@ the clean-up to be called.
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -124,16 +124,35 @@ def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, in
         for n, c in clears.items()
         if n not in initialisers
     }
+    undone_by: Dict[str, Set[str]] = {}
+    for n, paths in undoing.items():
+        for path in paths:
+            undone_by.setdefault(path, set()).add(n)
     edges: List[Edge] = []
     for name, method in methods.items():
         me = receivers[name]
         if me is not None:
             scan = _scan(method, me, cls, facts, summary, index)
             # Undone by another method: the class resets the link itself.
-            elsewhere = frozenset().union(*(paths for n, paths in undoing.items() if n != name))
+            elsewhere = _UndoneElsewhere(undone_by, name)
             edges.extend(_method_edges(scan, elsewhere, clears, index))
     anywhere = frozenset().union(*undoing.values())
     return ClassModel(cls.name.value, tuple(edges), anywhere, frozenset().union(*(c.dropped for c in clears.values())))
+
+
+class _UndoneElsewhere(NamedTuple):
+    """Whether a method other than `method` undoes a path (or a prefix of it)."""
+
+    undone_by: Dict[str, Set[str]]
+    method: str
+
+    def covers(self, path: str) -> bool:
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            by = self.undone_by.get(".".join(parts[:i]))
+            if by and (len(by) > 1 or self.method not in by):
+                return True
+        return False
 
 
 def _through_setters(clears: Dict[str, "MethodClears"], methods: Dict[str, cst.FunctionDef]) -> Dict[str, "MethodClears"]:
@@ -186,13 +205,13 @@ def _scan(method, me, cls, facts, summary, index: FileIndex) -> _Scan:
     return _Scan(method, me, facts, summary, keeper, Identities(is_weak))
 
 
-def _method_edges(scan: _Scan, cleared: FrozenSet[str], clears: Dict[str, "MethodClears"], index: FileIndex) -> List[Edge]:
+def _method_edges(scan: _Scan, cleared: _UndoneElsewhere, clears: Dict[str, "MethodClears"], index: FileIndex) -> List[Edge]:
     method = scan.method
     finally_cleared = cleared_in_finally(method, scan.me, index)
     found = []
     for node in index.nodes(method):
         for kind, path, link, value in _edges_at(node, scan):
-            undone = covers(cleared, path) or covers(finally_cleared, path) or _callback_clears(value, path, scan, clears)
+            undone = cleared.covers(path) or covers(finally_cleared, path) or _callback_clears(value, path, scan, clears)
             found.append(Edge(node, method.name.value, kind, path, link, undone))
         scan.keeper.observe(node)
         scan.ids.observe(node)
@@ -431,32 +450,50 @@ def covers(cleared: FrozenSet[str], path: str) -> bool:
 
 # --- locals cleared later
 
-def cleared_after(function: cst.CSTNode, name: str, binding: cst.CSTNode, any_rebinding: bool = False) -> bool:
+def cleared_after(function: cst.CSTNode, name: str, binding: cst.CSTNode, index: FileIndex, any_rebinding: bool = False) -> bool:
     """Whether `function`, after `binding` in source order, deletes `name`,
-    sets it to None, calls `name.clear()` (or, with `any_rebinding`, rebinds
-    it at all): the reference the name held is dropped."""
-    seen = False
-    for node in descendants(function.body, stop=is_scope):
-        if node is binding:
-            seen = True
-        elif seen and drops_name(node, name, any_rebinding):
-            return True
-    return False
+    sets it to None, calls `name.clear()`, walks it to None (or, with
+    `any_rebinding`, rebinds it at all): the reference the name held is
+    dropped. The last drop of every name is found in one pass per function."""
+    last = index.per_function("last drops" if any_rebinding else "last clears", function, lambda f: _last_drops(index.nodes(f), any_rebinding))
+    if name not in last:
+        return False
+    order = index.per_function("source order", function, lambda f: {id(n): i for i, n in enumerate(index.nodes(f))})
+    at = order.get(id(binding))
+    return at is not None and last[name] > at
 
 
-def drops_name(node: cst.CSTNode, name: str, any_rebinding: bool = False) -> bool:
+def _last_drops(nodes: Sequence[cst.CSTNode], any_rebinding: bool) -> Dict[str, int]:
+    """Name -> position of the last node that drops it."""
+    found: Dict[str, int] = {}
+    for position, node in enumerate(nodes):
+        for name in dropped_names(node, any_rebinding):
+            found[name] = position
+    return found
+
+
+def dropped_names(node: cst.CSTNode, any_rebinding: bool = False) -> Iterator[str]:
+    """Names whose reference `node` drops (see `cleared_after`)."""
     kind = type(node)
     if kind is cst.Call:
         func = node.func
         # `errors.clear()` empties a container that held the reference.
-        return type(func) is cst.Attribute and func.attr.value == "clear" and is_name(func.value, name)
-    if kind is cst.Del:
-        return name in names_in_target(node.target)
-    if kind is cst.Assign and any(name in names_in_target(t.target) for t in node.targets):
-        return any_rebinding or is_name(node.value, "None")
-    if kind is cst.NamedExpr and any_rebinding:
-        return name in names_in_target(node.target)
-    return kind is cst.While and _walks_to_none(node, name)
+        if type(func) is cst.Attribute and func.attr.value == "clear" and type(func.value) is cst.Name:
+            yield func.value.value
+    elif kind is cst.Del:
+        yield from names_in_target(node.target)
+    elif kind is cst.Assign:
+        if any_rebinding or is_name(node.value, "None"):
+            for target in node.targets:
+                yield from names_in_target(target.target)
+    elif kind is cst.NamedExpr:
+        if any_rebinding:
+            yield from names_in_target(node.target)
+    elif kind is cst.While:
+        test = node.test
+        walked = test.left if type(test) is cst.Comparison else test
+        if type(walked) is cst.Name and _walks_to_none(node, walked.value):
+            yield walked.value
 
 
 def _walks_to_none(loop: cst.While, name: str) -> bool:

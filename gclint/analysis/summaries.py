@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
@@ -333,10 +333,14 @@ def _blocking_methods(cls: cst.ClassDef, facts: ClassFacts, index: FileIndex, ba
     locks = lock_attributes(stores, lambda call: index.resolve(call.func, ()))
     # A join of a thread that keeps the instance alive does not block its finalizer.
     thread = is_thread_class((*facts.bases, *(b for base in bases for b in base.bases)))
+    threads: Dict[str, FrozenSet[str]] = {}  # receiver name -> attributes holding a thread built from it
     calls: Dict[str, List[str]] = {}
     for name, method in methods.items():
         me = receiver_of(method, cls).instance
-        harmless = partial(joins_thread_holding, me=me, is_thread=thread, holders=self_holding_attributes(stores, me))
+        holders = threads.get(me)
+        if holders is None:
+            holders = threads[me] = self_holding_attributes(stores, me)
+        harmless = partial(joins_thread_holding, me=me, is_thread=thread, holders=holders)
         what, called = _direct_blocking(method, cls, me, (locks, harmless), index)
         if what:
             found[name] = what

@@ -127,8 +127,15 @@ class _FollowsNames(Rule):
 
 def _says_nothing_about(ctx, cls: cst.ClassDef) -> bool:
     """Classes whose instances are real cycles but harmless: enum members
-    live as long as their class anyway."""
-    return ctx.analysis.facts(cls).is_enum
+    live as long as their class anyway, and so do singletons the module
+    builds at import (`app = App()`, and no other `App(` in the file)."""
+    return ctx.analysis.facts(cls).is_enum or ctx.analysis.built_at_import(cls)
+
+
+def _at_import(ctx) -> bool:
+    """Module or class body code: it runs once, at import, and what it links
+    lives as long as the module anyway."""
+    return isinstance(ctx.innermost_scope(), (cst.Module, cst.ClassDef))
 
 
 class _ReadsModel(Rule):
@@ -219,7 +226,7 @@ class ContainerContainsItself(_FollowsNames):
         self._reported: Set[str] = set()
 
     def _check(self, node: cst.CSTNode) -> None:
-        if not may_store(node) or self.ctx.options.is_test_file:
+        if not may_store(node) or self.ctx.options.is_test_file or _at_import(self.ctx):
             return
         ids = self.ids()
         for store in container_stores(node, _result_used(self.ctx, node)):
@@ -282,6 +289,8 @@ class MutualReference(_FollowsNames):
         "class Context:\n    def __enter__(self):\n        self._subject = s = self._make()\n        s._ctx = self\n        return self\n\n    def __exit__(self, *exc):\n        self._subject._ctx = None\n        self._subject = None\n",
         # Undone by pointing the connection back at the previous transaction.
         "class Nested:\n    def __init__(self, connection):\n        self.connection = connection\n        self._previous = connection.nested\n        connection.nested = self\n\n    def _deactivate(self):\n        if self.connection.nested is self:\n            self.connection.nested = self._previous\n",
+        # Linked once at import: lives as long as the module anyway.
+        "class Node:\n    pass\n\nroot, leaf = Node(), Node()\nroot.child = leaf\nleaf.parent = root\n",
         # TaskGroup.add() counts its argument and keeps nothing.
         "class TaskGroup:\n    def add(self, task):\n        self.size += 1\n        task.group = self\n\nclass Task:\n    def __init__(self, group: TaskGroup):\n        self.group = group\n        group.add(self)\n",
         # Undone when the transaction ends.
@@ -305,7 +314,7 @@ class MutualReference(_FollowsNames):
         self._check(node)
 
     def _check(self, node: cst.CSTNode) -> None:
-        if not may_store(node):
+        if not may_store(node) or _at_import(self.ctx):
             return
         ids = self.ids()
         edges = self._edges.setdefault(id(self.ctx.innermost_scope()), set())
@@ -429,6 +438,8 @@ class SelfAttributeSelf(_FollowsNames):
         "import enum\n\nclass Color(enum.Enum):\n    RED = 1\n\n    def __init__(self, value):\n        self.me = self\n",
         # A class-level WeakSet registry holds nothing.
         "import weakref\n\nclass Conn:\n    _live = weakref.WeakSet()\n\n    def __init__(self):\n        self._live.add(self)\n",
+        # A singleton built at import lives as long as the module anyway.
+        "class App:\n    def __init__(self):\n        self.current = self\n\napp = App()\n",
     ]
     INVALID = [
         Invalid("class Node:\n    def __init__(self):\n        self.me = self\n", (3, 9)),
@@ -438,6 +449,8 @@ class SelfAttributeSelf(_FollowsNames):
         Invalid("class Node:\n    def register(self):\n        self.index[self.key] = self\n", (3, 9)),
         Invalid("class Node:\n    def __init__(self):\n        self.items = [self]\n", (3, 9)),
         Invalid("class Node:\n    def __init__(self):\n        self.current = self\n\n    def reset_stats(self):\n        self.count = 0\n", (3, 9)),
+        # Built at import, and again in a function: not a singleton.
+        Invalid("class App:\n    def __init__(self):\n        self.current = self\n\napp = App()\n\ndef make():\n    return App()\n", (3, 9)),
     ]
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -461,7 +474,7 @@ class SelfAttributeSelf(_FollowsNames):
     def _check(self, node: cst.CSTNode) -> None:
         """Objects other than an instance in its own method (those are the
         class model's): `obj.attr = obj` anywhere."""
-        if not may_store(node):
+        if not may_store(node) or _at_import(self.ctx):
             return
         ids = self.ids()
         method = self.ctx.enclosing_method()
@@ -564,7 +577,7 @@ class BackReferenceWithoutWeakref(_FollowsNames):
         self._check(node)
 
     def _check(self, node: cst.CSTNode) -> None:
-        if not may_store(node):
+        if not may_store(node) or _at_import(self.ctx):
             return
         scope = id(self.ctx.innermost_scope())
         back = self._back.setdefault(scope, {})
@@ -871,7 +884,7 @@ class ExceptionKeptInFrame(Rule):
 
     def _holder_keeps(self, node: cst.CSTNode, function: cst.FunctionDef, holder: cst.BaseExpression) -> bool:
         if isinstance(holder, cst.Name):
-            return self._is_local(function, holder.value) and not cleared_after(function, holder.value, node)
+            return self._is_local(function, holder.value) and not cleared_after(function, holder.value, node, self.ctx.analysis.index)
         return self._keeps(node, function, None, holder)
 
     def _keeps(self, node: cst.CSTNode, function: cst.FunctionDef, name: Optional[str], target: cst.BaseExpression) -> bool:
@@ -880,11 +893,11 @@ class ExceptionKeptInFrame(Rule):
         end of the clause) or one the class clears (the method that
         re-raises a stored exc_info and sets it to None)."""
         if name is not None:
-            return self._is_local(function, name) and not cleared_after(function, name, node)
+            return self._is_local(function, name) and not cleared_after(function, name, node, self.ctx.analysis.index)
         root = _root_name(target)
         if root in self._handled_names():
             return False
-        if root is not None and cleared_after(function, root, node):
+        if root is not None and cleared_after(function, root, node, self.ctx.analysis.index):
             return False  # `self = None` after `self.future.set_exception(exc)` breaks the frame's link
         method = self.ctx.enclosing_method()
         if method is None or root != method.self:
@@ -1039,7 +1052,7 @@ class FrameKeptInLocal(Rule):
         for target in (t.target for t in node.targets):
             if isinstance(target, (cst.Attribute, cst.Subscript)):
                 self.report(node, self.message.format(name=_text(target)))
-            elif isinstance(target, cst.Name) and not cleared_after(scope, target.value, node, any_rebinding=True):
+            elif isinstance(target, cst.Name) and not cleared_after(scope, target.value, node, self.ctx.analysis.index, any_rebinding=True):
                 self.report(node, self.message.format(name=target.value))
 
     def _current_frame(self, value: cst.BaseExpression) -> bool:
@@ -1128,7 +1141,7 @@ class RecursiveClosure(Rule):
         name = node.name.value
         if name in self.ctx.names.bindings(node) or not free_uses(node.body, name):
             return
-        if isinstance(outer, cst.FunctionDef) and (cleared_after(outer, name, node) or self._escapes(outer, name)):
+        if isinstance(outer, cst.FunctionDef) and (cleared_after(outer, name, node, self.ctx.analysis.index) or self._escapes(outer, name)):
             return
         outer_name = outer.name.value if isinstance(outer, cst.FunctionDef) else "<lambda>"
         self.report(node.name, self.message.format(name=name, outer=outer_name))

@@ -477,7 +477,7 @@ class DelOnCyclicClass(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         finalizer = next((f for f in functions_in(node) if f.name.value == "__del__"), None)
-        if finalizer is None or self.ctx.analysis.facts(node).is_enum:
+        if finalizer is None or self.ctx.analysis.facts(node).is_enum or self.ctx.analysis.built_at_import(node):
             return
         edges = self.ctx.analysis.model(node).live_edges()
         if edges:
