@@ -35,7 +35,7 @@ class FileAnalysis:
     def __init__(self, module: cst.Module, names: NameResolver, source: str = "") -> None:
         self.module = module
         self.source = source
-        self.index = FileIndex(names)
+        self.index = FileIndex(names, module)
         self._facts: Dict[int, ClassFacts] = {}
         self._models: Dict[int, ClassModel] = {}
         self._summary: Optional[ModuleSummary] = None

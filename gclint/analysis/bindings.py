@@ -20,8 +20,9 @@ class FileIndex:
     nodes of each function's own body (nested scopes not entered), listed
     once per function instead of once per question."""
 
-    def __init__(self, names: NameResolver) -> None:
+    def __init__(self, names: NameResolver, module: Optional[cst.Module] = None) -> None:
         self.names = names
+        self.module = module
         self._nodes: Dict[int, Tuple[cst.CSTNode, ...]] = {}
         self._facts: Dict[Tuple[str, int], object] = {}
 
@@ -33,6 +34,13 @@ class FileIndex:
         if found is None:
             found = self._nodes[id(function)] = tuple(descendants(function.body, stop=is_scope))
         return found
+
+    def class_named(self, name: Optional[str]) -> Optional[cst.ClassDef]:
+        """A class defined at the top of the module, by its name."""
+        if self.module is None or not name:
+            return None
+        classes = self.per_function("classes", self.module, lambda m: {s.name.value: s for s in statements(m) if type(s) is cst.ClassDef})
+        return classes.get(name)
 
     def per_function(self, kind: str, function: cst.CSTNode, compute: Callable[[cst.CSTNode], T]) -> T:
         """`compute(function)`, computed once per function and kind of fact

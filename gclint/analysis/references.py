@@ -40,7 +40,7 @@ from gclint.analysis.bindings import (
     owned_by,
     strip_subscripts,
 )
-from gclint.analysis.classes import ClassFacts, decorator_names, receiver_of
+from gclint.analysis.classes import ClassFacts, class_facts, decorator_names, receiver_of
 from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.summaries import ModuleSummary, stored_arguments
 from gclint.names import dotted
@@ -103,6 +103,14 @@ class ClassModel(NamedTuple):
     def live_edges(self) -> Tuple[Edge, ...]:
         return tuple(e for e in self.edges if not e.undone)
 
+    def finalizer_edge(self, cls: cst.ClassDef) -> Optional[Edge]:
+        """For a class with `__del__`, the edge its finalizer finding
+        (GCL104) names: the first live one. The cycle rules leave it to
+        GCL104, so each cycle is reported once."""
+        if not any(f.name.value == "__del__" for f in functions_in(cls)):
+            return None
+        return next(iter(self.live_edges()), None)
+
     def undoes(self, path: Optional[str]) -> bool:
         """The class undoes the reference at `path` (see `cleared`)."""
         return bool(path) and covers(self.cleared, path)
@@ -112,7 +120,13 @@ class ClassModel(NamedTuple):
         return bool(path) and covers(self.cleared_anywhere, path)
 
 
-def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
+class _Undoing(NamedTuple):
+    clears: Dict[str, "MethodClears"]
+    # Method -> the paths it undoes (see ClassModel.cleared).
+    undoing: Dict[str, FrozenSet[str]]
+
+
+def _undoing(cls: cst.ClassDef, facts: ClassFacts, index: FileIndex) -> _Undoing:
     methods = {f.name.value: f for f in functions_in(cls)}
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
     clears = _through_setters(
@@ -124,6 +138,35 @@ def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, in
         for n, c in clears.items()
         if n not in initialisers
     }
+    return _Undoing(clears, undoing)
+
+
+def undoing_of(cls: cst.ClassDef, index: FileIndex, facts: Optional[ClassFacts] = None) -> _Undoing:
+    """What the methods of `cls` undo, computed once per class."""
+    return index.per_function("undoing", cls, lambda c: _undoing(c, facts or class_facts(c, index), index))
+
+
+def _inherited_undoing(cls: cst.ClassDef, index: FileIndex) -> Dict[str, FrozenSet[str]]:
+    """What methods of the class's bases in the same module undo
+    (`_removeProtocol` of the factory a subclass inherits)."""
+    found: Dict[str, FrozenSet[str]] = {}
+    todo, seen = list(cls.bases), {id(cls)}
+    while todo:
+        base = index.class_named(dotted(todo.pop().value))
+        if base is None or id(base) in seen:
+            continue
+        seen.add(id(base))
+        for name, paths in undoing_of(base, index).undoing.items():
+            found.setdefault(name, paths)
+        todo.extend(base.bases)
+    return found
+
+
+def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
+    methods = {f.name.value: f for f in functions_in(cls)}
+    receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
+    clears, own = undoing_of(cls, index, facts)
+    undoing = {**_inherited_undoing(cls, index), **own}
     undone_by: Dict[str, Set[str]] = {}
     for n, paths in undoing.items():
         for path in paths:
@@ -211,7 +254,12 @@ def _method_edges(scan: _Scan, cleared: _UndoneElsewhere, clears: Dict[str, "Met
     found = []
     for node in index.nodes(method):
         for kind, path, link, value in _edges_at(node, scan):
-            undone = cleared.covers(path) or covers(finally_cleared, path) or _callback_clears(value, path, scan, clears)
+            undone = (
+                cleared.covers(path)
+                or covers(finally_cleared, path)
+                or _callback_clears(value, path, scan, clears)
+                or _built_undoes(value, path, scan, index)
+            )
             found.append(Edge(node, method.name.value, kind, path, link, undone))
         scan.keeper.observe(node)
         scan.ids.observe(node)
@@ -273,6 +321,23 @@ def _built_by_class(value: cst.BaseExpression, scan: _Scan) -> Optional[str]:
         if scan.keeper.keeps(argument):
             return f"{summary.name}.{param.attribute}"
     return None
+
+
+def _built_undoes(value: cst.BaseExpression, path: str, scan: _Scan, index: FileIndex) -> bool:
+    """`self._reporting = Results(self)` where Results, a class of this
+    module, undoes the link itself: its `__exit__` sets
+    `self._reporter._reporting = None` (or drops `_reporter`)."""
+    summary = scan.summary.cls(dotted(value.func)) if type(value) is cst.Call else None
+    built = index.class_named(summary.name) if summary is not None else None
+    if built is None:
+        return False
+    undoing = undoing_of(built, index).undoing
+    cleared = frozenset().union(*undoing.values())
+    return any(
+        covers(cleared, f"{param.attribute}.{path}")
+        for argument, param in stored_arguments(value, summary.stored_params)
+        if scan.keeper.keeps(argument)
+    )
 
 
 def _registered(call: cst.Call, scan: _Scan, own: Optional[str]):

@@ -479,6 +479,6 @@ class DelOnCyclicClass(Rule):
         finalizer = next((f for f in functions_in(node) if f.name.value == "__del__"), None)
         if finalizer is None or self.ctx.analysis.facts(node).is_enum or self.ctx.analysis.built_at_import(node):
             return
-        edges = self.ctx.analysis.model(node).live_edges()
-        if edges:
-            self.report(finalizer.name, self.message.format(how=edges[0].chain))
+        edge = self.ctx.analysis.model(node).finalizer_edge(node)
+        if edge is not None:
+            self.report(finalizer.name, self.message.format(how=edge.chain))
