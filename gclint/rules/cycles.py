@@ -551,7 +551,7 @@ class BackReferenceWithoutWeakref(_FollowsNames):
         # The helper is released in close().
         "class Mapping:\n    def __init__(self, owner):\n        self._owner = owner\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n\n    def close(self):\n        self._map = None\n",
         # Moved by its property setter, which close() runs with None.
-        "class Status:\n    @property\n    def parent(self):\n        return self._parent\n\n    @parent.setter\n    def parent(self, parent):\n        if self._parent is not None:\n            self._parent._children.remove(self)\n        self._parent = parent\n        if parent is not None:\n            parent._children.add(self)\n\n    def close(self):\n        self.parent = None\n",
+        "class Status:\n    @property\n    def parent(self):\n        return self._parent\n\n    @parent.setter\n    def parent(self, parent):\n        if self._parent is not None:\n            self._parent._children.remove(self)\n        self._parent = parent\n        if self._parent is not None:\n            self._parent._children.add(self)\n\n    def close(self):\n        self.parent = None\n",
         # The helper undoes the back link in its own __exit__.
         "class Results:\n    def __init__(self, reporter):\n        self._reporter = reporter\n\n    def __exit__(self, *exc):\n        self._reporter._reporting = None\n\nclass Reporter:\n    def gather(self):\n        self._reporting = Results(self)\n        return self._reporting\n",
         # A helper whose constructor does not keep its argument.
