@@ -15,6 +15,7 @@ from gclint.tree import children, descendants, is_scope, names_in_target
 
 T = TypeVar("T")
 
+
 class FileIndex:
     """Per-file lookups every analysis step shares: qualified names, and the
     nodes of each function's own body (nested scopes not entered), listed
@@ -368,6 +369,7 @@ _BINDING_TYPES = frozenset((*BINDING_NODES, cst.FunctionDef, cst.ClassDef))
 
 
 # --- whether a name is read
+
 
 def param_names(params: cst.Parameters) -> Tuple[str, ...]:
     """Every name a parameter list binds, stars included."""

@@ -16,8 +16,12 @@ rebinds it, or any other method (not an initialiser such as `__init__`)
 sets it to None, deletes it, clears the container or takes an entry out
 (`_disconnectParser`, `_removeProtocol`); when the callback the edge points
 to does so (a one-shot timer resetting its own handle, an override deleting
-itself); or when a `finally` of the method that made it does. These trust
-the clean-up to be called.
+itself); or when a `finally` of the method that made it does. Also through
+a property setter (`self.parent = None` runs the setter that takes self out
+of the old parent), by a method a base class of the module defines, and by
+the object built from self when its class drops the back link itself (its
+`__exit__` sets `self._owner._current = None`). These trust the clean-up to
+be called.
 """
 from __future__ import annotations
 
@@ -375,10 +379,6 @@ def _methods_called(value: cst.BaseExpression, me: str) -> List[str]:
     return found
 
 
-
-
-
-
 # --- links undone
 
 # The word must end the name or be followed by `_` or a capital:
@@ -514,6 +514,7 @@ def covers(cleared: FrozenSet[str], path: str) -> bool:
 
 
 # --- locals cleared later
+
 
 def cleared_after(function: cst.CSTNode, name: str, binding: cst.CSTNode, index: FileIndex, any_rebinding: bool = False) -> bool:
     """Whether `function`, after `binding` in source order, deletes `name`,

@@ -42,6 +42,7 @@ from gclint.model import Invalid, Severity
 from gclint.rule import Rule
 from gclint.tree import descendants, names_in_target
 
+
 def _result_used(ctx, node: cst.CSTNode) -> bool:
     """Whether the current call's value is used (it is not a statement of its own)."""
     return type(node) is cst.Call and type(ctx.parent()) is not cst.Expr
@@ -190,6 +191,9 @@ class ContainerContainsItself(_FollowsNames):
     branches: an alias set in one branch of an `if` is taken as set after
     it. Slice assignment (`x[:] = x`) copies elements and is not flagged.
 
+    Code at module or class level is not checked: it runs once, at import,
+    and what it links lives as long as the module anyway.
+
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
     2 findings (0 in tests); 2 read in context:
@@ -274,6 +278,13 @@ class MutualReference(_FollowsNames):
     method and the reverse link made in another are not matched. A parent
     that keeps its children in a container attribute (`self.children`) is
     GCL204's case, and an object stored in itself is GCL203's.
+
+    Code at module or class level is not checked: it runs once, at import,
+    and what it links lives as long as the module anyway.
+    A link is also undone by a method a base class of the same module
+    defines (a deferred's `_removeProtocol` callback), and `other.add(self)`
+    stores nothing when `other` is a parameter annotated with a class of the
+    module whose `add()` only touches attributes of its argument.
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
@@ -418,6 +429,14 @@ class SelfAttributeSelf(_FollowsNames):
     is. A property or `__setattr__` that stores a weak reference instead is
     not recognised. The object is followed by name within one method.
 
+    Not reported, though real: instances that live as long as their module
+    anyway (enum members; a singleton the module builds at import, `app =
+    App()` in module-level code with no other `App(` in the file, though
+    instances other modules make are not seen), and, in a class with
+    `__del__`, the edge GCL104 reports (each cycle is reported once).
+    Code at module or class level is not checked: it runs once, at import,
+    and what it links lives as long as the module anyway.
+
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
     30 findings (18 in tests); 23 read in context:
@@ -529,6 +548,20 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     must be made in the same function. A one-way link (only `self.parent =
     parent`) is not a cycle and is not flagged, nor are children kept in a
     container the class only ever sets to a `weakref.WeakSet`-like one.
+
+    Not reported, though real: instances that live as long as their module
+    anyway (enum members; a singleton the module builds at import, `app =
+    App()` in module-level code with no other `App(` in the file, though
+    instances other modules make are not seen), and, in a class with
+    `__del__`, the edge GCL104 reports (each cycle is reported once).
+    Code at module or class level is not checked: it runs once, at import,
+    and what it links lives as long as the module anyway.
+    Also undone: `self.parent = None` in a lifecycle-ending method when the
+    `parent` property's setter takes the instance out of the old parent's
+    container, and a link to an object built from self whose own class
+    drops it (`Results(self)` whose `__exit__` sets
+    `self._reporter._reporting = None`), or that a base class of the module
+    undoes.
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
@@ -701,6 +734,12 @@ class SelfBoundCallableStoredOnSelf(_ReadsModel):
     `command=` options and `bind()` (Tk keeps the callable in the Tcl
     interpreter until the widget is destroyed), first parameters that are
     classes (`cls`, `__init_subclass__`).
+
+    Not reported, though real: instances that live as long as their module
+    anyway (enum members; a singleton the module builds at import, `app =
+    App()` in module-level code with no other `App(` in the file, though
+    instances other modules make are not seen), and, in a class with
+    `__del__`, the edge GCL104 reports (each cycle is reported once).
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
