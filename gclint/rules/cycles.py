@@ -884,8 +884,26 @@ class ExceptionKeptInFrame(Rule):
         Invalid("import asyncio\n\nasync def run(job):\n    fut = asyncio.get_running_loop().create_future()\n    try:\n        job()\n    except Exception as exc:\n        fut.set_exception(exc)\n    return fut\n", (8, 9)),
     ]
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        # Except clauses open around the current node: most statements are
+        # in none, and need no walk up the stack.
+        self._open_handlers = 0
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._open_handlers += 1
+
+    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._open_handlers -= 1
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._open_handlers += 1
+
+    def leave_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._open_handlers -= 1
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        function = self._function()
+        function = self._function() if self._open_handlers else None
         if function is None or not self._in_handler():
             return
         for target in (t.target for t in node.targets):
@@ -898,7 +916,7 @@ class ExceptionKeptInFrame(Rule):
                     return
 
     def visit_Call(self, node: cst.Call) -> None:
-        function = self._function()
+        function = self._function() if self._open_handlers else None
         if function is None or not self._in_handler():
             return
         for store in container_stores(node, _result_used(self.ctx, node)):
