@@ -42,6 +42,7 @@ from gclint.analysis.bindings import (
     held,
     is_weak_factory,
     owned_by,
+    statements,
     strip_subscripts,
 )
 from gclint.analysis.classes import ClassFacts, class_facts, decorator_names, receiver_of
@@ -164,6 +165,19 @@ def _inherited_undoing(cls: cst.ClassDef, index: FileIndex) -> Dict[str, FrozenS
             found.setdefault(name, paths)
         todo.extend(base.bases)
     return found
+
+
+def attributes_emptied(index: FileIndex) -> FrozenSet[str]:
+    """Own attributes that some class of the module takes entries out of (or
+    clears) outside its initialisers: `self._children.remove(task)` in
+    Nursery. A link into another object's `x._children` is undone by that
+    object's class (matched by attribute name: the object's type is not known)."""
+    def compute(module: cst.Module) -> FrozenSet[str]:
+        classes = [s for s in statements(module) if type(s) is cst.ClassDef]
+        paths = (p for c in classes for ps in undoing_of(c, index).undoing.values() for p in ps)
+        return frozenset(p for p in paths if "." not in p)
+
+    return index.per_function("attributes emptied", index.module, compute) if index.module is not None else frozenset()
 
 
 def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:

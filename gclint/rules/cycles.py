@@ -34,7 +34,7 @@ from gclint.analysis.bindings import (
     may_store,
     owned_by,
 )
-from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF, ClassModel, cleared_after, self_paths
+from gclint.analysis.references import BACK, CALLABLE, REGISTERED, SELF, ClassModel, attributes_emptied, cleared_after, self_paths
 from gclint.analysis.classes import method_named, positional_params
 from gclint.analysis.summaries import stored_arguments
 from gclint.names import dotted
@@ -561,7 +561,11 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     container, and a link to an object built from self whose own class
     drops it (`Results(self)` whose `__exit__` sets
     `self._reporter._reporting = None`), or that a base class of the module
-    undoes.
+    undoes. A child put into another object's container
+    (`self._new_nursery._children.add(task)`) is taken as removed again when
+    some class of the module takes entries out of its own attribute of that
+    name (`self._children.remove(task)`): matched by attribute name, since
+    the other object's type is not known.
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
@@ -585,6 +589,8 @@ class BackReferenceWithoutWeakref(_FollowsNames):
         "class Mapping:\n    def __init__(self, owner):\n        self._owner = owner\n\nclass Selector:\n    def __init__(self):\n        self._map = Mapping(self)\n\n    def close(self):\n        self._map = None\n",
         # Moved by its property setter, which close() runs with None.
         "class Status:\n    @property\n    def parent(self):\n        return self._parent\n\n    @parent.setter\n    def parent(self, parent):\n        if self._parent is not None:\n            self._parent._children.remove(self)\n        self._parent = parent\n        if self._parent is not None:\n            self._parent._children.add(self)\n\n    def close(self):\n        self.parent = None\n",
+        # Moved into another nursery, whose class removes each task when it finishes.
+        "class Nursery:\n    def __init__(self):\n        self._children = set()\n\n    def _child_finished(self, task):\n        self._children.remove(task)\n\nclass TaskStatus:\n    def started(self, tasks):\n        for task in tasks:\n            task._parent_nursery = self._new_nursery\n            self._new_nursery._children.add(task)\n",
         # The helper undoes the back link in its own __exit__.
         "class Results:\n    def __init__(self, reporter):\n        self._reporter = reporter\n\n    def __exit__(self, *exc):\n        self._reporter._reporting = None\n\nclass Reporter:\n    def gather(self):\n        self._reporting = Results(self)\n        return self._reporting\n",
         # A helper whose constructor does not keep its argument.
@@ -662,8 +668,20 @@ class BackReferenceWithoutWeakref(_FollowsNames):
         self.report(back_node, self.message.format(chain=chain))
 
     def _undone(self, node: cst.CSTNode) -> bool:
-        """The class clears the link this statement makes (`self.children`, `self.parent.children`)."""
-        return _undone_by_class(self.ctx, node)
+        """The class clears the link this statement makes (`self.children`,
+        `self.parent.children`), or it puts a child into another object's
+        container whose class takes entries out (`nursery._children.add(task)`
+        with Nursery removing finished tasks)."""
+        return _undone_by_class(self.ctx, node) or self._emptied_by_its_owner(node)
+
+    def _emptied_by_its_owner(self, node: cst.CSTNode) -> bool:
+        method = self.ctx.enclosing_method()
+        for store in container_stores(node):
+            holder = store.holder
+            if type(holder) is cst.Attribute and not (method is not None and is_name(holder.value, method.self)):
+                if holder.attr.value in attributes_emptied(self.ctx.analysis.index):
+                    return True
+        return False
 
     def _weak_container(self, holder: cst.BaseExpression) -> bool:
         """`self.children` assigned a weakref.Weak* container in this class."""
