@@ -247,8 +247,10 @@ class BlockingDel(Rule):
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
-    6 findings (0 in tests); 6 read in context:
-    3 right, 1 worth acting on, 3 wrong.
+    3 findings (0 in tests; 6 in the earlier 2026-12 run); 3 read in
+    context: 3 right, 1 worth acting on, 0 wrong.
+    Below the default bar (90% right and 60% worth acting on): off by
+    default.
     """
 
     code = "GCL102"
@@ -389,6 +391,8 @@ class DelCalledExplicitly(Rule):
     The 14 projects named in the README's Rules section (2026-12).
     No finding: precision not measured there; the rule is exact on its
     examples and fixtures.
+    On by default without that evidence: an explicit `__del__()` call is
+    a bug wherever it is.
     """
 
     code = "GCL103"
@@ -453,8 +457,10 @@ class DelOnCyclicClass(Rule):
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
-    4 findings (0 in tests); 4 read in context:
-    4 right, 1 worth acting on, 0 wrong.
+    4 findings (0 in tests; 4 in the earlier 2026-12 run); 4 read in
+    context: 4 right, 1 worth acting on, 0 wrong.
+    Below the default bar (90% right and 60% worth acting on): off by
+    default.
     """
 
     code = "GCL104"
