@@ -555,13 +555,9 @@ class BackReferenceWithoutWeakref(_FollowsNames):
     parent`) is not a cycle and is not flagged, nor are children kept in a
     container the class only ever sets to a `weakref.WeakSet`-like one.
 
-    Not reported, though real: instances that live as long as their module
-    anyway (enum members; a singleton the module builds at import, `app =
-    App()` in module-level code with no other `App(` in the file, though
-    instances other modules make are not seen), and, in a class with
-    `__del__`, the edge GCL104 reports (each cycle is reported once).
-    Code at module or class level is not checked: it runs once, at import,
-    and what it links lives as long as the module anyway.
+    Not reported, though real: what GCL203 leaves out (enum members,
+    singletons the module builds at import, the edge GCL104 names, code at
+    module or class level).
     Also undone: `self.parent = None` in a lifecycle-ending method when the
     `parent` property's setter takes the instance out of the old parent's
     container, and a link to an object built from self whose own class
@@ -761,11 +757,8 @@ class SelfBoundCallableStoredOnSelf(_ReadsModel):
     interpreter until the widget is destroyed), first parameters that are
     classes (`cls`, `__init_subclass__`).
 
-    Not reported, though real: instances that live as long as their module
-    anyway (enum members; a singleton the module builds at import, `app =
-    App()` in module-level code with no other `App(` in the file, though
-    instances other modules make are not seen), and, in a class with
-    `__del__`, the edge GCL104 reports (each cycle is reported once).
+    Not reported, though real: what GCL203 leaves out (enum members,
+    singletons the module builds at import, the edge GCL104 names).
 
     Measured on real code:
     The 14 projects named in the README's Rules section (2026-12).
