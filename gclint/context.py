@@ -53,7 +53,7 @@ class FileContext:
     def analysis(self) -> FileAnalysis:
         """The shared per-file model (gclint.analysis), built on first use."""
         if self._analysis is None:
-            self._analysis = FileAnalysis(self.module, self.names)
+            self._analysis = FileAnalysis(self.module, self.names, self.source)
         return self._analysis
 
     def enclosing_method(self) -> Optional[Method]:

@@ -15,7 +15,7 @@ from gclint.names import NameResolver
 
 def _analysis(source):
     module = cst.parse_module(textwrap.dedent(source))
-    return FileAnalysis(module, NameResolver(module)), module
+    return FileAnalysis(module, NameResolver(module), module.code), module
 
 
 def _class(module, name):
@@ -392,3 +392,124 @@ def test_analysing_a_file_leaves_no_cyclic_garbage():
         if was_enabled:
             gc.enable()
     assert garbage == []
+
+
+UNDONE_ELSEWHERE_SOURCE = """
+class Status:
+    @property
+    def parent(self):
+        return self._parent
+
+    @parent.setter
+    def parent(self, parent):
+        if self._parent is not None:
+            self._parent._children.remove(self)
+        self._parent = parent
+        if self._parent is not None:
+            self._parent._children.add(self)
+
+    def close(self):
+        self.parent = None
+
+class Results:
+    def __init__(self, reporter):
+        self._reporter = reporter
+
+    def __exit__(self, *exc):
+        self._reporter._reporting = None
+
+class Reporter:
+    def gather(self):
+        self._reporting = Results(self)
+        self._kept = Results(self)
+
+class Factory:
+    def _remove(self, result):
+        self.current = None
+
+class SubFactory(Factory):
+    def build(self):
+        self.current = self.make
+        self.other = self.make
+
+    def make(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    "cls, expected",
+    [
+        # close() runs the property's setter with None, which takes self out of the old parent.
+        pytest.param("Status", {"_parent._children": True}, id="through-a-property-setter"),
+        # Results.__exit__ drops the back link on its reporter, for `_reporting` only.
+        pytest.param("Reporter", {"_reporting": True, "_kept": False}, id="by-the-object-built-from-self"),
+        # Factory._remove, inherited, resets `current`.
+        pytest.param("SubFactory", {"current": True, "other": False}, id="by-a-base-class-method"),
+    ],
+)
+def test_links_undone_outside_the_method_that_makes_them(cls, expected):
+    analysis, module = _analysis(UNDONE_ELSEWHERE_SOURCE)
+    assert {e.path: e.undone for e in analysis.model(_class(module, cls)).edges} == expected
+
+
+@pytest.mark.parametrize(
+    "source, singletons",
+    [
+        pytest.param("class App:\n    pass\n\napp = App()\n", {"App"}, id="built-at-import"),
+        pytest.param("class App:\n    pass\n\napp = App()\n\ndef make():\n    return App()\n", set(), id="also-in-a-function"),
+        pytest.param("class App:\n    pass\n\ndef make():\n    return App()\n", set(), id="only-in-a-function"),
+        pytest.param("class App:\n    pass\n\nclass Sub(App):\n    pass\n\nsub = Sub()\n", {"Sub"}, id="subclass-not-a-call"),
+    ],
+)
+def test_classes_built_only_at_import(source, singletons):
+    analysis, module = _analysis(source)
+    found = {c.name.value for c in module.body if isinstance(c, cst.ClassDef) and analysis.built_at_import(c)}
+    assert found == singletons
+
+
+def test_built_at_import_reads_the_source_text():
+    module = cst.parse_module("class App:\n    pass\n\napp = App()\n")
+    # A mention in a comment counts as another call: the answer errs towards reporting.
+    assert not FileAnalysis(module, NameResolver(module), "# App() elsewhere\n" + module.code).built_at_import(module.body[0])
+
+
+@pytest.mark.parametrize(
+    "source, blocks",
+    [
+        pytest.param("import threading\nclass T(threading.Thread):\n    def stop(self):\n        self.join()\n", None, id="thread-joins-itself"),
+        pytest.param(
+            "import threading\nclass P:\n    def __init__(self):\n        self.t = threading.Thread(target=self.run)\n    def stop(self):\n        self.t.join()\n",
+            None,
+            id="thread-built-from-self",
+        ),
+        pytest.param(
+            "import threading\nclass P:\n    def __init__(self, f):\n        self.t = threading.Thread(target=f)\n    def stop(self):\n        self.t.join()\n",
+            "joins a thread or process",
+            id="thread-not-holding-self",
+        ),
+        pytest.param("class P:\n    def stop(self):\n        self.join()\n", "joins a thread or process", id="not-a-thread-class"),
+    ],
+)
+def test_a_join_of_a_thread_that_keeps_the_instance_alive_does_not_block(source, blocks):
+    analysis, module = _analysis(source)
+    cls = next(c for c in module.body if isinstance(c, cst.ClassDef))
+    assert analysis.summary.cls(cls.name.value).blocks("stop") == blocks
+
+
+@pytest.mark.parametrize(
+    "loop, cleared",
+    [
+        pytest.param("while tb is not None:\n        tb = tb.tb_next", True, id="walked-to-none"),
+        pytest.param("while tb:\n        tb = tb.tb_next", True, id="walked-to-false"),
+        pytest.param("while tb is not None:\n        if tb.tb_lineno:\n            break\n        tb = tb.tb_next", False, id="may-break"),
+        pytest.param("while tb is not None:\n        print(tb)", False, id="never-advanced"),
+    ],
+)
+def test_a_local_walked_to_none_is_cleared(loop, cleared):
+    from gclint.analysis.references import cleared_after
+
+    analysis, module = _analysis(f"def f(e):\n    tb = e.__traceback__\n    {loop}\n")
+    function = module.body[0]
+    binding = function.body.body[0].body[0]
+    assert cleared_after(function, "tb", binding, analysis.index) is cleared

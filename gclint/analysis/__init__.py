@@ -17,12 +17,12 @@ each, computed lazily once per file and kept on the file context
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
 from gclint.analysis.bindings import FileIndex
-from gclint.analysis.classes import ClassFacts, Method, class_facts
+from gclint.analysis.classes import ClassFacts, Method, built_at_import, class_facts
 from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.references import ClassModel, build_model
 from gclint.analysis.summaries import ModuleSummary, summarise
@@ -32,12 +32,14 @@ from gclint.names import NameResolver
 class FileAnalysis:
     """Per-file facts, each computed on first use and then kept."""
 
-    def __init__(self, module: cst.Module, names: NameResolver) -> None:
+    def __init__(self, module: cst.Module, names: NameResolver, source: str = "") -> None:
         self.module = module
-        self.index = FileIndex(names)
+        self.source = source
+        self.index = FileIndex(names, module)
         self._facts: Dict[int, ClassFacts] = {}
         self._models: Dict[int, ClassModel] = {}
         self._summary: Optional[ModuleSummary] = None
+        self._built_at_import: Optional[FrozenSet[str]] = None
 
     def resolve(self, expr: cst.BaseExpression, scopes: Tuple[cst.CSTNode, ...]) -> Optional[str]:
         return self.index.resolve(expr, scopes)
@@ -47,6 +49,12 @@ class FileAnalysis:
         if found is None:
             found = self._facts[id(cls)] = class_facts(cls, self.index)
         return found
+
+    def built_at_import(self, cls: cst.ClassDef) -> bool:
+        """The module instantiates `cls` only at import (see classes.built_at_import)."""
+        if self._built_at_import is None:
+            self._built_at_import = built_at_import(self.module, self.source)
+        return cls.name.value in self._built_at_import
 
     @property
     def summary(self) -> ModuleSummary:

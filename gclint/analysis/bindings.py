@@ -6,21 +6,26 @@ use", which closures are judged by), and the weak forms that store no
 strong reference at all."""
 from __future__ import annotations
 
-from typing import Callable, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
 import libcst as cst
 
 from gclint.names import NameResolver, dotted
 from gclint.tree import children, descendants, is_scope, names_in_target
 
+T = TypeVar("T")
+
+
 class FileIndex:
     """Per-file lookups every analysis step shares: qualified names, and the
     nodes of each function's own body (nested scopes not entered), listed
     once per function instead of once per question."""
 
-    def __init__(self, names: NameResolver) -> None:
+    def __init__(self, names: NameResolver, module: Optional[cst.Module] = None) -> None:
         self.names = names
+        self.module = module
         self._nodes: Dict[int, Tuple[cst.CSTNode, ...]] = {}
+        self._facts: Dict[Tuple[str, int], object] = {}
 
     def resolve(self, expr: cst.BaseExpression, scopes: Tuple[cst.CSTNode, ...]) -> Optional[str]:
         return self.names.qualified_name(expr, scopes)
@@ -30,6 +35,21 @@ class FileIndex:
         if found is None:
             found = self._nodes[id(function)] = tuple(descendants(function.body, stop=is_scope))
         return found
+
+    def class_named(self, name: Optional[str]) -> Optional[cst.ClassDef]:
+        """A class defined at the top of the module, by its name."""
+        if self.module is None or not name:
+            return None
+        classes = self.per_function("classes", self.module, lambda m: {s.name.value: s for s in statements(m) if type(s) is cst.ClassDef})
+        return classes.get(name)
+
+    def per_function(self, kind: str, function: cst.CSTNode, compute: Callable[[cst.CSTNode], T]) -> T:
+        """`compute(function)`, computed once per function and kind of fact
+        (a question asked for every statement must not re-walk the body)."""
+        key = (kind, id(function))
+        if key not in self._facts:
+            self._facts[key] = compute(function)
+        return self._facts[key]
 
 
 _CODE = cst.Module([])
@@ -349,6 +369,7 @@ _BINDING_TYPES = frozenset((*BINDING_NODES, cst.FunctionDef, cst.ClassDef))
 
 
 # --- whether a name is read
+
 
 def param_names(params: cst.Parameters) -> Tuple[str, ...]:
     """Every name a parameter list binds, stars included."""

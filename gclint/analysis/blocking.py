@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, FrozenSet, Optional
+from typing import Callable, FrozenSet, Iterable, Optional
 
 import libcst as cst
 
@@ -87,6 +87,50 @@ def is_lock(expr: cst.BaseExpression, is_assigned_lock: Callable[[str], bool]) -
     if name is None:
         return False
     return bool(LOCK_NAME.search(name.split(".")[-1])) or is_assigned_lock(name)
+
+
+_THREAD_BASE = re.compile(r"(Thread|Process)$")
+
+
+def is_thread_class(bases: Iterable[str]) -> bool:
+    """A class whose bases (as written) include a thread or process class."""
+    return any(_THREAD_BASE.search(b) for b in bases)
+
+
+def self_holding_attributes(stores, me: str) -> FrozenSet[str]:
+    """Attributes of `me` assigned an object built with `me` or a bound
+    method of it among the arguments: `self._thread = Thread(target=self.run)`,
+    `self.thread = Proxy(self)`. When such an object is a thread, its running
+    thread keeps the instance alive."""
+    return frozenset(
+        s.attribute
+        for s in stores
+        if type(s.holder) is cst.Name and s.holder.value == me and type(s.values[0]) is cst.Call
+        and any(_names(a.value, me) for a in s.values[0].args)
+    )
+
+
+def _names(value: cst.BaseExpression, me: str) -> bool:
+    """`me` itself or `me.attr` (a bound method, a field)."""
+    if type(value) is cst.Attribute:
+        value = value.value
+    return type(value) is cst.Name and value.value == me
+
+
+def joins_thread_holding(call: cst.Call, me: str, is_thread: bool, holders: FrozenSet[str]) -> bool:
+    """`self.join()` in a thread class, or `self._thread.join()` where the
+    thread was built from self: a running thread is referenced by the
+    threading module until it ends, and it keeps the instance alive, so a
+    finalizer of the instance can only run after the thread ended, and the
+    join returns at once."""
+    func = call.func
+    if type(func) is not cst.Attribute or func.attr.value != "join":
+        return False
+    receiver = dotted(func.value)
+    if receiver == me:
+        return is_thread
+    owner, _, attr = (receiver or "").rpartition(".")
+    return owner == me and attr in holders
 
 
 def lock_attributes(stores, resolve_call: Callable[[cst.Call], Optional[str]]) -> FrozenSet[str]:

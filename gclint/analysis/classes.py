@@ -5,13 +5,15 @@ how they bind, its class-level values and fields, the attributes its
 methods set on the instance, and which of those only hold weak references."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import FrozenSet, Iterator, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, Iterator, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
 from gclint.analysis.bindings import FileIndex, attribute_stores, functions_in, is_weak_factory, param_names, statements
 from gclint.names import Scope, dotted
+from gclint.tree import descendants, is_scope
 
 
 INSTANCE, PROPERTY, CLASS, STATIC, NO_RECEIVER = "instance", "property", "class", "static", "none"
@@ -246,6 +248,32 @@ def _flatten(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
             yield from _flatten(element.value)
     else:
         yield target
+
+
+# `Name(` not preceded by `class ` (the definition itself).
+_CALLED_NAME = re.compile(r"(?<!class )\b([A-Za-z_]\w*)\s*\(")
+
+
+def built_at_import(module: cst.Module, source: str) -> FrozenSet[str]:
+    """Classes of the module that it instantiates only in module-level code
+    (`app = App()`): singletons built once at import, which live as long as
+    the module. Any other `Name(` in the text (a call in a function, even a
+    mention in a comment) disqualifies the class; instances made by other
+    modules are not seen."""
+    classes = {s.name.value for s in statements(module) if type(s) is cst.ClassDef}
+    if not classes:
+        return frozenset()
+    at_import: Dict[str, int] = {}
+    for node in descendants(module, stop=is_scope):
+        if type(node) is cst.Call and type(node.func) is cst.Name and node.func.value in classes:
+            at_import[node.func.value] = at_import.get(node.func.value, 0) + 1
+    if not at_import:
+        return frozenset()
+    written: Dict[str, int] = {}
+    for name in _CALLED_NAME.findall(source):
+        if name in at_import:
+            written[name] = written.get(name, 0) + 1
+    return frozenset(name for name, count in at_import.items() if written.get(name) == count)
 
 
 def method_named(cls: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:

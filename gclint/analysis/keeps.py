@@ -12,6 +12,7 @@ of these. Weak references and weak containers never keep their referent.
 """
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Callable, Dict, List, Mapping, Optional
 
 import libcst as cst
@@ -196,9 +197,13 @@ def _kept_arguments(call: cst.Call) -> List[cst.BaseExpression]:
     return [a.value for a in call.args if not (a.keyword and a.keyword.value == "command")]
 
 
-def local_functions(function: cst.CSTNode, index: FileIndex) -> Dict[str, cst.FunctionDef]:
+def local_functions(function: cst.CSTNode, index: FileIndex) -> Mapping[str, cst.FunctionDef]:
     """Functions defined directly in the body of `function` whose name is
     never rebound there (`cb = weakref.ref(cb)` makes `cb` something else)."""
+    return index.per_function("local functions", function, lambda f: MappingProxyType(_local_functions(f, index)))
+
+
+def _local_functions(function: cst.CSTNode, index: FileIndex) -> Dict[str, cst.FunctionDef]:
     found: Dict[str, cst.FunctionDef] = {}
     rebound = set()
     for node in index.nodes(function):

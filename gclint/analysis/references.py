@@ -16,13 +16,17 @@ rebinds it, or any other method (not an initialiser such as `__init__`)
 sets it to None, deletes it, clears the container or takes an entry out
 (`_disconnectParser`, `_removeProtocol`); when the callback the edge points
 to does so (a one-shot timer resetting its own handle, an override deleting
-itself); or when a `finally` of the method that made it does. These trust
-the clean-up to be called.
+itself); or when a `finally` of the method that made it does. Also through
+a property setter (`self.parent = None` runs the setter that takes self out
+of the old parent), by a method a base class of the module defines, and by
+the object built from self when its class drops the back link itself (its
+`__exit__` sets `self._owner._current = None`). These trust the clean-up to
+be called.
 """
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -38,9 +42,10 @@ from gclint.analysis.bindings import (
     held,
     is_weak_factory,
     owned_by,
+    statements,
     strip_subscripts,
 )
-from gclint.analysis.classes import ClassFacts, receiver_of
+from gclint.analysis.classes import ClassFacts, class_facts, decorator_names, receiver_of
 from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.summaries import ModuleSummary, stored_arguments
 from gclint.names import dotted
@@ -103,6 +108,14 @@ class ClassModel(NamedTuple):
     def live_edges(self) -> Tuple[Edge, ...]:
         return tuple(e for e in self.edges if not e.undone)
 
+    def finalizer_edge(self, cls: cst.ClassDef) -> Optional[Edge]:
+        """For a class with `__del__`, the edge its finalizer finding
+        (GCL104) names: the first live one. The cycle rules leave it to
+        GCL104, so each cycle is reported once."""
+        if not any(f.name.value == "__del__" for f in functions_in(cls)):
+            return None
+        return next(iter(self.live_edges()), None)
+
     def undoes(self, path: Optional[str]) -> bool:
         """The class undoes the reference at `path` (see `cleared`)."""
         return bool(path) and covers(self.cleared, path)
@@ -112,26 +125,108 @@ class ClassModel(NamedTuple):
         return bool(path) and covers(self.cleared_anywhere, path)
 
 
-def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
+class _Undoing(NamedTuple):
+    clears: Dict[str, "MethodClears"]
+    # Method -> the paths it undoes (see ClassModel.cleared).
+    undoing: Dict[str, FrozenSet[str]]
+
+
+def _undoing(cls: cst.ClassDef, facts: ClassFacts, index: FileIndex) -> _Undoing:
     methods = {f.name.value: f for f in functions_in(cls)}
     receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
-    clears = {n: clears_of(f, receivers[n], facts, index) for n, f in methods.items() if receivers[n]}
+    clears = _through_setters(
+        {n: clears_of(f, receivers[n], facts, index) for n, f in methods.items() if receivers[n]}, methods
+    )
     initialisers = _initialisers(methods, receivers)
     undoing = {
         n: c.dropped | c.reset if ends_lifecycle(methods[n]) else c.dropped
         for n, c in clears.items()
         if n not in initialisers
     }
+    return _Undoing(clears, undoing)
+
+
+def undoing_of(cls: cst.ClassDef, index: FileIndex, facts: Optional[ClassFacts] = None) -> _Undoing:
+    """What the methods of `cls` undo, computed once per class."""
+    return index.per_function("undoing", cls, lambda c: _undoing(c, facts or class_facts(c, index), index))
+
+
+def _inherited_undoing(cls: cst.ClassDef, index: FileIndex) -> Dict[str, FrozenSet[str]]:
+    """What methods of the class's bases in the same module undo
+    (`_removeProtocol` of the factory a subclass inherits)."""
+    found: Dict[str, FrozenSet[str]] = {}
+    todo, seen = list(cls.bases), {id(cls)}
+    while todo:
+        base = index.class_named(dotted(todo.pop().value))
+        if base is None or id(base) in seen:
+            continue
+        seen.add(id(base))
+        for name, paths in undoing_of(base, index).undoing.items():
+            found.setdefault(name, paths)
+        todo.extend(base.bases)
+    return found
+
+
+def attributes_emptied(index: FileIndex) -> FrozenSet[str]:
+    """Own attributes that some class of the module takes entries out of (or
+    clears) outside its initialisers: `self._children.remove(task)` in
+    Nursery. A link into another object's `x._children` is undone by that
+    object's class (matched by attribute name: the object's type is not known)."""
+    def compute(module: cst.Module) -> FrozenSet[str]:
+        classes = [s for s in statements(module) if type(s) is cst.ClassDef]
+        paths = (p for c in classes for ps in undoing_of(c, index).undoing.values() for p in ps)
+        return frozenset(p for p in paths if "." not in p)
+
+    return index.per_function("attributes emptied", index.module, compute) if index.module is not None else frozenset()
+
+
+def build_model(cls: cst.ClassDef, facts: ClassFacts, summary: ModuleSummary, index: FileIndex) -> ClassModel:
+    methods = {f.name.value: f for f in functions_in(cls)}
+    receivers = {name: receiver_of(f, cls).instance for name, f in methods.items()}
+    clears, own = undoing_of(cls, index, facts)
+    undoing = {**_inherited_undoing(cls, index), **own}
+    undone_by: Dict[str, Set[str]] = {}
+    for n, paths in undoing.items():
+        for path in paths:
+            undone_by.setdefault(path, set()).add(n)
     edges: List[Edge] = []
     for name, method in methods.items():
         me = receivers[name]
         if me is not None:
             scan = _scan(method, me, cls, facts, summary, index)
             # Undone by another method: the class resets the link itself.
-            elsewhere = frozenset().union(*(paths for n, paths in undoing.items() if n != name))
+            elsewhere = _UndoneElsewhere(undone_by, name)
             edges.extend(_method_edges(scan, elsewhere, clears, index))
     anywhere = frozenset().union(*undoing.values())
     return ClassModel(cls.name.value, tuple(edges), anywhere, frozenset().union(*(c.dropped for c in clears.values())))
+
+
+class _UndoneElsewhere(NamedTuple):
+    """Whether a method other than `method` undoes a path (or a prefix of it)."""
+
+    undone_by: Dict[str, Set[str]]
+    method: str
+
+    def covers(self, path: str) -> bool:
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            by = self.undone_by.get(".".join(parts[:i]))
+            if by and (len(by) > 1 or self.method not in by):
+                return True
+        return False
+
+
+def _through_setters(clears: Dict[str, "MethodClears"], methods: Dict[str, cst.FunctionDef]) -> Dict[str, "MethodClears"]:
+    """`self.parent = None` runs the `parent` property's setter: the method
+    also drops what the setter takes out (`self._parent._children.remove(self)`).
+    (`methods` maps a property's name to its last definition, the setter.)"""
+    setters = {n for n, f in methods.items() if f"{n}.setter" in decorator_names(f) and n in clears}
+    found = {}
+    for name, cleared in clears.items():
+        via = cleared.dropped & setters - {name}
+        extra = frozenset().union(*(clears[s].dropped for s in via))
+        found[name] = cleared._replace(dropped=cleared.dropped | extra) if extra else cleared
+    return found
 
 
 def _initialisers(methods: Dict[str, cst.FunctionDef], receivers: Dict[str, Optional[str]]) -> FrozenSet[str]:
@@ -171,13 +266,18 @@ def _scan(method, me, cls, facts, summary, index: FileIndex) -> _Scan:
     return _Scan(method, me, facts, summary, keeper, Identities(is_weak))
 
 
-def _method_edges(scan: _Scan, cleared: FrozenSet[str], clears: Dict[str, "MethodClears"], index: FileIndex) -> List[Edge]:
+def _method_edges(scan: _Scan, cleared: _UndoneElsewhere, clears: Dict[str, "MethodClears"], index: FileIndex) -> List[Edge]:
     method = scan.method
     finally_cleared = cleared_in_finally(method, scan.me, index)
     found = []
     for node in index.nodes(method):
         for kind, path, link, value in _edges_at(node, scan):
-            undone = covers(cleared, path) or covers(finally_cleared, path) or _callback_clears(value, path, scan, clears)
+            undone = (
+                cleared.covers(path)
+                or covers(finally_cleared, path)
+                or _callback_clears(value, path, scan, clears)
+                or _built_undoes(value, path, scan, index)
+            )
             found.append(Edge(node, method.name.value, kind, path, link, undone))
         scan.keeper.observe(node)
         scan.ids.observe(node)
@@ -241,6 +341,23 @@ def _built_by_class(value: cst.BaseExpression, scan: _Scan) -> Optional[str]:
     return None
 
 
+def _built_undoes(value: cst.BaseExpression, path: str, scan: _Scan, index: FileIndex) -> bool:
+    """`self._reporting = Results(self)` where Results, a class of this
+    module, undoes the link itself: its `__exit__` sets
+    `self._reporter._reporting = None` (or drops `_reporter`)."""
+    summary = scan.summary.cls(dotted(value.func)) if type(value) is cst.Call else None
+    built = index.class_named(summary.name) if summary is not None else None
+    if built is None:
+        return False
+    undoing = undoing_of(built, index).undoing
+    cleared = frozenset().union(*undoing.values())
+    return any(
+        covers(cleared, f"{param.attribute}.{path}")
+        for argument, param in stored_arguments(value, summary.stored_params)
+        if scan.keeper.keeps(argument)
+    )
+
+
 def _registered(call: cst.Call, scan: _Scan, own: Optional[str]):
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value in _ONE_SHOT:
@@ -274,10 +391,6 @@ def _methods_called(value: cst.BaseExpression, me: str) -> List[str]:
         if type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == me:
             found.append(node.attr.value)
     return found
-
-
-
-
 
 
 # --- links undone
@@ -416,31 +529,74 @@ def covers(cleared: FrozenSet[str], path: str) -> bool:
 
 # --- locals cleared later
 
-def cleared_after(function: cst.CSTNode, name: str, binding: cst.CSTNode, any_rebinding: bool = False) -> bool:
+
+def cleared_after(function: cst.CSTNode, name: str, binding: cst.CSTNode, index: FileIndex, any_rebinding: bool = False) -> bool:
     """Whether `function`, after `binding` in source order, deletes `name`,
-    sets it to None, calls `name.clear()` (or, with `any_rebinding`, rebinds
-    it at all): the reference the name held is dropped."""
-    seen = False
-    for node in descendants(function.body, stop=is_scope):
-        if node is binding:
-            seen = True
-        elif seen and drops_name(node, name, any_rebinding):
-            return True
-    return False
+    sets it to None, calls `name.clear()`, walks it to None (or, with
+    `any_rebinding`, rebinds it at all): the reference the name held is
+    dropped. The last drop of every name is found in one pass per function."""
+    last = index.per_function("last drops" if any_rebinding else "last clears", function, lambda f: _last_drops(index.nodes(f), any_rebinding))
+    if name not in last:
+        return False
+    order = index.per_function("source order", function, lambda f: {id(n): i for i, n in enumerate(index.nodes(f))})
+    at = order.get(id(binding))
+    return at is not None and last[name] > at
 
 
-def drops_name(node: cst.CSTNode, name: str, any_rebinding: bool = False) -> bool:
+def _last_drops(nodes: Sequence[cst.CSTNode], any_rebinding: bool) -> Dict[str, int]:
+    """Name -> position of the last node that drops it."""
+    found: Dict[str, int] = {}
+    for position, node in enumerate(nodes):
+        for name in dropped_names(node, any_rebinding):
+            found[name] = position
+    return found
+
+
+def dropped_names(node: cst.CSTNode, any_rebinding: bool = False) -> Iterator[str]:
+    """Names whose reference `node` drops (see `cleared_after`)."""
     kind = type(node)
     if kind is cst.Call:
         func = node.func
         # `errors.clear()` empties a container that held the reference.
-        return type(func) is cst.Attribute and func.attr.value == "clear" and is_name(func.value, name)
-    if kind is cst.Del:
-        return name in names_in_target(node.target)
-    if kind is cst.Assign and any(name in names_in_target(t.target) for t in node.targets):
-        return any_rebinding or is_name(node.value, "None")
-    if kind is cst.NamedExpr and any_rebinding:
-        return name in names_in_target(node.target)
-    return False
+        if type(func) is cst.Attribute and func.attr.value == "clear" and type(func.value) is cst.Name:
+            yield func.value.value
+    elif kind is cst.Del:
+        yield from names_in_target(node.target)
+    elif kind is cst.Assign:
+        if any_rebinding or is_name(node.value, "None"):
+            for target in node.targets:
+                yield from names_in_target(target.target)
+    elif kind is cst.NamedExpr:
+        if any_rebinding:
+            yield from names_in_target(node.target)
+    elif kind is cst.While:
+        test = node.test
+        walked = test.left if type(test) is cst.Comparison else test
+        if type(walked) is cst.Name and _walks_to_none(node, walked.value):
+            yield walked.value
+
+
+def _walks_to_none(loop: cst.While, name: str) -> bool:
+    """`while tb is not None: tb = tb.tb_next`: the name is None (or false)
+    once the loop ends."""
+    test = loop.test
+    tested = is_name(test, name) or (
+        type(test) is cst.Comparison
+        and is_name(test.left, name)
+        and len(test.comparisons) == 1
+        and type(test.comparisons[0].operator) is cst.IsNot
+        and is_name(test.comparisons[0].comparator, "None")
+    )
+    if not tested or loop.orelse is not None:
+        return False
+    body = list(descendants(loop.body, stop=is_scope))
+    # A `break` can leave the loop with the name still set.
+    return not any(type(node) is cst.Break for node in body) and any(
+        type(node) is cst.Assign
+        and any(is_name(t.target, name) for t in node.targets)
+        and type(node.value) is cst.Attribute
+        and is_name(node.value.value, name)
+        for node in body
+    )
 
 

@@ -10,12 +10,20 @@ same summaries for imported modules plug into `ModuleSummary.merged`).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+from functools import partial
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
 from gclint.analysis.bindings import FileIndex, all_stores, attribute_stores, closure_reads, free_uses, functions_in, held, statements
-from gclint.analysis.blocking import blocking_call, is_lock, lock_attributes
+from gclint.analysis.blocking import (
+    blocking_call,
+    is_lock,
+    is_thread_class,
+    joins_thread_holding,
+    lock_attributes,
+    self_holding_attributes,
+)
 from gclint.analysis.classes import ClassFacts, is_dataclass, method_named, positional_params, receiver_of
 from gclint.names import dotted
 
@@ -321,14 +329,19 @@ def _blocking_methods(cls: cst.ClassDef, facts: ClassFacts, index: FileIndex, ba
     for base in reversed(bases):
         found.update(base.blocking_methods)
     methods = {m.name.value: m for m in functions_in(cls) if receiver_of(m, cls).instance}
-    locks = lock_attributes(
-        [s for m in methods.values() for n in index.nodes(m) for s in attribute_stores(n)],
-        lambda call: index.resolve(call.func, ()),
-    )
+    stores = [s for m in methods.values() for n in index.nodes(m) for s in attribute_stores(n)]
+    locks = lock_attributes(stores, lambda call: index.resolve(call.func, ()))
+    # A join of a thread that keeps the instance alive does not block its finalizer.
+    thread = is_thread_class((*facts.bases, *(b for base in bases for b in base.bases)))
+    threads: Dict[str, FrozenSet[str]] = {}  # receiver name -> attributes holding a thread built from it
     calls: Dict[str, List[str]] = {}
     for name, method in methods.items():
         me = receiver_of(method, cls).instance
-        what, called = _direct_blocking(method, cls, me, locks, index)
+        holders = threads.get(me)
+        if holders is None:
+            holders = threads[me] = self_holding_attributes(stores, me)
+        harmless = partial(joins_thread_holding, me=me, is_thread=thread, holders=holders)
+        what, called = _direct_blocking(method, cls, me, (locks, harmless), index)
         if what:
             found[name] = what
         calls[name] = called
@@ -345,15 +358,16 @@ def _blocking_methods(cls: cst.ClassDef, facts: ClassFacts, index: FileIndex, ba
     return tuple(found.items())
 
 
-def _direct_blocking(method, cls, me, locks, index: FileIndex) -> Tuple[Optional[str], List[str]]:
+def _direct_blocking(method, cls, me, known, index: FileIndex) -> Tuple[Optional[str], List[str]]:
     scopes = (method, cls)
+    locks, harmless = known
     called: List[str] = []
     for node in index.nodes(method):
         if isinstance(node, cst.WithItem) and is_lock(node.item, lambda n: n.split(".")[-1] in locks):
             return "takes a lock", called
         if isinstance(node, cst.Call):
             what = blocking_call(node, lambda f: index.resolve(f, scopes))
-            if what:
+            if what and not harmless(node):
                 return what, called
             func = node.func
             if isinstance(func, cst.Attribute) and dotted(func.value) == me:
