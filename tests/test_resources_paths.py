@@ -206,3 +206,55 @@ def test_a_function_a_program_runs_once_is_reported_only_where_it_piles_up():
     assert _codes(PROGRAM) == [(4, "GCL301"), (12, "GCL301")]
     library = PROGRAM.replace("    if __name__ == '__main__':\n        main()\n", "")
     assert _codes(library) == [(4, "GCL301"), (9, "GCL301"), (12, "GCL301")]
+
+
+_LOOKUP = """\
+    import socket
+
+    def lookup(addr):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        s.sendto(b'ping', addr)
+        data = s.recvfrom(1024)[0]
+        s.close()
+        return data
+"""
+
+
+@pytest.mark.parametrize("path", ["examples/app/network.py", "demos/forward.py", "docs/benchmarks/timer.py"])
+def test_sample_code_is_judged_like_a_test(path):
+    # A demo that crashes on a timeout has already failed: only jumps count.
+    assert _codes(_LOOKUP, path=path) == []
+
+
+def test_the_same_code_in_a_library_is_flagged():
+    assert _codes(_LOOKUP, path="src/app/network.py") == [(4, "GCL303")]
+
+
+def test_a_jump_that_abandons_a_socket_in_sample_code_is_still_flagged():
+    source = """\
+        import socket
+
+        def handler(addr):
+            sock = socket.socket()
+            try:
+                sock.connect(addr)
+            except OSError:
+                return
+            sock.sendall(b'hi')
+            sock.close()
+    """
+    assert _codes(source, path="demos/forward.py") == [(4, "GCL303")]
+
+
+def test_a_class_in_sample_code_may_keep_its_file_open():
+    source = """\
+        class Report:
+            def __init__(self, path):
+                self.out = open(path, 'w')
+
+            def write(self, line):
+                self.out.write(line)
+    """
+    assert _codes(source, path="benchmarks/report.py") == []
+    assert _codes(source, path="report.py") == [(3, "GCL305")]

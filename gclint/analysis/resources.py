@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
@@ -238,7 +239,8 @@ def _find_in_file_factories(resolver: Resolver, table: Mapping[str, str]) -> Dic
 
 def _returned_fresh(function: cst.FunctionDef, resolver: Resolver, table: Mapping[str, str]) -> Optional[str]:
     """The kind of resource `function` makes with a table factory and
-    returns without keeping it anywhere else."""
+    returns without keeping it anywhere else (an alias, an argument of a
+    call such as `self.opened.append(s)`)."""
     made: Dict[str, str] = {}
     stored: set = set()
     returned: List[cst.BaseExpression] = []
@@ -249,6 +251,9 @@ def _returned_fresh(function: cst.FunctionDef, resolver: Resolver, table: Mappin
                 if kind and isinstance(target.target, cst.Name):
                     made[target.target.value] = kind
         elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
+            stored.add(node.value.value)
+        elif isinstance(node, cst.Arg) and isinstance(node.value, cst.Name):
+            # `self.openSockets.append(s)`: kept for a later close, not fresh.
             stored.add(node.value.value)
         elif isinstance(node, cst.Return) and node.value is not None:
             returned.append(node.value)
@@ -642,10 +647,12 @@ def _argument_use(body: FunctionBody, arg: cst.Arg) -> str:
 _JUMPS = (cst.Return, cst.Continue, cst.Break)
 _RAISERS = (cst.Call, cst.Raise, cst.Yield, cst.Await, cst.Subscript)
 # Calls that cannot fail in practice (`fileno()` of an open socket,
-# `isinstance`, `Path(f.name)`): a call of these is not a way out of the block.
+# `isinstance`, `Path(f.name)`, the `close()` of another resource, which
+# reports nothing for a socket and only a flush error for a file): a call of
+# these is not a way out of the block.
 _NON_RAISING = frozenset(
     """fileno getsockname setblocking settimeout gettimeout isinstance len id type callable
-    hasattr bool repr str Path PurePath basename dirname abspath""".split()
+    hasattr bool repr str Path PurePath basename dirname abspath close""".split()
 )
 
 
@@ -977,6 +984,22 @@ def process_replaced_after(body: FunctionBody, call: cst.Call) -> bool:
     return False
 
 
+# Directories of code a project ships to show or measure something, not to
+# run in production: a demo or benchmark runs once and exits.
+_SAMPLE_DIRS = frozenset({"examples", "example", "demos", "demo", "benchmarks", "benchmark", "docs", "doc"})
+
+
+def is_sample_code(path: str) -> bool:
+    """A file under examples/, demos/, benchmarks/ or docs/."""
+    return any(part in _SAMPLE_DIRS for part in PurePosixPath(path.replace("\\", "/")).parts[:-1])
+
+
+def runs_like_a_test(ctx) -> bool:
+    """A test file or sample code: what it leaves open matters only when it
+    piles up, and an exception means the run has already failed."""
+    return ctx.options.is_test_file or is_sample_code(ctx.path)
+
+
 _SETUP_METHODS = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
 
 
@@ -1015,6 +1038,9 @@ def _functions_run_once(module: cst.Module, resolver: Resolver) -> FrozenSet[int
     if not is_program(module, resolver):
         return frozenset()
     functions = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+    if _is_setup_script(module, resolver):
+        # A build script runs its helpers while it builds and then exits.
+        return frozenset(id(f) for f in functions.values())
     callers: Dict[str, List[Optional[str]]] = {name: [] for name in functions}
     _collect_callers(module, functions, callers)
     # Only direct calls: a helper `main()` calls once may still be called
@@ -1053,6 +1079,16 @@ def _collect_callers(module: cst.Module, functions: Mapping[str, cst.FunctionDef
             todo.append((node.value, where, False))  # `meta.main` is not `main`
             continue
         todo.extend((child, where, False) for child in children(node))
+
+
+def _is_setup_script(module: cst.Module, resolver: Resolver) -> bool:
+    """A `setup.py`: its top-level code calls `setuptools.setup()`."""
+    return any(
+        isinstance(node, cst.Call) and resolver.name(node.func) in _SETUP_SCRIPTS
+        for stmt in module.body
+        if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+        for node in descendants(stmt, stop=is_scope)
+    )
 
 
 def is_program(module: cst.Module, resolver: Resolver) -> bool:

@@ -38,6 +38,8 @@ from gclint.analysis.resources import (
     release_methods,
     piles_up,
     runs_once,
+    runs_like_a_test,
+    is_sample_code,
     resource_kind,
     skips_close,
     stream_closed,
@@ -104,7 +106,7 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
     def leave_Module(self, node: cst.Module) -> None:
         # A script's top-level resources live exactly as long as the script.
         resolver = Resolver(self.ctx, ())
-        if id(node) in self._pending and not self.ctx.options.is_test_file and not is_program(node, resolver):
+        if id(node) in self._pending and not runs_like_a_test(self.ctx) and not is_program(node, resolver):
             self._analyse(node, resolver)
 
     def _analyse(self, scope, resolver: Resolver) -> None:
@@ -117,12 +119,12 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
         """A test, or a function the program runs once: what it leaves open
         matters only when it piles up."""
         function = body.function if isinstance(body.function, cst.FunctionDef) else None
-        return self.ctx.options.is_test_file or runs_once(self.ctx, function, body.resolver)
+        return runs_like_a_test(self.ctx) or runs_once(self.ctx, function, body.resolver)
 
     def risks(self, body: FunctionBody) -> Risks:
         """In a test (or a fixture) an exception means it has already failed:
         only a jump abandons a resource there."""
-        in_test = self.ctx.options.is_test_file or is_fixture(body.function)
+        in_test = runs_like_a_test(self.ctx) or is_fixture(body.function)
         return Risks(exceptions=not in_test, yields=not is_fixture(body.function))
 
     def check(self, body: FunctionBody) -> None:
@@ -396,6 +398,33 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
         "import io\n\ndef wrap(p):\n    return io.TextIOWrapper(open(p, 'rb'))\n",
         "import zipfile\n\nclass T:\n    def test_exclusive(self):\n        with self.assertRaises(FileExistsError):\n            zipfile.ZipFile('a.zip', 'x')\n",
         "import os\n\ndef peek(fd):\n    return open(fd, 'rb', closefd=False).read(4)\n",
+        dedent("""\
+            import socket
+
+            class SocketLimit:
+                def __init__(self):
+                    self.opened = []
+
+                def socket(self):
+                    s = socket.socket()
+                    self.opened.append(s)
+                    return s
+
+                def exhaust(self, limit):
+                    for _ in range(limit):
+                        self.socket()
+        """),
+        dedent("""\
+            import setuptools
+
+            def _lines(*parts):
+                return [line.strip() for line in open('/'.join(parts)).readlines()]
+
+            def requirements(name):
+                return [line for line in _lines('requirements', name) if line]
+
+            setuptools.setup(name='demo', install_requires=requirements('default.txt'))
+        """),
     ]
     INVALID = [
         Invalid("def read(p):\n    return open(p).read()\n", (2, 12)),
@@ -430,7 +459,7 @@ class ResourceUsedInline(_ProjectFactoryTriggers, Rule):
         if _repeats(self.ctx.stack):
             return False
         function = self.ctx.enclosing_function()
-        if self.ctx.options.is_test_file or function is None:
+        if runs_like_a_test(self.ctx) or function is None:
             return True  # a module's top level runs once per process
         return runs_once(self.ctx, function, resolver)
 
@@ -538,6 +567,23 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
         dedent("""\
             import socket
 
+            def has_ipv4_mapped_addresses():
+                server = client = None
+                try:
+                    server = socket.socket(socket.AF_INET6)
+                    server.bind(('::', 0))
+                    server.listen(1)
+                    client = socket.create_connection(('127.0.0.1', server.getsockname()[1]))
+                except OSError:
+                    pass
+                if client:
+                    client.close()
+                if server:
+                    server.close()
+        """),
+        dedent("""\
+            import socket
+
             def create_connection(addr, options):
                 sock = socket.socket()
                 try:
@@ -585,7 +631,7 @@ class ClosedOnlyOnSuccess(_FunctionResourceRule):
 
     def check(self, body: FunctionBody) -> None:
         risks = self.risks(body)
-        once = not self.ctx.options.is_test_file and self.short_lived(body)
+        once = not runs_like_a_test(self.ctx) and self.short_lived(body)
         for call, kind, names, result in _named_fates(body):
             if result.released or once and not piles_up(body, call):
                 continue
@@ -737,8 +783,9 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
                     self.report(call, self.message.format(attr=attr, kind=kind, factory=factory_name(call), cls=node.name.value))
 
     def _checked(self, node: cst.ClassDef) -> bool:
-        # A class defined inside a test lives as long as that test.
-        if self.ctx.options.is_test_file and self.ctx.enclosing_function() is not None:
+        # A class defined inside a test lives as long as that test, and
+        # a demo's or a benchmark's objects as long as the demo.
+        if self.ctx.options.is_test_file and self.ctx.enclosing_function() is not None or is_sample_code(self.ctx.path):
             return False
         resolver = Resolver(self.ctx)
         return all(resolver.name(base.value) in self._TRIVIAL_BASES for base in node.bases)
