@@ -258,3 +258,9 @@ def test_a_class_in_sample_code_may_keep_its_file_open():
     """
     assert _codes(source, path="benchmarks/report.py") == []
     assert _codes(source, path="report.py") == [(3, "GCL305")]
+
+
+def test_a_testing_package_is_judged_like_a_test():
+    # Test support runs under a test runner: a failed read has failed a test.
+    assert _codes(_LOOKUP, path="lib/project/testing/profiling.py") == []
+    assert _codes(_LOOKUP, path="lib/project/testing.py") == [(4, "GCL303")]

@@ -994,10 +994,16 @@ def is_sample_code(path: str) -> bool:
     return any(part in _SAMPLE_DIRS for part in PurePosixPath(path.replace("\\", "/")).parts[:-1])
 
 
+def _is_test_support(path: str) -> bool:
+    """A module of a `testing/` package (sqlalchemy.testing, trio.testing):
+    a library for other projects' test suites, run only under a test runner."""
+    return "testing" in PurePosixPath(path.replace("\\", "/")).parts[:-1]
+
+
 def runs_like_a_test(ctx) -> bool:
-    """A test file or sample code: what it leaves open matters only when it
-    piles up, and an exception means the run has already failed."""
-    return ctx.options.is_test_file or is_sample_code(ctx.path)
+    """A test file, test support or sample code: what it leaves open matters
+    only when it piles up, and an exception means the run has already failed."""
+    return ctx.options.is_test_file or is_sample_code(ctx.path) or _is_test_support(ctx.path)
 
 
 _SETUP_METHODS = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
