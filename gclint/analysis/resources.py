@@ -10,6 +10,7 @@ follow, the answer is "handed over": precision matters more than recall.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -404,7 +405,12 @@ class FunctionBody:
         self.factory_calls: List[Tuple[cst.Call, str]] = []
         self.names: Dict[str, List[cst.Name]] = {}
         self.captured: set = set()
-        self._order: Optional[Dict[int, int]] = None
+        self._order: Optional[Dict[int, Tuple[int, int]]] = None
+        self._sorted_mentions: Dict[str, Tuple[List[int], List[cst.Name]]] = {}
+        self._jumps: Optional[List[cst.CSTNode]] = None
+        self._blocks: Dict[int, Tuple[List[cst.CSTNode], Dict[int, int]]] = {}
+        self._starts: Dict[int, List[int]] = {}
+        self._rebinds: Dict[str, List[int]] = {}
         self._walk(table)
 
     @property
@@ -457,9 +463,108 @@ class FunctionBody:
 
     def order(self, node: cst.CSTNode) -> int:
         """Position of `node` in source order among the body's nodes."""
+        return self._spans().get(id(node), (-1, -1))[0]
+
+    def end(self, node: cst.CSTNode) -> int:
+        """Position of the last node `node` holds (itself when it holds none)."""
+        return self._spans().get(id(node), (-1, -1))[1]
+
+    def _spans(self) -> Dict[int, Tuple[int, int]]:
+        """{id: (first, last) source-order position of the node and what it
+        holds}, numbered like a pre-order walk of the body's own code."""
         if self._order is None:
-            self._order = {id(n): i for i, n in enumerate(descendants(self.root, stop=is_scope))}
-        return self._order.get(id(node), -1)
+            spans: Dict[int, Tuple[int, int]] = {}
+            counter = 0
+            todo: List[Tuple[cst.CSTNode, bool]] = [(c, False) for c in reversed(children(self.root))]
+            while todo:
+                node, leaving = todo.pop()
+                if leaving:
+                    spans[id(node)] = (spans[id(node)][0], counter - 1)
+                    continue
+                spans[id(node)] = (counter, counter)
+                counter += 1
+                if not is_scope(node):
+                    todo.append((node, True))
+                    todo.extend((c, False) for c in reversed(children(node)))
+            self._order = spans
+        return self._order
+
+    def statements(self, block: cst.CSTNode) -> Tuple[List[cst.CSTNode], Dict[int, int]]:
+        """(the block's children, {id(child): index}), made once per block."""
+        cached = self._blocks.get(id(block))
+        if cached is None:
+            members = children(block)
+            cached = self._blocks[id(block)] = (members, {id(m): i for i, m in enumerate(members)})
+        return cached
+
+    def jumps(self) -> List[cst.CSTNode]:
+        """The body's `return`, `continue` and `break` statements, in source order."""
+        if self._jumps is None:
+            self._jumps = [n for n in descendants(self.root, stop=is_scope) if isinstance(n, _JUMPS)]
+        return self._jumps
+
+    def mentions_of(self, name: str) -> Tuple[List[int], List[cst.Name]]:
+        """(positions, mentions) of `name` in source order."""
+        cached = self._sorted_mentions.get(name)
+        if cached is None:
+            ordered = sorted(self.names.get(name, ()), key=self.order)
+            cached = self._sorted_mentions[name] = ([self.order(m) for m in ordered], ordered)
+        return cached
+
+    def reached_mentions(self, acquired: cst.Call, name: str) -> List[cst.Name]:
+        """The mentions of `name` that may see the resource `acquired` binds
+        to it: from its statement on (from the start of the outermost loop
+        around it), up to the first later statement, in its block or a block
+        around it, that binds `name` again (`name = ...`, also in a branch or
+        a `try`): on the path through that binding the resource is dropped,
+        and what comes after it in that block is about another value."""
+        positions, mentions = self.mentions_of(name)
+        statement, _ = self.statement_of(acquired)
+        loops = [a for a in self.ancestors(acquired) if isinstance(a, (cst.For, cst.While))]
+        first = bisect_left(positions, self.order(loops[-1] if loops else statement))
+        killed = self._killed_after(acquired, name)
+        if killed is None:
+            return mentions[first:]
+        return mentions[first:bisect_right(positions, killed[0])] + mentions[bisect_right(positions, killed[1]):]
+
+    def _killed_after(self, acquired: cst.Call, name: str) -> Optional[Tuple[int, int]]:
+        """(after, through): the positions cut off by a later rebinding of
+        `name`, in the innermost block around the acquisition that has one:
+        from the end of the first later statement that rebinds it to the end
+        of the block."""
+        rebinds = self.rebinding_positions(name)
+        if not rebinds:
+            return None
+        child = acquired
+        for block in self.ancestors(acquired):
+            if isinstance(block, (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)):
+                members, index = self.statements(block)
+                if id(child) in index:
+                    last = self.end(block) if block is not self.root else self._last_position()
+                    found = bisect_right(rebinds, self.end(child))
+                    if found < len(rebinds) and rebinds[found] <= last:
+                        killer = members[self._member_at(block, rebinds[found])]
+                        return self.end(killer), last
+            child = block
+        return None
+
+    def _member_at(self, block: cst.CSTNode, position: int) -> int:
+        """Index of the child of `block` holding `position`."""
+        starts = self._starts.get(id(block))
+        if starts is None:
+            starts = self._starts[id(block)] = [self.order(m) for m in self.statements(block)[0]]
+        return bisect_right(starts, position) - 1
+
+    def _last_position(self) -> int:
+        return len(self._spans()) - 1
+
+    def rebinding_positions(self, name: str) -> List[int]:
+        """Positions of the `name = ...` targets of `name`, in source order."""
+        cached = self._rebinds.get(name)
+        if cached is None:
+            positions, mentions = self.mentions_of(name)
+            cached = self._rebinds[name] = [p for p, m in zip(positions, mentions) if isinstance(self.parent(m), cst.AssignTarget)]
+        return cached
 
     def without_wrappers(self) -> None:
         """Drop `zipfile.ZipFile(raw)` when `raw` is itself a tracked resource
@@ -568,10 +673,11 @@ def fate(body: FunctionBody, acquired: cst.Call, names: Sequence[str], enders: F
     if any(n in body.captured for n in names):
         return Fate(False, (), (), True)
     mentions: List[Mention] = []
+    first, last = body.order(acquired), body.end(acquired)
     for name in names:
-        for mention in body.names.get(name, ()):
+        for mention in body.reached_mentions(acquired, name):
             # `f = open(f)`: the `f` inside the call is the old value.
-            if not body.inside(mention, acquired):
+            if not first <= body.order(mention) <= last:
                 kind, call = _mention(body, acquired, mention, enders, with_ends)
                 mentions.append(Mention(mention, kind, call))
     kinds = {m.kind for m in mentions}
@@ -740,11 +846,9 @@ def _between(body: FunctionBody, first: cst.CSTNode, second: cst.CSTNode) -> Opt
     if found is None:
         return None
     common, start, end = found
-    siblings = children(common)
-    if start not in siblings or end not in siblings:
-        return None
-    i, j = siblings.index(start), siblings.index(end)
-    if i >= j:
+    siblings, index = body.statements(common)
+    i, j = index.get(id(start)), index.get(id(end))
+    if i is None or j is None or i >= j:
         return None
     return siblings[i + 1:j], end
 
@@ -808,9 +912,10 @@ def _handed_over_between(body: FunctionBody, names: Sequence[str], acquired: cst
     before the `try`."""
     start, end = body.order(acquired), body.order(attempt)
     for name in names:
-        for mention in body.names.get(name, ()):
+        positions, mentions = body.mentions_of(name)
+        for mention in mentions[bisect_right(positions, start):bisect_left(positions, end)]:
             parent = body.parent(mention)
-            if isinstance(parent, cst.Arg) and start < body.order(mention) < end and _argument_use(body, parent) == HANDOVER:
+            if isinstance(parent, cst.Arg) and _argument_use(body, parent) == HANDOVER:
                 return True
     return False
 
@@ -839,8 +944,9 @@ def abandoning_jump(body: FunctionBody, acquired: cst.Call, names: Sequence[str]
     a `break` to code that still uses it)."""
     statement, block = body.statement_of(acquired)
     closing = [m.name for m in result.mentions if m.kind in _CLOSING]
-    for node in descendants(body.root, stop=is_scope):
-        if not isinstance(node, _JUMPS) or body.order(node) <= body.order(statement):
+    after = body.order(statement)
+    for node in body.jumps():
+        if body.order(node) <= after:
             continue
         if any(body.inside(n, node) for n in closing):
             continue
@@ -854,8 +960,8 @@ def _abandons(body, jump, statement, block, closing, result) -> bool:
     if path is None or _only_without_resource(body, jump, statement, {m.name.value for m in result.mentions}):
         return False
     for stmt_block, stmt, start in path:
-        siblings = children(stmt_block)
-        earlier = siblings[siblings.index(start) + 1 if start is not None else 0:siblings.index(stmt)]
+        siblings, index = body.statements(stmt_block)
+        earlier = siblings[index[id(start)] + 1 if start is not None else 0:index[id(stmt)]]
         if any(body.inside(n, s) for s in earlier for n in closing):
             return False
     if isinstance(jump, cst.Return):
@@ -865,7 +971,7 @@ def _abandons(body, jump, statement, block, closing, result) -> bool:
         return False
     if isinstance(jump, cst.Break):
         # The resource leaves the loop with the break: used after it?
-        end = body.order(loop) + sum(1 for _ in descendants(loop, stop=is_scope))
+        end = body.end(loop)
         return not any(body.order(m.name) > end for m in result.mentions)
     return True
 
@@ -904,8 +1010,8 @@ def _path_to_block(body, jump, statement, block):
             return None
         if isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
             if ancestor is block:
-                siblings = children(block)
-                if statement not in siblings or siblings.index(child) <= siblings.index(statement):
+                _, index = body.statements(block)
+                if id(statement) not in index or index[id(child)] <= index[id(statement)]:
                     return None
                 path.append((ancestor, child, statement))
                 return path
@@ -975,8 +1081,8 @@ def process_replaced_after(body: FunctionBody, call: cst.Call) -> bool:
     """`Popen(...)` then `os._exit()` / `os.execv()`: this process ends or
     becomes another program; there is nobody left to wait."""
     statement, block = body.statement_of(call)
-    siblings = children(block)
-    later = siblings[siblings.index(statement) + 1:] if statement in siblings else []
+    siblings, index = body.statements(block)
+    later = siblings[index[id(statement)] + 1:] if id(statement) in index else []
     for stmt in later:
         for node in (stmt, *descendants(stmt, stop=is_scope)):
             if isinstance(node, cst.Call) and body.resolver.name(node.func) in _REPLACING:

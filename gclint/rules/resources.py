@@ -777,8 +777,9 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
             resolver = Resolver(self.ctx, (method, node) + self.ctx.scopes())
             for attr, call, kind in _owned_in(method, resolver, table):
                 owned.setdefault(attr, []).append((call, kind))
+        mentions = _attribute_mentions(node) if owned else {}
         for attr, found in owned.items():
-            if not _ever_released(node, attr, found[0][1]):
+            if not _ever_released(mentions.get(attr, ()), found[0][1]):
                 for call, kind in found:
                     self.report(call, self.message.format(attr=attr, kind=kind, factory=factory_name(call), cls=node.name.value))
 
@@ -811,11 +812,11 @@ def _owned_in(method: cst.FunctionDef, resolver: Resolver, table) -> List:
     return found
 
 
-def _ever_released(cls: cst.ClassDef, attr: str, kind: str) -> bool:
-    """Whether any mention of `<self>.attr` in the class may close it: a
-    release method, or the object itself going anywhere but an attribute read."""
+def _ever_released(mentions, kind: str) -> bool:
+    """Whether any of the mentions of `<self>.attr` in the class may close it:
+    a release method, or the object itself going anywhere but an attribute read."""
     enders: FrozenSet[str] = RELEASE_METHODS | WAIT_METHODS | {"kill"} if kind == "process" else RELEASE_METHODS
-    for node, parent, grand in _attribute_mentions(cls, attr):
+    for node, parent in mentions:
         if isinstance(parent, cst.Attribute) and parent.value is node:
             if parent.attr.value in enders:
                 return True
@@ -828,15 +829,17 @@ def _ever_released(cls: cst.ClassDef, attr: str, kind: str) -> bool:
     return False
 
 
-def _attribute_mentions(cls: cst.ClassDef, attr: str):
-    """(`x.attr` node, its parent, grandparent) everywhere in the class body."""
-    todo = [(cls.body, None)]
+def _attribute_mentions(cls: cst.ClassDef) -> Dict[str, List[Tuple[cst.Attribute, cst.CSTNode]]]:
+    """{attr: [(`x.attr` node, its parent)]} for the whole class body, in one walk."""
+    found: Dict[str, List[Tuple[cst.Attribute, cst.CSTNode]]] = {}
+    todo: List[cst.CSTNode] = [cls.body]
     while todo:
-        node, parent = todo.pop()
+        node = todo.pop()
         for child in children(node):
-            if isinstance(child, cst.Attribute) and child.attr.value == attr and isinstance(child.value, cst.Name):
-                yield child, node, parent
-            todo.append((child, node))
+            if isinstance(child, cst.Attribute) and isinstance(child.value, cst.Name):
+                found.setdefault(child.attr.value, []).append((child, node))
+            todo.append(child)
+    return found
 
 
 class ProcessNotWaited(_FunctionResourceRule):
