@@ -264,3 +264,47 @@ def test_a_testing_package_is_judged_like_a_test():
     # Test support runs under a test runner: a failed read has failed a test.
     assert _codes(_LOOKUP, path="lib/project/testing/profiling.py") == []
     assert _codes(_LOOKUP, path="lib/project/testing.py") == [(4, "GCL303")]
+
+
+def test_a_close_of_the_next_file_bound_to_the_name_does_not_close_the_first():
+    source = """\
+        def copy(a, b):
+            f = open(a)
+            data = f.read()
+            f.close()
+            f = open(b, 'w')
+            f.write(data)
+    """
+    # The first is closed only on success; the second is never closed.
+    assert _codes(source) == [(2, "GCL303"), (5, "GCL301")]
+
+
+def test_a_name_reset_in_an_except_still_carries_the_resource_on_the_normal_path():
+    source = """\
+        import socket
+
+        def dial(addr):
+            sock = socket.socket()
+            try:
+                sock.connect(addr)
+            except OSError:
+                sock.close()
+                sock = None
+            return sock
+    """
+    assert _codes(source) == []
+
+
+def test_a_name_rebound_under_an_if_still_reaches_the_close_after_it():
+    source = """\
+        def first_line(path, fallback):
+            f = open(path)
+            try:
+                if fallback:
+                    f.close()
+                    f = open(fallback)
+                return f.readline()
+            finally:
+                f.close()
+    """
+    assert _codes(source) == []

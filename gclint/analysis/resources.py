@@ -393,6 +393,11 @@ class Acquisition:
 
 Scope = Union[cst.FunctionDef, cst.Module]
 
+# What lies between a binding and the statement holding it when the binding
+# runs whenever that statement completes: its line, and try/with bodies.
+_STRAIGHT_LINE = (cst.AssignTarget, cst.Assign, cst.SimpleStatementLine, cst.SimpleStatementSuite,
+                  cst.IndentedBlock, cst.Try, cst.With)
+
 
 class FunctionBody:
     """One walk over a function's (or the module's) own code: parents,
@@ -410,7 +415,7 @@ class FunctionBody:
         self._jumps: Optional[List[cst.CSTNode]] = None
         self._blocks: Dict[int, Tuple[List[cst.CSTNode], Dict[int, int]]] = {}
         self._starts: Dict[int, List[int]] = {}
-        self._rebinds: Dict[str, List[int]] = {}
+        self._rebinds: Dict[str, Tuple[List[int], List[cst.Name]]] = {}
         self._walk(table)
 
     @property
@@ -530,9 +535,11 @@ class FunctionBody:
     def _killed_after(self, acquired: cst.Call, name: str) -> Optional[Tuple[int, int]]:
         """(after, through): the positions cut off by a later rebinding of
         `name`, in the innermost block around the acquisition that has one:
-        from the end of the first later statement that rebinds it to the end
-        of the block."""
-        rebinds = self.rebinding_positions(name)
+        from the end of the first later statement that rebinds it whenever
+        it completes normally, to the end of the block. A rebinding under an
+        `if`, a loop or an `except` (`sock = None` after closing it) does not
+        count: the path around it still carries the resource."""
+        positions, rebinds = self.rebindings(name)
         if not rebinds:
             return None
         child = acquired
@@ -541,12 +548,26 @@ class FunctionBody:
                 members, index = self.statements(block)
                 if id(child) in index:
                     last = self.end(block) if block is not self.root else self._last_position()
-                    found = bisect_right(rebinds, self.end(child))
-                    if found < len(rebinds) and rebinds[found] <= last:
-                        killer = members[self._member_at(block, rebinds[found])]
-                        return self.end(killer), last
+                    for found in range(bisect_right(positions, self.end(child)), bisect_right(positions, last)):
+                        killer = members[self._member_at(block, positions[found])]
+                        if self._binds_when_done(rebinds[found], killer):
+                            return self.end(killer), last
             child = block
         return None
+
+    def _binds_when_done(self, target: cst.Name, statement: cst.CSTNode) -> bool:
+        """Whether `statement` binds `target` whenever it completes normally:
+        the binding is the statement, or in the body of a `try` or `with` in it."""
+        child: cst.CSTNode = target
+        for ancestor in self.ancestors(target):
+            if ancestor is statement:
+                return True
+            if isinstance(ancestor, (cst.Try, cst.With)) and child is not ancestor.body:
+                return False
+            if not isinstance(ancestor, _STRAIGHT_LINE):
+                return False
+            child = ancestor
+        return False
 
     def _member_at(self, block: cst.CSTNode, position: int) -> int:
         """Index of the child of `block` holding `position`."""
@@ -558,12 +579,12 @@ class FunctionBody:
     def _last_position(self) -> int:
         return len(self._spans()) - 1
 
-    def rebinding_positions(self, name: str) -> List[int]:
-        """Positions of the `name = ...` targets of `name`, in source order."""
+    def rebindings(self, name: str) -> Tuple[List[int], List[cst.Name]]:
+        """(positions, targets) of the `name = ...` bindings of `name`, in source order."""
         cached = self._rebinds.get(name)
         if cached is None:
-            positions, mentions = self.mentions_of(name)
-            cached = self._rebinds[name] = [p for p, m in zip(positions, mentions) if isinstance(self.parent(m), cst.AssignTarget)]
+            pairs = [(p, m) for p, m in zip(*self.mentions_of(name)) if isinstance(self.parent(m), cst.AssignTarget)]
+            cached = self._rebinds[name] = ([p for p, _ in pairs], [m for _, m in pairs])
         return cached
 
     def without_wrappers(self) -> None:

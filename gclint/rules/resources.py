@@ -243,6 +243,18 @@ class ResourceNotClosed(_FunctionResourceRule):
         dedent("""\
             import socket
 
+            def dial(addr):
+                sock = socket.socket()
+                try:
+                    sock.connect(addr)
+                except OSError:
+                    sock.close()
+                    sock = None
+                return sock
+        """),
+        dedent("""\
+            import socket
+
             def first(addrs):
                 for addr in addrs:
                     sock = socket.socket()
@@ -321,6 +333,16 @@ class ResourceNotClosed(_FunctionResourceRule):
             def names(path):
                 z = zipfile.ZipFile(path)
                 return z.namelist()
+        """), (7, 9)),
+        Invalid(dedent("""\
+            def convert(src, dst):
+                f = open(src)
+                try:
+                    text = f.read()
+                finally:
+                    f.close()
+                f = open(dst, 'w')
+                f.write(text.upper())
         """), (7, 9)),
         Invalid(dedent("""\
             import json
