@@ -145,7 +145,7 @@ class _InFileFactories:
     """Key of the per-file table of functions that return a fresh resource."""
 
 
-def per_file(ctx, key: type, compute):
+def per_file(ctx, key: object, compute):
     """A fact about the whole file, computed once and kept on the file context."""
     cache = ctx.metadata_cache
     if key not in cache:
@@ -245,7 +245,7 @@ def _returned_fresh(function: cst.FunctionDef, resolver: Resolver, table: Mappin
     made: Dict[str, str] = {}
     stored: set = set()
     returned: List[cst.BaseExpression] = []
-    for node in descendants(function.body, stop=is_scope):
+    for node in resolver.ctx.analysis.index.nodes(function):
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
             kind = _table_kind(node.value, resolver, table)
             for target in node.targets:
@@ -411,6 +411,8 @@ class FunctionBody:
         self.names: Dict[str, List[cst.Name]] = {}
         self.captured: set = set()
         self._order: Optional[Dict[int, Tuple[int, int]]] = None
+        self._call_assigns: List[cst.Assign] = []  # `x = call(...)`, in walk order
+        self.named_fates: Optional[list] = None  # filled once by the rules that share the body
         self._sorted_mentions: Dict[str, Tuple[List[int], List[cst.Name]]] = {}
         self._jumps: Optional[List[cst.CSTNode]] = None
         self._blocks: Dict[int, Tuple[List[cst.CSTNode], Dict[int, int]]] = {}
@@ -458,6 +460,8 @@ class FunctionBody:
                     yield node.value
 
     def _note(self, node: cst.CSTNode, table: Mapping[str, str]) -> None:
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            self._call_assigns.append(node)
         if isinstance(node, cst.Name):
             if _is_reference(node, self.parents.get(id(node))):
                 self.names.setdefault(node.value, []).append(node)
@@ -597,10 +601,9 @@ class FunctionBody:
 
     def _in_memory_names(self) -> set:
         found = set()
-        for node in descendants(self.root, stop=is_scope):
-            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-                if self.resolver.name(node.value.func) in _IN_MEMORY:
-                    found.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+        for node in self._call_assigns:
+            if self.resolver.name(node.value.func) in _IN_MEMORY:
+                found.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
         return found
 
     def _wraps(self, call: cst.Call, tracked: set) -> bool:
@@ -1224,11 +1227,19 @@ def _is_setup_script(module: cst.Module, resolver: Resolver) -> bool:
     )
 
 
+class _IsProgram:
+    """Key of the per-file answer of is_program."""
+
+
 def is_program(module: cst.Module, resolver: Resolver) -> bool:
     """A script rather than a module to import: a `__main__` guard, a loop
     at top level, a top-level `sys.exit()`, `something.run()` or
     `setuptools.setup()`. What its
     top-level code opens lives exactly as long as the program."""
+    return per_file(resolver.ctx, _IsProgram, lambda: _is_program(module, resolver))
+
+
+def _is_program(module: cst.Module, resolver: Resolver) -> bool:
     for stmt in module.body:
         if isinstance(stmt, (cst.For, cst.While)):
             return True

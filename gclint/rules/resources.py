@@ -33,6 +33,7 @@ from gclint.analysis.resources import (
     is_fixture,
     is_patched,
     is_program,
+    per_file,
     piped_streams,
     process_replaced_after,
     release_methods,
@@ -59,8 +60,19 @@ class _ProjectFactoryTriggers:
         return tuple(n.rsplit(".", 1)[-1] for n in (options.extra_resource_factories if options else ()))
 
 
+class _SharedBodies:
+    """Key (with the function's id) of a function's FunctionBody in the per-file cache."""
+
+
 def _named_fates(body: FunctionBody):
-    """(call, kind, names, fate) for each non-process resource bound to a name."""
+    """(call, kind, names, fate) for each non-process resource bound to a
+    name, worked out once per body for both rules that ask."""
+    if body.named_fates is None:
+        body.named_fates = list(_work_out_fates(body))
+    return body.named_fates
+
+
+def _work_out_fates(body: FunctionBody):
     for call, kind in body.factory_calls:
         names = body.bound_names(call)
         if kind == "process" or names is None:
@@ -110,10 +122,14 @@ class _FunctionResourceRule(_ProjectFactoryTriggers, Rule):
             self._analyse(node, resolver)
 
     def _analyse(self, scope, resolver: Resolver) -> None:
+        self.check(per_file(self.ctx, (_SharedBodies, id(scope)), lambda: self._body(scope, resolver)))
+
+    def _body(self, scope, resolver: Resolver) -> FunctionBody:
+        """The function's resources, worked out once for GCL301, 303 and 306."""
         body = FunctionBody(scope, resolver, self._table)
         body.without_wrappers()
         body.factory_calls = [(c, k) for c, k in body.factory_calls if not expects_failure(body.ancestors(c))]
-        self.check(body)
+        return body
 
     def short_lived(self, body: FunctionBody) -> bool:
         """A test, or a function the program runs once: what it leaves open
@@ -823,15 +839,18 @@ def _owned_in(method: cst.FunctionDef, resolver: Resolver, table) -> List:
     """(attr, call, kind) for each `self.attr = factory(...)` in the method."""
     me = _self_name(method)
     found = []
-    for node in descendants(method.body, stop=is_scope):
+    for node in resolver.ctx.analysis.index.nodes(method):
         if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
             continue
-        kind = resource_kind(node.value, resolver, table)
-        for target in node.targets:
-            t = target.target
-            if kind and isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == me:
-                found.append((t.attr.value, node.value, kind))
+        attrs = [t.target.attr.value for t in node.targets if _is_attribute_of(t.target, me)]
+        kind = resource_kind(node.value, resolver, table) if attrs else None
+        if kind:
+            found.extend((attr, node.value, kind) for attr in attrs)
     return found
+
+
+def _is_attribute_of(target: cst.BaseExpression, owner: Optional[str]) -> bool:
+    return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == owner
 
 
 def _ever_released(mentions, kind: str) -> bool:
