@@ -99,8 +99,11 @@ def test_in_a_test_an_exception_before_the_close_is_a_failed_test_not_a_leak():
     assert _codes(CLOSE_ONLY_ON_SUCCESS, "server.py") == [(4, "GCL303")]
 
 
-def test_in_a_test_an_early_return_still_skips_the_close():
-    assert _codes(EARLY_RETURN_IN_TEST, "tests/test_server.py") == [(4, "GCL303")]
+def test_in_a_test_even_an_early_return_is_not_reported():
+    # The socket goes when the test returns; on 14 real projects none of 44
+    # GCL301/303 findings in tests, test support or demos was worth acting on.
+    assert _codes(EARLY_RETURN_IN_TEST, "tests/test_server.py") == []
+    assert _codes(EARLY_RETURN_IN_TEST, "server.py") == [(4, "GCL303")]
 
 
 def test_a_class_defined_inside_a_test_is_not_asked_for_a_close_method():
@@ -149,7 +152,7 @@ def test_a_project_factory_returned_by_a_helper_is_a_factory_too():
     assert found == [(7, "GCL301")]
 
 
-def test_in_tests_only_resources_that_pile_up_are_reported():
+def test_tests_are_not_checked_even_where_resources_pile_up():
     single = """\
         import socket
 
@@ -168,7 +171,8 @@ def test_in_tests_only_resources_that_pile_up_are_reported():
     """
     assert _codes(single, "tests/test_relay.py") == []
     assert _codes(single, "relay.py") == [(4, "GCL301")]
-    assert _codes(per_test, "tests/test_relay.py") == [(6, "GCL301")]
+    assert _codes(per_test, "tests/test_relay.py") == []
+    assert _codes(per_test, "relay.py") == [(6, "GCL301")]
 
 
 def test_a_programs_top_level_resources_live_as_long_as_the_program():
@@ -231,7 +235,7 @@ def test_the_same_code_in_a_library_is_flagged():
     assert _codes(_LOOKUP, path="src/app/network.py") == [(4, "GCL303")]
 
 
-def test_a_jump_that_abandons_a_socket_in_sample_code_is_still_flagged():
+def test_a_jump_that_abandons_a_socket_in_sample_code_is_not_reported():
     source = """\
         import socket
 
@@ -244,7 +248,8 @@ def test_a_jump_that_abandons_a_socket_in_sample_code_is_still_flagged():
             sock.sendall(b'hi')
             sock.close()
     """
-    assert _codes(source, path="demos/forward.py") == [(4, "GCL303")]
+    assert _codes(source, path="demos/forward.py") == []
+    assert _codes(source, path="forward.py") == [(4, "GCL303")]
 
 
 def test_a_class_in_sample_code_may_keep_its_file_open():
