@@ -966,6 +966,8 @@ def abandoning_jump(body: FunctionBody, acquired: cst.Call, names: Sequence[str]
     the resource behind: nothing before it on its path closed or handed the
     resource over, and it does not carry the resource with it (`return s`,
     a `break` to code that still uses it)."""
+    if any(n in body.captured for n in names):
+        return None  # a nested function holds it and may close it
     statement, block = body.statement_of(acquired)
     closing = [m.name for m in result.mentions if m.kind in _CLOSING]
     after = body.order(statement)

@@ -271,6 +271,23 @@ class ResourceNotClosed(_FunctionResourceRule):
         dedent("""\
             import socket
 
+            class Proactor:
+                def _accept_socket(self, family):
+                    s = socket.socket(family)
+                    s.settimeout(0)
+                    return s
+
+                def accept(self, listener, register):
+                    conn = self._accept_socket(listener.family)
+
+                    def finish_accept():
+                        return conn, conn.getpeername()
+
+                    return register(listener, finish_accept)
+        """),
+        dedent("""\
+            import socket
+
             def first(addrs):
                 for addr in addrs:
                     sock = socket.socket()
