@@ -99,8 +99,11 @@ def test_in_a_test_an_exception_before_the_close_is_a_failed_test_not_a_leak():
     assert _codes(CLOSE_ONLY_ON_SUCCESS, "server.py") == [(4, "GCL303")]
 
 
-def test_in_a_test_an_early_return_still_skips_the_close():
-    assert _codes(EARLY_RETURN_IN_TEST, "tests/test_server.py") == [(4, "GCL303")]
+def test_in_a_test_even_an_early_return_is_not_reported():
+    # The socket goes when the test returns; on 14 real projects none of 45
+    # GCL301/303 findings in tests, test support or demos was worth acting on.
+    assert _codes(EARLY_RETURN_IN_TEST, "tests/test_server.py") == []
+    assert _codes(EARLY_RETURN_IN_TEST, "server.py") == [(4, "GCL303")]
 
 
 def test_a_class_defined_inside_a_test_is_not_asked_for_a_close_method():
@@ -149,7 +152,7 @@ def test_a_project_factory_returned_by_a_helper_is_a_factory_too():
     assert found == [(7, "GCL301")]
 
 
-def test_in_tests_only_resources_that_pile_up_are_reported():
+def test_tests_are_not_checked_even_where_resources_pile_up():
     single = """\
         import socket
 
@@ -168,7 +171,8 @@ def test_in_tests_only_resources_that_pile_up_are_reported():
     """
     assert _codes(single, "tests/test_relay.py") == []
     assert _codes(single, "relay.py") == [(4, "GCL301")]
-    assert _codes(per_test, "tests/test_relay.py") == [(6, "GCL301")]
+    assert _codes(per_test, "tests/test_relay.py") == []
+    assert _codes(per_test, "relay.py") == [(6, "GCL301")]
 
 
 def test_a_programs_top_level_resources_live_as_long_as_the_program():
@@ -206,3 +210,106 @@ def test_a_function_a_program_runs_once_is_reported_only_where_it_piles_up():
     assert _codes(PROGRAM) == [(4, "GCL301"), (12, "GCL301")]
     library = PROGRAM.replace("    if __name__ == '__main__':\n        main()\n", "")
     assert _codes(library) == [(4, "GCL301"), (9, "GCL301"), (12, "GCL301")]
+
+
+_LOOKUP = """\
+    import socket
+
+    def lookup(addr):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        s.sendto(b'ping', addr)
+        data = s.recvfrom(1024)[0]
+        s.close()
+        return data
+"""
+
+
+@pytest.mark.parametrize("path", ["examples/app/network.py", "demos/forward.py", "docs/benchmarks/timer.py"])
+def test_sample_code_is_judged_like_a_test(path):
+    # A demo that crashes on a timeout has already failed: only jumps count.
+    assert _codes(_LOOKUP, path=path) == []
+
+
+def test_the_same_code_in_a_library_is_flagged():
+    assert _codes(_LOOKUP, path="src/app/network.py") == [(4, "GCL303")]
+
+
+def test_a_jump_that_abandons_a_socket_in_sample_code_is_not_reported():
+    source = """\
+        import socket
+
+        def handler(addr):
+            sock = socket.socket()
+            try:
+                sock.connect(addr)
+            except OSError:
+                return
+            sock.sendall(b'hi')
+            sock.close()
+    """
+    assert _codes(source, path="demos/forward.py") == []
+    assert _codes(source, path="forward.py") == [(4, "GCL303")]
+
+
+def test_a_class_in_sample_code_may_keep_its_file_open():
+    source = """\
+        class Report:
+            def __init__(self, path):
+                self.out = open(path, 'w')
+
+            def write(self, line):
+                self.out.write(line)
+    """
+    assert _codes(source, path="benchmarks/report.py") == []
+    assert _codes(source, path="report.py") == [(3, "GCL305")]
+
+
+def test_a_testing_package_is_judged_like_a_test():
+    # Test support runs under a test runner: a failed read has failed a test.
+    assert _codes(_LOOKUP, path="lib/project/testing/profiling.py") == []
+    assert _codes(_LOOKUP, path="lib/project/testing.py") == [(4, "GCL303")]
+
+
+def test_a_close_of_the_next_file_bound_to_the_name_does_not_close_the_first():
+    source = """\
+        def copy(a, b):
+            f = open(a)
+            data = f.read()
+            f.close()
+            f = open(b, 'w')
+            f.write(data)
+    """
+    # The first is closed only on success; the second is never closed.
+    assert _codes(source) == [(2, "GCL303"), (5, "GCL301")]
+
+
+def test_a_name_reset_in_an_except_still_carries_the_resource_on_the_normal_path():
+    source = """\
+        import socket
+
+        def dial(addr):
+            sock = socket.socket()
+            try:
+                sock.connect(addr)
+            except OSError:
+                sock.close()
+                sock = None
+            return sock
+    """
+    assert _codes(source) == []
+
+
+def test_a_name_rebound_under_an_if_still_reaches_the_close_after_it():
+    source = """\
+        def first_line(path, fallback):
+            f = open(path)
+            try:
+                if fallback:
+                    f.close()
+                    f = open(fallback)
+                return f.readline()
+            finally:
+                f.close()
+    """
+    assert _codes(source) == []

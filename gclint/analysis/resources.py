@@ -10,7 +10,9 @@ follow, the answer is "handed over": precision matters more than recall.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
@@ -143,7 +145,7 @@ class _InFileFactories:
     """Key of the per-file table of functions that return a fresh resource."""
 
 
-def per_file(ctx, key: type, compute):
+def per_file(ctx, key: object, compute):
     """A fact about the whole file, computed once and kept on the file context."""
     cache = ctx.metadata_cache
     if key not in cache:
@@ -238,17 +240,21 @@ def _find_in_file_factories(resolver: Resolver, table: Mapping[str, str]) -> Dic
 
 def _returned_fresh(function: cst.FunctionDef, resolver: Resolver, table: Mapping[str, str]) -> Optional[str]:
     """The kind of resource `function` makes with a table factory and
-    returns without keeping it anywhere else."""
+    returns without keeping it anywhere else (an alias, an argument of a
+    call such as `self.opened.append(s)`)."""
     made: Dict[str, str] = {}
     stored: set = set()
     returned: List[cst.BaseExpression] = []
-    for node in descendants(function.body, stop=is_scope):
+    for node in resolver.ctx.analysis.index.nodes(function):
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
             kind = _table_kind(node.value, resolver, table)
             for target in node.targets:
                 if kind and isinstance(target.target, cst.Name):
                     made[target.target.value] = kind
         elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
+            stored.add(node.value.value)
+        elif isinstance(node, cst.Arg) and isinstance(node.value, cst.Name):
+            # `self.openSockets.append(s)`: kept for a later close, not fresh.
             stored.add(node.value.value)
         elif isinstance(node, cst.Return) and node.value is not None:
             returned.append(node.value)
@@ -387,6 +393,11 @@ class Acquisition:
 
 Scope = Union[cst.FunctionDef, cst.Module]
 
+# What lies between a binding and the statement holding it when the binding
+# runs whenever that statement completes: its line, and try/with bodies.
+_STRAIGHT_LINE = (cst.AssignTarget, cst.Assign, cst.SimpleStatementLine, cst.SimpleStatementSuite,
+                  cst.IndentedBlock, cst.Try, cst.With)
+
 
 class FunctionBody:
     """One walk over a function's (or the module's) own code: parents,
@@ -399,7 +410,14 @@ class FunctionBody:
         self.factory_calls: List[Tuple[cst.Call, str]] = []
         self.names: Dict[str, List[cst.Name]] = {}
         self.captured: set = set()
-        self._order: Optional[Dict[int, int]] = None
+        self._order: Optional[Dict[int, Tuple[int, int]]] = None
+        self._call_assigns: List[cst.Assign] = []  # `x = call(...)`, in walk order
+        self.named_fates: Optional[list] = None  # filled once by the rules that share the body
+        self._sorted_mentions: Dict[str, Tuple[List[int], List[cst.Name]]] = {}
+        self._jumps: Optional[List[cst.CSTNode]] = None
+        self._blocks: Dict[int, Tuple[List[cst.CSTNode], Dict[int, int]]] = {}
+        self._starts: Dict[int, List[int]] = {}
+        self._rebinds: Dict[str, Tuple[List[int], List[cst.Name]]] = {}
         self._walk(table)
 
     @property
@@ -442,6 +460,8 @@ class FunctionBody:
                     yield node.value
 
     def _note(self, node: cst.CSTNode, table: Mapping[str, str]) -> None:
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            self._call_assigns.append(node)
         if isinstance(node, cst.Name):
             if _is_reference(node, self.parents.get(id(node))):
                 self.names.setdefault(node.value, []).append(node)
@@ -452,9 +472,124 @@ class FunctionBody:
 
     def order(self, node: cst.CSTNode) -> int:
         """Position of `node` in source order among the body's nodes."""
+        return self._spans().get(id(node), (-1, -1))[0]
+
+    def end(self, node: cst.CSTNode) -> int:
+        """Position of the last node `node` holds (itself when it holds none)."""
+        return self._spans().get(id(node), (-1, -1))[1]
+
+    def _spans(self) -> Dict[int, Tuple[int, int]]:
+        """{id: (first, last) source-order position of the node and what it
+        holds}, numbered like a pre-order walk of the body's own code."""
         if self._order is None:
-            self._order = {id(n): i for i, n in enumerate(descendants(self.root, stop=is_scope))}
-        return self._order.get(id(node), -1)
+            spans: Dict[int, Tuple[int, int]] = {}
+            counter = 0
+            todo: List[Tuple[cst.CSTNode, bool]] = [(c, False) for c in reversed(children(self.root))]
+            while todo:
+                node, leaving = todo.pop()
+                if leaving:
+                    spans[id(node)] = (spans[id(node)][0], counter - 1)
+                    continue
+                spans[id(node)] = (counter, counter)
+                counter += 1
+                if not is_scope(node):
+                    todo.append((node, True))
+                    todo.extend((c, False) for c in reversed(children(node)))
+            self._order = spans
+        return self._order
+
+    def statements(self, block: cst.CSTNode) -> Tuple[List[cst.CSTNode], Dict[int, int]]:
+        """(the block's children, {id(child): index}), made once per block."""
+        cached = self._blocks.get(id(block))
+        if cached is None:
+            members = children(block)
+            cached = self._blocks[id(block)] = (members, {id(m): i for i, m in enumerate(members)})
+        return cached
+
+    def jumps(self) -> List[cst.CSTNode]:
+        """The body's `return`, `continue` and `break` statements, in source order."""
+        if self._jumps is None:
+            self._jumps = [n for n in descendants(self.root, stop=is_scope) if isinstance(n, _JUMPS)]
+        return self._jumps
+
+    def mentions_of(self, name: str) -> Tuple[List[int], List[cst.Name]]:
+        """(positions, mentions) of `name` in source order."""
+        cached = self._sorted_mentions.get(name)
+        if cached is None:
+            ordered = sorted(self.names.get(name, ()), key=self.order)
+            cached = self._sorted_mentions[name] = ([self.order(m) for m in ordered], ordered)
+        return cached
+
+    def reached_mentions(self, acquired: cst.Call, name: str) -> List[cst.Name]:
+        """The mentions of `name` that may see the resource `acquired` binds
+        to it: from its statement on (from the start of the outermost loop
+        around it), up to the first later statement, in its block or a block
+        around it, that binds `name` again (`name = ...`, also in a branch or
+        a `try`): on the path through that binding the resource is dropped,
+        and what comes after it in that block is about another value."""
+        positions, mentions = self.mentions_of(name)
+        statement, _ = self.statement_of(acquired)
+        loops = [a for a in self.ancestors(acquired) if isinstance(a, (cst.For, cst.While))]
+        first = bisect_left(positions, self.order(loops[-1] if loops else statement))
+        killed = self._killed_after(acquired, name)
+        if killed is None:
+            return mentions[first:]
+        return mentions[first:bisect_right(positions, killed[0])] + mentions[bisect_right(positions, killed[1]):]
+
+    def _killed_after(self, acquired: cst.Call, name: str) -> Optional[Tuple[int, int]]:
+        """(after, through): the positions cut off by a later rebinding of
+        `name`, in the innermost block around the acquisition that has one:
+        from the end of the first later statement that rebinds it whenever
+        it completes normally, to the end of the block. A rebinding under an
+        `if`, a loop or an `except` (`sock = None` after closing it) does not
+        count: the path around it still carries the resource."""
+        positions, rebinds = self.rebindings(name)
+        if not rebinds:
+            return None
+        child = acquired
+        for block in self.ancestors(acquired):
+            if isinstance(block, (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)):
+                members, index = self.statements(block)
+                if id(child) in index:
+                    last = self.end(block) if block is not self.root else self._last_position()
+                    for found in range(bisect_right(positions, self.end(child)), bisect_right(positions, last)):
+                        killer = members[self._member_at(block, positions[found])]
+                        if self._binds_when_done(rebinds[found], killer):
+                            return self.end(killer), last
+            child = block
+        return None
+
+    def _binds_when_done(self, target: cst.Name, statement: cst.CSTNode) -> bool:
+        """Whether `statement` binds `target` whenever it completes normally:
+        the binding is the statement, or in the body of a `try` or `with` in it."""
+        child: cst.CSTNode = target
+        for ancestor in self.ancestors(target):
+            if ancestor is statement:
+                return True
+            if isinstance(ancestor, (cst.Try, cst.With)) and child is not ancestor.body:
+                return False
+            if not isinstance(ancestor, _STRAIGHT_LINE):
+                return False
+            child = ancestor
+        return False
+
+    def _member_at(self, block: cst.CSTNode, position: int) -> int:
+        """Index of the child of `block` holding `position`."""
+        starts = self._starts.get(id(block))
+        if starts is None:
+            starts = self._starts[id(block)] = [self.order(m) for m in self.statements(block)[0]]
+        return bisect_right(starts, position) - 1
+
+    def _last_position(self) -> int:
+        return len(self._spans()) - 1
+
+    def rebindings(self, name: str) -> Tuple[List[int], List[cst.Name]]:
+        """(positions, targets) of the `name = ...` bindings of `name`, in source order."""
+        cached = self._rebinds.get(name)
+        if cached is None:
+            pairs = [(p, m) for p, m in zip(*self.mentions_of(name)) if isinstance(self.parent(m), cst.AssignTarget)]
+            cached = self._rebinds[name] = ([p for p, _ in pairs], [m for _, m in pairs])
+        return cached
 
     def without_wrappers(self) -> None:
         """Drop `zipfile.ZipFile(raw)` when `raw` is itself a tracked resource
@@ -466,10 +601,9 @@ class FunctionBody:
 
     def _in_memory_names(self) -> set:
         found = set()
-        for node in descendants(self.root, stop=is_scope):
-            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-                if self.resolver.name(node.value.func) in _IN_MEMORY:
-                    found.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+        for node in self._call_assigns:
+            if self.resolver.name(node.value.func) in _IN_MEMORY:
+                found.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
         return found
 
     def _wraps(self, call: cst.Call, tracked: set) -> bool:
@@ -563,10 +697,11 @@ def fate(body: FunctionBody, acquired: cst.Call, names: Sequence[str], enders: F
     if any(n in body.captured for n in names):
         return Fate(False, (), (), True)
     mentions: List[Mention] = []
+    first, last = body.order(acquired), body.end(acquired)
     for name in names:
-        for mention in body.names.get(name, ()):
+        for mention in body.reached_mentions(acquired, name):
             # `f = open(f)`: the `f` inside the call is the old value.
-            if not body.inside(mention, acquired):
+            if not first <= body.order(mention) <= last:
                 kind, call = _mention(body, acquired, mention, enders, with_ends)
                 mentions.append(Mention(mention, kind, call))
     kinds = {m.kind for m in mentions}
@@ -642,10 +777,12 @@ def _argument_use(body: FunctionBody, arg: cst.Arg) -> str:
 _JUMPS = (cst.Return, cst.Continue, cst.Break)
 _RAISERS = (cst.Call, cst.Raise, cst.Yield, cst.Await, cst.Subscript)
 # Calls that cannot fail in practice (`fileno()` of an open socket,
-# `isinstance`, `Path(f.name)`): a call of these is not a way out of the block.
+# `isinstance`, `Path(f.name)`, the `close()` of another resource, which
+# reports nothing for a socket and only a flush error for a file): a call of
+# these is not a way out of the block.
 _NON_RAISING = frozenset(
     """fileno getsockname setblocking settimeout gettimeout isinstance len id type callable
-    hasattr bool repr str Path PurePath basename dirname abspath""".split()
+    hasattr bool repr str Path PurePath basename dirname abspath close""".split()
 )
 
 
@@ -733,11 +870,9 @@ def _between(body: FunctionBody, first: cst.CSTNode, second: cst.CSTNode) -> Opt
     if found is None:
         return None
     common, start, end = found
-    siblings = children(common)
-    if start not in siblings or end not in siblings:
-        return None
-    i, j = siblings.index(start), siblings.index(end)
-    if i >= j:
+    siblings, index = body.statements(common)
+    i, j = index.get(id(start)), index.get(id(end))
+    if i is None or j is None or i >= j:
         return None
     return siblings[i + 1:j], end
 
@@ -801,9 +936,10 @@ def _handed_over_between(body: FunctionBody, names: Sequence[str], acquired: cst
     before the `try`."""
     start, end = body.order(acquired), body.order(attempt)
     for name in names:
-        for mention in body.names.get(name, ()):
+        positions, mentions = body.mentions_of(name)
+        for mention in mentions[bisect_right(positions, start):bisect_left(positions, end)]:
             parent = body.parent(mention)
-            if isinstance(parent, cst.Arg) and start < body.order(mention) < end and _argument_use(body, parent) == HANDOVER:
+            if isinstance(parent, cst.Arg) and _argument_use(body, parent) == HANDOVER:
                 return True
     return False
 
@@ -830,10 +966,13 @@ def abandoning_jump(body: FunctionBody, acquired: cst.Call, names: Sequence[str]
     the resource behind: nothing before it on its path closed or handed the
     resource over, and it does not carry the resource with it (`return s`,
     a `break` to code that still uses it)."""
+    if any(n in body.captured for n in names):
+        return None  # a nested function holds it and may close it
     statement, block = body.statement_of(acquired)
     closing = [m.name for m in result.mentions if m.kind in _CLOSING]
-    for node in descendants(body.root, stop=is_scope):
-        if not isinstance(node, _JUMPS) or body.order(node) <= body.order(statement):
+    after = body.order(statement)
+    for node in body.jumps():
+        if body.order(node) <= after:
             continue
         if any(body.inside(n, node) for n in closing):
             continue
@@ -847,8 +986,8 @@ def _abandons(body, jump, statement, block, closing, result) -> bool:
     if path is None or _only_without_resource(body, jump, statement, {m.name.value for m in result.mentions}):
         return False
     for stmt_block, stmt, start in path:
-        siblings = children(stmt_block)
-        earlier = siblings[siblings.index(start) + 1 if start is not None else 0:siblings.index(stmt)]
+        siblings, index = body.statements(stmt_block)
+        earlier = siblings[index[id(start)] + 1 if start is not None else 0:index[id(stmt)]]
         if any(body.inside(n, s) for s in earlier for n in closing):
             return False
     if isinstance(jump, cst.Return):
@@ -858,7 +997,7 @@ def _abandons(body, jump, statement, block, closing, result) -> bool:
         return False
     if isinstance(jump, cst.Break):
         # The resource leaves the loop with the break: used after it?
-        end = body.order(loop) + sum(1 for _ in descendants(loop, stop=is_scope))
+        end = body.end(loop)
         return not any(body.order(m.name) > end for m in result.mentions)
     return True
 
@@ -897,8 +1036,8 @@ def _path_to_block(body, jump, statement, block):
             return None
         if isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
             if ancestor is block:
-                siblings = children(block)
-                if statement not in siblings or siblings.index(child) <= siblings.index(statement):
+                _, index = body.statements(block)
+                if id(statement) not in index or index[id(child)] <= index[id(statement)]:
                     return None
                 path.append((ancestor, child, statement))
                 return path
@@ -968,13 +1107,35 @@ def process_replaced_after(body: FunctionBody, call: cst.Call) -> bool:
     """`Popen(...)` then `os._exit()` / `os.execv()`: this process ends or
     becomes another program; there is nobody left to wait."""
     statement, block = body.statement_of(call)
-    siblings = children(block)
-    later = siblings[siblings.index(statement) + 1:] if statement in siblings else []
+    siblings, index = body.statements(block)
+    later = siblings[index[id(statement)] + 1:] if id(statement) in index else []
     for stmt in later:
         for node in (stmt, *descendants(stmt, stop=is_scope)):
             if isinstance(node, cst.Call) and body.resolver.name(node.func) in _REPLACING:
                 return True
     return False
+
+
+# Directories of code a project ships to show or measure something, not to
+# run in production: a demo or benchmark runs once and exits.
+_SAMPLE_DIRS = frozenset({"examples", "example", "demos", "demo", "benchmarks", "benchmark", "docs", "doc"})
+
+
+def is_sample_code(path: str) -> bool:
+    """A file under examples/, demos/, benchmarks/ or docs/."""
+    return any(part in _SAMPLE_DIRS for part in PurePosixPath(path.replace("\\", "/")).parts[:-1])
+
+
+def _is_test_support(path: str) -> bool:
+    """A module of a `testing/` package (sqlalchemy.testing, trio.testing):
+    a library for other projects' test suites, run only under a test runner."""
+    return "testing" in PurePosixPath(path.replace("\\", "/")).parts[:-1]
+
+
+def runs_like_a_test(ctx) -> bool:
+    """A test file, test support or sample code: what it leaves open matters
+    only when it piles up, and an exception means the run has already failed."""
+    return ctx.options.is_test_file or is_sample_code(ctx.path) or _is_test_support(ctx.path)
 
 
 _SETUP_METHODS = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
@@ -1015,6 +1176,9 @@ def _functions_run_once(module: cst.Module, resolver: Resolver) -> FrozenSet[int
     if not is_program(module, resolver):
         return frozenset()
     functions = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+    if _is_setup_script(module, resolver):
+        # A build script runs its helpers while it builds and then exits.
+        return frozenset(id(f) for f in functions.values())
     callers: Dict[str, List[Optional[str]]] = {name: [] for name in functions}
     _collect_callers(module, functions, callers)
     # Only direct calls: a helper `main()` calls once may still be called
@@ -1055,11 +1219,29 @@ def _collect_callers(module: cst.Module, functions: Mapping[str, cst.FunctionDef
         todo.extend((child, where, False) for child in children(node))
 
 
+def _is_setup_script(module: cst.Module, resolver: Resolver) -> bool:
+    """A `setup.py`: its top-level code calls `setuptools.setup()`."""
+    return any(
+        isinstance(node, cst.Call) and resolver.name(node.func) in _SETUP_SCRIPTS
+        for stmt in module.body
+        if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+        for node in descendants(stmt, stop=is_scope)
+    )
+
+
+class _IsProgram:
+    """Key of the per-file answer of is_program."""
+
+
 def is_program(module: cst.Module, resolver: Resolver) -> bool:
     """A script rather than a module to import: a `__main__` guard, a loop
     at top level, a top-level `sys.exit()`, `something.run()` or
     `setuptools.setup()`. What its
     top-level code opens lives exactly as long as the program."""
+    return per_file(resolver.ctx, _IsProgram, lambda: _is_program(module, resolver))
+
+
+def _is_program(module: cst.Module, resolver: Resolver) -> bool:
     for stmt in module.body:
         if isinstance(stmt, (cst.For, cst.While)):
             return True
