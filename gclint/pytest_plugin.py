@@ -304,6 +304,13 @@ class Window:
             self.thread_sites[thread] = site
 
 
+def _sizeof(obj: Any) -> int:
+    try:
+        return sys.getsizeof(obj)
+    except Exception:  # a broken __sizeof__ in the code under test
+        return 0
+
+
 def _short_repr(obj: Any) -> str:
     try:
         return repr(obj)[:80]
@@ -593,7 +600,7 @@ class Inspector:
         message = f"reference cycle of {len(members)} {noun} ({names}) freed only by the cycle collector"
         return _item(
             "cycle", site, message + (f": {text}" if text else ""), objects=len(members), types=types_count, chain=text, site_from=via, cycles=1,
-            sites=self._member_sites(members), classes=self._member_classes(members),
+            bytes=sum(_sizeof(o) for o in members), sites=self._member_sites(members), classes=self._member_classes(members),
         )
 
     def _member_sites(self, members: Sequence[Any]) -> List[List[Any]]:

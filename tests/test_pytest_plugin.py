@@ -199,3 +199,40 @@ def test_the_attribution_holds_on_other_interpreters(version, venv_root, tmp_pat
     done, data = _run_suite(python, tmp_path, pythonpath=str(ROOT))
     _check_attribution(done, data)
     _check_sites_named(_by_test(data))
+
+
+# -- gclint check --run "-m pytest ...": static findings confirmed by the suite ----
+
+
+def _check_through_the_suite(*environment):
+    done = subprocess.run(
+        [sys.executable, "-m", "gclint", "check", "--select", "GCL", "--no-cache", "--format", "json", "--exit-zero",
+         "--run", "-m pytest -q", "helpers.py", SUITE_FILE],
+        cwd=SUITE, env=dict(os.environ, **dict(environment)), capture_output=True, text=True, timeout=RUN_GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    return done, {(f["path"], f["code"], f["line"]): f for f in json.loads(done.stdout)}
+
+
+@pytest.mark.parametrize("autoload", ["1", ""])
+def test_a_suite_run_confirms_findings_with_the_test_that_showed_them(autoload):
+    # With autoload, gclint's own entry point is there too: the plugin must not load twice.
+    done, findings = _check_through_the_suite(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", autoload))
+    helpers = (SUITE / "helpers.py").read_text().splitlines()
+    line_of = {}
+    for number, text in enumerate(helpers, 1):
+        line_of.setdefault(text.strip(), number)
+    statuses = {key: (f["status"], [t for e in f["evidence"] for t in e.get("tests", [])]) for key, f in findings.items()}
+    test = SUITE_FILE + "::"
+    assert statuses == {
+        ("helpers.py", "GCL204", line_of["self.parent = parent"]): ("confirmed", [test + "test_parent_child_cycle"]),
+        # Made between tests (the suite's own hook), so no test's: it ran, no test showed it.
+        ("helpers.py", "GCL203", line_of["self.me = self"]): ("not reproduced", []),
+        ("helpers.py", "GCL203", len(helpers)): ("not executed", []),
+        (SUITE_FILE, "GCL301", 19): ("confirmed", [test + "test_unclosed_file"]),
+        (SUITE_FILE, "GCL206", 40): ("confirmed", [test + "test_exception_kept_in_frame"]),
+        # No rule foresees it: reported from the evidence alone, with its test.
+        (SUITE_FILE, "GCL904", 25): ("confirmed", [test + "test_raising_finalizer"]),
+    }, done.stderr
+    # Every test passed (two assert gc.isenabled()): pytest's status is 0, so no diagnostic.
+    assert "exited with status" not in done.stderr
