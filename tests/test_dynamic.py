@@ -504,3 +504,12 @@ def test_a_module_of_a_package_runs_as_that_module():
     # Made by Pair() in tool.py, inside Pair.__init__ in helpers.py: either
     # line names it, depending on what tracemalloc sees on the interpreter.
     assert Path(cycle.path).name in ("tool.py", "helpers.py") and cycle.evidence[0]["types"].get("Pair") == 2
+
+
+@pytest.mark.parametrize("version", INTERPRETERS)
+def test_the_probe_keeps_no_class_alive(version):
+    python = _interpreter(version)
+    target = TARGETS / "classes_freed.py"
+    outcome = confirm([], [str(target)], DynamicOptions(python=python, timeout=STARTUP_GUARD_SECONDS))
+    # The target raises AssertionError naming each class that was not freed.
+    assert outcome.diagnostics == []

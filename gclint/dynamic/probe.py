@@ -262,7 +262,7 @@ class Recorder:
         entry = self.instance_sites.get(id(obj))
         # A dead reference is fine: the collection clears weak references to
         # the garbage it saves; the type check guards against a reused id.
-        if entry and entry[1] is type(obj) and entry[0]() in (obj, None):
+        if entry and entry[1]() is type(obj) and entry[0]() in (obj, None):
             return entry[2]
         return None
 
@@ -283,7 +283,9 @@ class Recorder:
                 frames.append([path, caller.f_lineno])
             caller = caller.f_back
         if frames:
-            self.instance_sites[id(obj)] = (weakref.ref(obj), type(obj), frames)
+            # Weakly, the class too: the probe must not keep a class alive
+            # after its last instance (a suite checking that a class is freed fails).
+            self.instance_sites[id(obj)] = (weakref.ref(obj), weakref.ref(type(obj)), frames)
         if len(self.instance_sites) >= _MAX_INSTANCE_SITES:
             self.prune_instance_sites()
             if len(self.instance_sites) >= _MAX_INSTANCE_SITES // 2:
@@ -516,7 +518,9 @@ class Recorder:
     # -- finalizers ---------------------------------------------------------
 
     def after_finalizer(self, obj, original, refcount_grew):
-        info = {"cls": type(obj), "original": original, "refcount_grew": refcount_grew}
+        # The finalizer's code, not the class or the function (whose __class__
+        # cell may hold the class): a finalized object's class must be free to go.
+        info = {"code": original.__code__, "refcount_grew": refcount_grew}
         if type(obj).__weakrefoffset__:
             # Now, before a resurrection makes tracemalloc re-trace the object.
             info["frames"] = self.allocation_frames(obj)
@@ -540,7 +544,7 @@ class Recorder:
         self.pending_finalized = waiting
 
     def _record_resurrection(self, obj, info, method):
-        cls, code = info["cls"], info["original"].__code__
+        cls, code = type(obj), info["code"]
         where = self.classes.get(cls) or {"name": cls.__qualname__, "path": None, "line": None}
         key = (cls.__qualname__, code.co_filename, code.co_firstlineno)
         item = self.resurrections.get(key)
