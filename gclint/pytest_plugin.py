@@ -81,7 +81,15 @@ _THREAD_GRACE_SECONDS = 0.2
 _RERUN_FRAMES = 10
 # Tests re-run for one shape of evidence (kind, place, types): past that,
 # the others borrow the site the re-runs found, and say so.
-_RERUNS_PER_SHAPE = 3
+_RERUNS_PER_SHAPE = 2
+# The re-runs' time budget, as a factor of the first run's time in tests
+# (pytest's durations; the re-runs' own CPU time is what is counted against
+# it, never less than the floor), and what tracing a
+# test at 10 frames multiplies its time by (bench/plugin_overhead.py: 14-18x),
+# to leave out a test that would overrun the budget before it starts.
+_RERUN_BUDGET = 1.0
+_RERUN_BUDGET_FLOOR = 10.0
+_TRACED_SLOWDOWN = 15.0
 _INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
 
 
@@ -92,6 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gclint-fail", action="store_true", help="fail a test that leaves evidence (see the gclint_allow marker)")
     group.addoption("--gclint-trace", type=int, default=0, metavar="N", help="trace every test's allocations with N frames (costly; by default only the tests that leave evidence are re-run traced)")
     group.addoption("--gclint-no-rerun", action="store_true", help="do not re-run the tests that left evidence under tracemalloc to name allocation sites")
+    group.addoption("--gclint-rerun-budget", type=float, default=_RERUN_BUDGET, metavar="FACTOR", help=f"re-runs may take FACTOR times the first run's test time, at least {_RERUN_BUDGET_FLOOR:g} s; the quickest tests run first (default: {_RERUN_BUDGET:g})")
     group.addoption("--gclint-thread-grace", type=float, default=_THREAD_GRACE_SECONDS, metavar="SECONDS", help=f"how long threads a test started may take to end before they count as left running (default: {_THREAD_GRACE_SECONDS:g})")
 
 
@@ -347,6 +356,8 @@ class Inspector:
         # Traced throughout, every site is named already: nothing to re-run.
         self.rerun = not config.getoption("gclint_no_rerun") and not self.trace_frames
         self.thread_grace = max(0.0, float(config.getoption("gclint_thread_grace")))
+        self.rerun_budget = max(0.0, float(config.getoption("gclint_rerun_budget")))
+        self.over_budget = 0
         self.window: Optional[Window] = None
         self.results: Dict[str, Dict[str, Any]] = {}
         # While the tests that left evidence run again under tracemalloc, their
@@ -512,11 +523,19 @@ class Inspector:
         if started:
             tracemalloc.start(_RERUN_FRAMES)
         learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]] = {}
+        first_run = sum(r.get("seconds", 0.0) for r in self.results.values())
+        budget = max(_RERUN_BUDGET_FLOOR, self.rerun_budget * first_run)
+        began = time.process_time()
         self.rerunning = True
         try:
             for nodeid in chosen:
                 item = items.get(nodeid)
                 if item is None:
+                    continue
+                spent = time.process_time() - began
+                if spent + _TRACED_SLOWDOWN * self.results[nodeid].get("seconds", 0.0) > budget:
+                    self.results[nodeid]["rerun"] = "not re-run: over the re-run budget (--gclint-rerun-budget)"
+                    self.over_budget += 1
                     continue
                 _fresh_request(item)
                 runtestprotocol(item, nextitem=None, log=False)
@@ -674,6 +693,7 @@ class Inspector:
             if blocking and not report.failed:
                 report.outcome = "failed"
                 report.longrepr = "gclint: the test left evidence:\n" + "\n".join(_line(e) for e in blocking)
+        result["seconds"] = result.get("seconds", 0.0) + (getattr(report, "duration", 0.0) or 0.0)
         if report.failed:
             result["outcome"] = "failed" if report.when == "call" else "error"
         elif report.skipped and result["outcome"] == "passed":
@@ -687,6 +707,8 @@ class Inspector:
         terminalreporter.write_line(f"{len(self.results)} tests inspected, {len(leaking)} left evidence")
         if self.reruns:
             terminalreporter.write_line(f"{self.reruns} of them re-run under tracemalloc to name allocation sites")
+        if self.over_budget:
+            terminalreporter.write_line(f"{self.over_budget} not re-run: over the re-run budget (--gclint-rerun-budget)")
         for result in leaking:
             terminalreporter.write_line(result["nodeid"])
             for evidence in result["evidence"]:
@@ -794,23 +816,32 @@ def _shape(evidence: Dict[str, Any], placed: bool = True) -> Tuple[Any, ...]:
     when `placed`, where it was seen. A re-run names another line (the
     allocation), so matching across runs leaves the place out."""
     # A resource's message names the file or address, which differ between runs.
-    what = tuple(sorted(evidence.get("types", {}).items())) if evidence["kind"] == "cycle" else _VARYING.sub("_", evidence["message"])
+    # A cycle's shape is the types in it, not how many of each: a registry of n rules is one shape for every n.
+    what = tuple(sorted(evidence.get("types", {}))) if evidence["kind"] == "cycle" else _VARYING.sub("_", evidence["message"])
     return (evidence["kind"], what, evidence["path"], evidence["line"]) if placed else (evidence["kind"], what)
 
 
 _VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
 
 
+_UNATTRIBUTED = ("cycle", "no project member")
+
+
 def _tests_to_rerun(results: Dict[str, Dict[str, Any]]) -> Tuple[List[str], List[str]]:
-    """Tests to re-run traced, and tests that may borrow their sites."""
+    """Tests to re-run traced, the quickest first (tracing multiplies a
+    test's time, and one slow test could cost more than all the others),
+    and tests that may borrow their sites. Unattributed garbage counts as
+    one shape: a test past its quota keeps it unattributed."""
     reruns: Dict[Tuple[Any, ...], int] = {}
     chosen: List[str] = []
     borrowers: List[str] = []
-    for nodeid, result in results.items():
+    for nodeid, result in sorted(results.items(), key=lambda pair: pair[1].get("seconds", 0.0)):
         shapes = {_shape(e) for e in result["evidence"] if _needs_site(e)}
-        if not shapes and not result["unattributed_objects"]:
+        if result["unattributed_objects"]:
+            shapes.add(_UNATTRIBUTED)
+        if not shapes:
             continue
-        if result["unattributed_objects"] or any(reruns.get(shape, 0) < _RERUNS_PER_SHAPE for shape in shapes):
+        if any(reruns.get(shape, 0) < _RERUNS_PER_SHAPE for shape in shapes):
             chosen.append(nodeid)
             for shape in shapes:
                 reruns[shape] = reruns.get(shape, 0) + 1
