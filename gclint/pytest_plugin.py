@@ -87,8 +87,8 @@ _RERUNS_PER_SHAPE = 2
 # it, never less than the floor), and what tracing a
 # test at 10 frames multiplies its time by (bench/plugin_overhead.py: 14-18x),
 # to leave out a test that would overrun the budget before it starts.
-_RERUN_BUDGET = 1.0
-_RERUN_BUDGET_FLOOR = 10.0
+_RERUN_BUDGET = 0.5
+_RERUN_BUDGET_FLOOR = 2.0
 _TRACED_SLOWDOWN = 15.0
 _INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
 

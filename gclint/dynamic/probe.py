@@ -1330,9 +1330,13 @@ def _run(config):
     sys.unraisablehook = rec.on_unraisable
     # Registered before the target's own handlers, so it runs after them.
     atexit.register(_at_exit, rec)
-    _start_tracing(config.get("tracemalloc_frames", 10))
-    rec.track_instances = not hasattr(sys, "monitoring") and not _tracemalloc_sees_instances()
-    _install_line_tracking(rec)
+    # Both can be turned off only by bench/probe_overhead.py, which measures what each costs.
+    frames = config.get("tracemalloc_frames", 10)
+    if frames:
+        _start_tracing(frames)
+        rec.track_instances = not hasattr(sys, "monitoring") and not _tracemalloc_sees_instances()
+    if config.get("record_lines", True):
+        _install_line_tracking(rec)
     target = config["target"]
     outcome = _run_main(rec, target["file"]) if "file" in target else _run_program(rec, target)
     rec.outcome = outcome
