@@ -101,6 +101,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gclint-trace", type=int, default=0, metavar="N", help="trace every test's allocations with N frames (costly; by default only the tests that leave evidence are re-run traced)")
     group.addoption("--gclint-no-rerun", action="store_true", help="do not re-run the tests that left evidence under tracemalloc to name allocation sites")
     group.addoption("--gclint-rerun-budget", type=float, default=_RERUN_BUDGET, metavar="FACTOR", help=f"re-runs may take FACTOR times the first run's test time, at least {_RERUN_BUDGET_FLOOR:g} s; the quickest tests run first (default: {_RERUN_BUDGET:g})")
+    group.addoption("--gclint-graph", metavar="DIR", help="write each cycle as a Graphviz DOT file (and SVG when `dot` is on PATH) to DIR")
     group.addoption("--gclint-thread-grace", type=float, default=_THREAD_GRACE_SECONDS, metavar="SECONDS", help=f"how long threads a test started may take to end before they count as left running (default: {_THREAD_GRACE_SECONDS:g})")
 
 
@@ -358,6 +359,7 @@ class Inspector:
         self.thread_grace = max(0.0, float(config.getoption("gclint_thread_grace")))
         self.rerun_budget = max(0.0, float(config.getoption("gclint_rerun_budget")))
         self.over_budget = 0
+        self.graph_dir = config.getoption("gclint_graph")
         self.window: Optional[Window] = None
         self.results: Dict[str, Dict[str, Any]] = {}
         # While the tests that left evidence run again under tracemalloc, their
@@ -569,6 +571,8 @@ class Inspector:
                 window.unattributed += len(members)
                 continue
             found.append(self._cycle_item(members, site))
+            if self.graph_dir and not self.rerunning:
+                found[-1]["graph"] = _write_graph(self.graph_dir, members, found[-1])
         window.unattributed += max(0, len(window.saved) - len(objects))
         return _merge_cycles(found)
 
@@ -895,3 +899,57 @@ def _take_site(evidence: Dict[str, Any], traced: Dict[str, Any]) -> None:
     for key in ("path", "line", "site_from", "sites", "allocated_at"):
         if key in traced:
             evidence[key] = traced[key]
+
+
+# -- pictures ------------------------------------------------------------------------
+
+_GRAPH_MEMBERS = 60
+
+
+def cycle_dot(members: Sequence[Any], title: str) -> str:
+    """The cycle as Graphviz DOT: one node per member (its type), one edge per
+    reference between members, labelled with the attribute, key or index."""
+    shown = list(members[:_GRAPH_MEMBERS])
+    number = {id(obj): n for n, obj in enumerate(shown)}
+    lines = ["digraph cycle {", f"  label={_dot_string(title)};", "  node [shape=box, fontname=monospace];"]
+    for n, obj in enumerate(shown):
+        lines.append(f"  n{n} [label={_dot_string(_type_name(obj))}];")
+    for n, obj in enumerate(shown):
+        for ref, label in _member_edges(obj, number):
+            lines.append(f"  n{n} -> n{number[id(ref)]}" + (f" [label={_dot_string(label)}];" if label else ";"))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _member_edges(obj: Any, number: Dict[int, int]):
+    """(member, label) for each member `obj` refers to, through its own
+    __dict__ too (describing a chain makes 3.11+ build that dict, after
+    which the instance refers to the dict rather than to its values)."""
+    for ref in gc.get_referents(obj):
+        if id(ref) in number:
+            yield ref, _edge(obj, ref)
+        elif isinstance(ref, dict) and _edge(obj, ref) == ".__dict__":
+            for key, value in list(ref.items()):
+                if id(value) in number:
+                    yield value, f".{key}"
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _write_graph(directory: str, members: Sequence[Any], item: Dict[str, Any]) -> Optional[str]:
+    """cycle-N.dot (and .svg with Graphviz's dot); the DOT file's path."""
+    import shutil
+    import subprocess
+
+    os.makedirs(directory, exist_ok=True)
+    count = len([name for name in os.listdir(directory) if name.endswith(".dot")])
+    path = os.path.join(directory, f"cycle-{count + 1}.dot")
+    title = f"{os.path.basename(item['path'])}:{item['line']}: {item.get('chain') or 'cycle'}"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(cycle_dot(members, title))
+    dot = shutil.which("dot")
+    if dot:
+        subprocess.run([dot, "-Tsvg", "-o", path[:-4] + ".svg", path], capture_output=True, timeout=60, check=False)
+    return path

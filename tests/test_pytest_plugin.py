@@ -236,3 +236,44 @@ def test_a_suite_run_confirms_findings_with_the_test_that_showed_them(autoload):
     }, done.stderr
     # Every test passed (two assert gc.isenabled()): pytest's status is 0, so no diagnostic.
     assert "exited with status" not in done.stderr
+
+
+# -- pictures (issue 15, DOT per cycle) ----------------------------------------------
+
+_DOT_LINE = r'\s*(digraph cycle \{|label="(?:[^"\\]|\\.)*";|node \[shape=box, fontname=monospace\];|n\d+ \[label="(?:[^"\\]|\\.)*"\];|n\d+ -> n\d+( \[label="(?:[^"\\]|\\.)*"\])?;|\})'
+
+
+def _dot_graph(text):
+    """Nodes and edges of a DOT file as cycle_dot writes it; every line must be one it writes."""
+    import re
+
+    for line in text.splitlines():
+        assert re.fullmatch(_DOT_LINE, line), line
+    nodes = set(re.findall(r"(n\d+) \[label=", text))
+    edges = re.findall(r"(n\d+) -> (n\d+)", text)
+    return nodes, edges
+
+
+def test_each_cycle_is_drawn_as_a_dot_file_of_its_members(tmp_path):
+    import shutil
+
+    graphs = tmp_path / "graphs"
+    done, data = _run_suite(sys.executable, tmp_path, f"--gclint-graph={graphs}")
+    _check_attribution(done, data)
+    drawn = {name: e["graph"] for name, t in _by_test(data).items() for e in t["evidence"] if e["kind"] == "cycle"}
+    assert sorted(drawn) == ["test_allowed_cycle", "test_exception_kept_in_frame", "test_parent_child_cycle"]
+    for name, path in drawn.items():
+        nodes, edges = _dot_graph(Path(path).read_text())
+        # A strongly connected component: from any member, every member is reachable.
+        reached, frontier = {min(nodes)}, [min(nodes)]
+        while frontier:
+            here = frontier.pop()
+            for source, target in edges:
+                if source == here and target not in reached:
+                    reached.add(target)
+                    frontier.append(target)
+        assert reached == nodes, (name, edges)
+        if shutil.which("dot"):
+            assert Path(path).with_suffix(".svg").read_text().lstrip().startswith("<")
+    family = Path(drawn["test_parent_child_cycle"]).read_text()
+    assert all(label in family for label in ('[label=".parent"]', '[label=".children"]', '[label="[0]"]'))
