@@ -25,11 +25,10 @@ Give the report path with "=" (`--gclint-report=R.json`): pytest finds its
 rootdir and ini file before it knows a plugin's options, so a separate value
 would be taken for a test path.
 
-Cost: no tracing unless --gclint-trace N (tracemalloc with N frames), so a
-suite with no leaks pays for one collection of its own young objects per
-test. Without tracing a cycle of plain containers (a list holding itself)
-has no project member and is counted as unattributed; re-run the tests that
-report it with --gclint-trace 1 to name the line.
+Cost: the first run traces nothing (unless --gclint-trace N), so a suite
+with no leaks pays for one collection of its own young objects per test.
+The tests whose evidence has no allocation site then run again under
+tracemalloc, quickest first and within a time budget; see _rerun_traced.
 """
 from __future__ import annotations
 
