@@ -204,10 +204,10 @@ def test_the_attribution_holds_on_other_interpreters(version, venv_root, tmp_pat
 # -- gclint check --run "-m pytest ...": static findings confirmed by the suite ----
 
 
-def _check_through_the_suite(*environment):
+def _check_through_the_suite(*environment, python=sys.executable):
     done = subprocess.run(
         [sys.executable, "-m", "gclint", "check", "--select", "GCL", "--no-cache", "--format", "json", "--exit-zero",
-         "--run", "-m pytest -q", "helpers.py", SUITE_FILE],
+         "--python", python, "--run", "-m pytest -q", "helpers.py", SUITE_FILE],
         cwd=SUITE, env=dict(os.environ, **dict(environment)), capture_output=True, text=True, timeout=RUN_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr
@@ -217,7 +217,17 @@ def _check_through_the_suite(*environment):
 @pytest.mark.parametrize("autoload", ["1", ""])
 def test_a_suite_run_confirms_findings_with_the_test_that_showed_them(autoload):
     # With autoload, gclint's own entry point is there too: the plugin must not load twice.
-    done, findings = _check_through_the_suite(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", autoload))
+    _check_suite_run_statuses(*_check_through_the_suite(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", autoload)))
+
+
+@pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
+def test_a_suite_run_confirms_the_same_on_other_interpreters(version, venv_root):
+    # Lines recorded with sys.settrace on 3.9, sys.monitoring on 3.13; gclint is not installed there.
+    python = _python_with_pytest(version, venv_root)
+    _check_suite_run_statuses(*_check_through_the_suite(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"), python=python))
+
+
+def _check_suite_run_statuses(done, findings):
     helpers = (SUITE / "helpers.py").read_text().splitlines()
     line_of = {}
     for number, text in enumerate(helpers, 1):
