@@ -8,9 +8,14 @@ directory and measures that. Each mode runs in a fresh process; the figure is
 the best of N of the child's user+system CPU time:
 
     plain            pytest
-    gclint           pytest --gclint
-    gclint+trace1    pytest --gclint --gclint-trace=1
+    gclint           pytest --gclint   (the default: tests that left evidence
+                                        without an allocation site run again
+                                        under tracemalloc, 10 frames)
+    gclint-no-rerun  pytest --gclint --gclint-no-rerun
+    gclint+trace1    pytest --gclint --gclint-trace=1   (every test traced)
     gclint+trace10   pytest --gclint --gclint-trace=10
+
+--modes picks some of them (comma-separated).
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from pathlib import Path
 MODES = {
     "plain": [],
     "gclint": ["--gclint"],
+    "gclint-no-rerun": ["--gclint", "--gclint-no-rerun"],
     "gclint+trace1": ["--gclint", "--gclint-trace=1"],
     "gclint+trace10": ["--gclint", "--gclint-trace=10"],
 }
@@ -65,6 +71,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--cwd", default=None, help="directory to run pytest in")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes to measure (plain is always measured)")
     args, pytest_args = parser.parse_known_args()
     if subprocess.run([args.python, "-c", "import pytest"], capture_output=True).returncode != 0:
         raise SystemExit(f"{args.python} has no pytest")
@@ -77,7 +84,9 @@ def main() -> int:
             cwd, pytest_args = tmp, ["test_heavy.py"]
         base = [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "gclint.pytest_plugin", *pytest_args]
         times = {}
-        for mode, extra in MODES.items():
+        wanted = ["plain"] + [m for m in args.modes.split(",") if m in MODES and m != "plain"]
+        for mode in wanted:
+            extra = MODES[mode]
             times[mode] = min(cpu_of(base + extra, cwd, environment) for _ in range(args.repeat))
     plain = times["plain"]
     print(f"{' '.join(pytest_args)} ({args.python}), CPU s, best of {args.repeat}:")

@@ -38,7 +38,7 @@ PROGRESS_MIN_FILES = 200
 # is a path.
 BEFORE_PATHS_ONLY = (
     "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
-    "--output-file", "--write-baseline", "--add-noqa",
+    "--target-output", "--output-file", "--write-baseline", "--add-noqa",
 )
 # These, and the options that choose which files gclint trusts, are refused
 # wherever they are when the word is also an existing file (`gclint check *`
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     dynamic.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="wall-clock limit per target (default: 60)")
     dynamic.add_argument("--memory-limit", type=_count(1), default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
     # tracemalloc.start() takes 1 to 65535 frames.
+    dynamic.add_argument("--target-output", metavar="FILE", help="write each target's whole stdout and stderr to FILE (a failing target's last lines are in the diagnostic)")
     dynamic.add_argument("--tracemalloc-frames", type=_count(1, 65535), default=10, metavar="N", help="frames kept per allocation (default: 10)")
     check.set_defaults(_options=_value_options(check))
 
@@ -346,6 +347,7 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
         timeout=args.timeout,
         memory_limit_mb=args.memory_limit,
         tracemalloc_frames=args.tracemalloc_frames,
+        output_file=args.target_output,
     )
     outcome = confirm(result.findings, files, options)
     result.findings = [f for f in outcome.findings if settings.is_enabled(f.code, f.path)]

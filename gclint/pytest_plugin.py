@@ -25,11 +25,10 @@ Give the report path with "=" (`--gclint-report=R.json`): pytest finds its
 rootdir and ini file before it knows a plugin's options, so a separate value
 would be taken for a test path.
 
-Cost: no tracing unless --gclint-trace N (tracemalloc with N frames), so a
-suite with no leaks pays for one collection of its own young objects per
-test. Without tracing a cycle of plain containers (a list holding itself)
-has no project member and is counted as unattributed; re-run the tests that
-report it with --gclint-trace 1 to name the line.
+Cost: the first run traces nothing (unless --gclint-trace N), so a suite
+with no leaks pays for one collection of its own young objects per test.
+The tests whose evidence has no allocation site then run again under
+tracemalloc, quickest first and within a time budget; see _rerun_traced.
 """
 from __future__ import annotations
 
@@ -41,6 +40,7 @@ import re
 import sys
 import sysconfig
 import threading
+import time
 import tracemalloc
 import types
 import warnings
@@ -66,10 +66,29 @@ KINDS = ("cycle", "resource", "unraisable", "thread", "retained")
 # Objects of garbage looked at one by one per test; past that, counted.
 _EXAMINED_OBJECTS = 50000
 _CHAIN_STEPS = 12
+# Members of one cycle looked at for the places they come from, and places kept.
+_DESCRIBED_MEMBERS = 200
+_MAX_SITES = 20
 # Every this many tests, one full collection of the whole heap (unattributed):
 # garbage that became unreachable while frozen is freed there.
 _FULL_COLLECTION_EVERY = 200
 # Modules whose objects in a cycle mean the cycle is theirs, not the test's.
+# How long a thread the test started may take to end after it (joined, not
+# polled): a thread just finishing its last line is not left running.
+_THREAD_GRACE_SECONDS = 0.2
+# Frames kept per allocation when the tests that left evidence are re-run.
+_RERUN_FRAMES = 10
+# Tests re-run for one shape of evidence (kind, place, types): past that,
+# the others borrow the site the re-runs found, and say so.
+_RERUNS_PER_SHAPE = 2
+# The re-runs' time budget, as a factor of the first run's time in tests
+# (pytest's durations; the re-runs' own CPU time is what is counted against
+# it, never less than the floor), and what tracing a
+# test at 10 frames multiplies its time by (bench/plugin_overhead.py: 14-18x),
+# to leave out a test that would overrun the budget before it starts.
+_RERUN_BUDGET = 0.5
+_RERUN_BUDGET_FLOOR = 2.0
+_TRACED_SLOWDOWN = 15.0
 _INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
 
 
@@ -78,7 +97,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gclint", action="store_true", help="record cycles, unclosed resources, finalizer errors, threads and tasks each test leaves")
     group.addoption("--gclint-report", metavar="PATH", help="write the evidence per test as JSON")
     group.addoption("--gclint-fail", action="store_true", help="fail a test that leaves evidence (see the gclint_allow marker)")
-    group.addoption("--gclint-trace", type=int, default=0, metavar="N", help="trace allocations with N frames to name allocation sites (costly)")
+    group.addoption("--gclint-trace", type=int, default=0, metavar="N", help="trace every test's allocations with N frames (costly; by default only the tests that leave evidence are re-run traced)")
+    group.addoption("--gclint-no-rerun", action="store_true", help="do not re-run the tests that left evidence under tracemalloc to name allocation sites")
+    group.addoption("--gclint-rerun-budget", type=float, default=_RERUN_BUDGET, metavar="FACTOR", help=f"re-runs may take FACTOR times the first run's test time, at least {_RERUN_BUDGET_FLOOR:g} s; the quickest tests run first (default: {_RERUN_BUDGET:g})")
+    group.addoption("--gclint-graph", metavar="DIR", help="write each cycle as a Graphviz DOT file (and SVG when `dot` is on PATH) to DIR")
+    group.addoption("--gclint-thread-grace", type=float, default=_THREAD_GRACE_SECONDS, metavar="SECONDS", help=f"how long threads a test started may take to end before they count as left running (default: {_THREAD_GRACE_SECONDS:g})")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -134,7 +157,7 @@ class Project:
     def allocation_site(self, obj: Any) -> Optional[Tuple[str, int]]:
         """The innermost project frame of the object's allocation (tracing only)."""
         trace = tracemalloc.get_object_traceback(obj) if tracemalloc.is_tracing() else None
-        for frame in trace or ():  # most recent first
+        for frame in reversed(trace or ()):  # a Traceback lists the oldest frame first
             path = self.path(frame.filename)
             if path:
                 return path, frame.lineno
@@ -290,6 +313,13 @@ class Window:
             self.thread_sites[thread] = site
 
 
+def _sizeof(obj: Any) -> int:
+    try:
+        return sys.getsizeof(obj)
+    except Exception:  # a broken __sizeof__ in the code under test
+        return 0
+
+
 def _short_repr(obj: Any) -> str:
     try:
         return repr(obj)[:80]
@@ -323,8 +353,19 @@ class Inspector:
         self.fail = bool(config.getoption("gclint_fail"))
         self.report_path = config.getoption("gclint_report")
         self.trace_frames = max(0, int(config.getoption("gclint_trace") or 0))
+        # Traced throughout, every site is named already: nothing to re-run.
+        self.rerun = not config.getoption("gclint_no_rerun") and not self.trace_frames
+        self.thread_grace = max(0.0, float(config.getoption("gclint_thread_grace")))
+        self.rerun_budget = max(0.0, float(config.getoption("gclint_rerun_budget")))
+        self.over_budget = 0
+        self.graph_dir = config.getoption("gclint_graph")
         self.window: Optional[Window] = None
         self.results: Dict[str, Dict[str, Any]] = {}
+        # While the tests that left evidence run again under tracemalloc, their
+        # windows fill this instead; the outcome of the first run stands.
+        self.rerunning = False
+        self.rerun_results: Dict[str, Dict[str, Any]] = {}
+        self.reruns = 0
         self.tests_since_full = 0
         self._real_collect = gc.collect
         self._real_thread_start = threading.Thread.start
@@ -397,7 +438,7 @@ class Inspector:
             self.tests_since_full = 0
             self._real_collect()
         window = self.window = Window(self.project, _test_site(item))
-        self.results[item.nodeid] = {"nodeid": item.nodeid, "outcome": "passed", "evidence": [], "unattributed_objects": 0}
+        self._results()[item.nodeid] = {"nodeid": item.nodeid, "outcome": "passed", "evidence": [], "unattributed_objects": 0}
         gc.freeze()
         window.saving = True
         gc.callbacks.append(window.on_gc)
@@ -453,9 +494,61 @@ class Inspector:
             self._real_collect()  # frees the saved garbage (the heap is still frozen: cheap)
             gc.unfreeze()
         _apply_allowances(item, evidence)
-        result = self.results[item.nodeid]
+        result = self._results()[item.nodeid]
         result["evidence"] = evidence
         result["unattributed_objects"] = window.unattributed
+
+    def _results(self) -> Dict[str, Dict[str, Any]]:
+        return self.rerun_results if self.rerunning else self.results
+
+    # re-running what left evidence, traced ------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        finished = yield
+        if self.rerun and session.items:
+            self._rerun_traced(session)
+        return finished
+
+    def _rerun_traced(self, session: pytest.Session) -> None:
+        """Run again, under tracemalloc, the tests whose evidence has no
+        allocation site: tracing every test costs 3-18x, these few cost it
+        once. A test whose every unnamed shape was re-run often enough in
+        other tests borrows the site found there (and says so)."""
+        chosen, borrowers = _tests_to_rerun(self.results)
+        if not chosen:
+            return
+        from _pytest.runner import runtestprotocol
+
+        items = {item.nodeid: item for item in session.items}
+        started = not tracemalloc.is_tracing()
+        if started:
+            tracemalloc.start(_RERUN_FRAMES)
+        learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]] = {}
+        first_run = sum(r.get("seconds", 0.0) for r in self.results.values())
+        budget = max(_RERUN_BUDGET_FLOOR, self.rerun_budget * first_run)
+        began = time.process_time()
+        self.rerunning = True
+        try:
+            for nodeid in chosen:
+                item = items.get(nodeid)
+                if item is None:
+                    continue
+                spent = time.process_time() - began
+                if spent + _TRACED_SLOWDOWN * self.results[nodeid].get("seconds", 0.0) > budget:
+                    self.results[nodeid]["rerun"] = "not re-run: over the re-run budget (--gclint-rerun-budget)"
+                    self.over_budget += 1
+                    continue
+                _fresh_request(item)
+                runtestprotocol(item, nextitem=None, log=False)
+                self.reruns += 1
+                again = self.rerun_results.pop(nodeid, None)
+                _adopt_sites(self.results[nodeid], again, nodeid, learned)
+        finally:
+            self.rerunning = False
+            if started:
+                tracemalloc.stop()
+        for nodeid in borrowers:
+            _borrow_sites(self.results[nodeid], learned)
 
     # evidence ---------------------------------------------------------------
     def _evidence(self, window: Window) -> List[Dict[str, Any]]:
@@ -477,6 +570,8 @@ class Inspector:
                 window.unattributed += len(members)
                 continue
             found.append(self._cycle_item(members, site))
+            if self.graph_dir and not self.rerunning:
+                found[-1]["graph"] = _write_graph(self.graph_dir, members, found[-1])
         window.unattributed += max(0, len(window.saved) - len(objects))
         return _merge_cycles(found)
 
@@ -525,7 +620,28 @@ class Inspector:
         text = chain(members)
         noun = "object" if len(members) == 1 else "objects"
         message = f"reference cycle of {len(members)} {noun} ({names}) freed only by the cycle collector"
-        return _item("cycle", site, message + (f": {text}" if text else ""), objects=len(members), types=types_count, chain=text, site_from=via, cycles=1)
+        return _item(
+            "cycle", site, message + (f": {text}" if text else ""), objects=len(members), types=types_count, chain=text, site_from=via, cycles=1,
+            bytes=sum(_sizeof(o) for o in members), sites=self._member_sites(members), classes=self._member_classes(members),
+        )
+
+    def _member_sites(self, members: Sequence[Any]) -> List[List[Any]]:
+        """Every project place the cycle's members come from (allocation
+        lines, the code of functions and frames), for matching to findings."""
+        sites: List[List[Any]] = []
+        for obj in members[:_DESCRIBED_MEMBERS]:
+            for site in (self.project.allocation_site(obj), self._code_site(obj)):
+                if site and list(site) not in sites:
+                    sites.append(list(site))
+        return sites[:_MAX_SITES]
+
+    def _member_classes(self, members: Sequence[Any]) -> List[Dict[str, Any]]:
+        classes: List[Dict[str, Any]] = []
+        for cls in {type(obj) for obj in members[:_DESCRIBED_MEMBERS]}:
+            site = self._class_site(cls)
+            if site:
+                classes.append({"name": cls.__qualname__, "path": site[0], "line": site[1]})
+        return sorted(classes, key=lambda c: (c["path"], c["line"], c["name"]))[:_MAX_SITES]
 
     def _resources(self, window: Window) -> List[Dict[str, Any]]:
         found = []
@@ -544,9 +660,11 @@ class Inspector:
         return found
 
     def _threads(self, window: Window) -> List[Dict[str, Any]]:
+        started = [t for t in threading.enumerate() if t not in window.threads_before and t.is_alive()]
+        _join_until(started, time.monotonic() + self.thread_grace)
         found = []
-        for thread in threading.enumerate():
-            if thread in window.threads_before or not thread.is_alive():
+        for thread in started:
+            if not thread.is_alive():
                 continue
             site = window.thread_sites.get(thread) or self._code_site(getattr(thread, "_target", None))
             if site:
@@ -571,13 +689,14 @@ class Inspector:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         result = self.results.get(item.nodeid)
-        if result is None:
+        if result is None or self.rerunning:
             return report
         if report.when == "teardown" and self.fail:
             blocking = [e for e in result["evidence"] if not e.get("allowed")]
             if blocking and not report.failed:
                 report.outcome = "failed"
                 report.longrepr = "gclint: the test left evidence:\n" + "\n".join(_line(e) for e in blocking)
+        result["seconds"] = result.get("seconds", 0.0) + (getattr(report, "duration", 0.0) or 0.0)
         if report.failed:
             result["outcome"] = "failed" if report.when == "call" else "error"
         elif report.skipped and result["outcome"] == "passed":
@@ -589,12 +708,16 @@ class Inspector:
         terminalreporter.section("gclint")
         unattributed = sum(r["unattributed_objects"] for r in self.results.values())
         terminalreporter.write_line(f"{len(self.results)} tests inspected, {len(leaking)} left evidence")
+        if self.reruns:
+            terminalreporter.write_line(f"{self.reruns} of them re-run under tracemalloc to name allocation sites")
+        if self.over_budget:
+            terminalreporter.write_line(f"{self.over_budget} not re-run: over the re-run budget (--gclint-rerun-budget)")
         for result in leaking:
             terminalreporter.write_line(result["nodeid"])
             for evidence in result["evidence"]:
                 terminalreporter.write_line("    " + _line(evidence))
         if unattributed:
-            terminalreporter.write_line(f"{unattributed} objects of cyclic garbage had no project member to name a site; --gclint-trace 1 names their allocation lines")
+            terminalreporter.write_line(f"{unattributed} objects of cyclic garbage had no project member nor a project allocation line")
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.report_path:
@@ -673,3 +796,159 @@ def _pass_on(message: warnings.WarningMessage) -> None:
         show(message)
     else:
         warnings.showwarning(message.message, message.category, message.filename, message.lineno, message.file, message.line)
+
+
+def _join_until(threads: Sequence[threading.Thread], deadline: float) -> None:
+    """Give threads that are just ending until `deadline` to end."""
+    for thread in threads:
+        try:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        except (RuntimeError, AssertionError):  # a dummy thread (started outside threading) cannot be joined
+            continue
+
+
+# -- re-running under tracemalloc ------------------------------------------------
+
+
+def _needs_site(evidence: Dict[str, Any]) -> bool:
+    return evidence["kind"] in ("cycle", "resource") and evidence.get("site_from") != "allocation"
+
+
+def _shape(evidence: Dict[str, Any], placed: bool = True) -> Tuple[Any, ...]:
+    """What makes two pieces of evidence the same leak: kind, what leaked and,
+    when `placed`, where it was seen. A re-run names another line (the
+    allocation), so matching across runs leaves the place out."""
+    # A resource's message names the file or address, which differ between runs.
+    # A cycle's shape is the types in it, not how many of each: a registry of n rules is one shape for every n.
+    what = tuple(sorted(evidence.get("types", {}))) if evidence["kind"] == "cycle" else _VARYING.sub("_", evidence["message"])
+    return (evidence["kind"], what, evidence["path"], evidence["line"]) if placed else (evidence["kind"], what)
+
+
+_VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+
+
+_UNATTRIBUTED = ("cycle", "no project member")
+
+
+def _tests_to_rerun(results: Dict[str, Dict[str, Any]]) -> Tuple[List[str], List[str]]:
+    """Tests to re-run traced, the quickest first (tracing multiplies a
+    test's time, and one slow test could cost more than all the others),
+    and tests that may borrow their sites. Unattributed garbage counts as
+    one shape: a test past its quota keeps it unattributed."""
+    reruns: Dict[Tuple[Any, ...], int] = {}
+    chosen: List[str] = []
+    borrowers: List[str] = []
+    for nodeid, result in sorted(results.items(), key=lambda pair: pair[1].get("seconds", 0.0)):
+        shapes = {_shape(e) for e in result["evidence"] if _needs_site(e)}
+        if result["unattributed_objects"]:
+            shapes.add(_UNATTRIBUTED)
+        if not shapes:
+            continue
+        if any(reruns.get(shape, 0) < _RERUNS_PER_SHAPE for shape in shapes):
+            chosen.append(nodeid)
+            for shape in shapes:
+                reruns[shape] = reruns.get(shape, 0) + 1
+        else:
+            borrowers.append(nodeid)
+    return chosen, borrowers
+
+
+def _fresh_request(item: pytest.Item) -> None:
+    """A test function runs again with a new fixture request (as rerun plugins do)."""
+    initrequest = getattr(item, "_initrequest", None)
+    if callable(initrequest):
+        initrequest()
+
+
+def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid: str, learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]]) -> None:
+    """Give the first run's evidence the allocation sites its traced re-run
+    found; add what only tracing could attribute (cycles of plain containers)."""
+    result["rerun"] = "traced"
+    named = {}
+    for evidence in (again or {}).get("evidence", ()):
+        if evidence.get("site_from") == "allocation":
+            named.setdefault(_shape(evidence, placed=False), evidence)
+    used = set()
+    for evidence in result["evidence"]:
+        if not _needs_site(evidence):
+            continue
+        found = named.get(_shape(evidence, placed=False))
+        if found is None:
+            evidence["rerun"] = "not seen again when re-run traced"
+            continue
+        learned.setdefault(_shape(evidence), (found, nodeid))
+        used.add(id(found))
+        _take_site(evidence, found)
+    if result["unattributed_objects"]:
+        for evidence in named.values():
+            if id(evidence) not in used and evidence["kind"] == "cycle":
+                result["evidence"].append({**evidence, "rerun": "found only when re-run traced"})
+
+
+def _borrow_sites(result: Dict[str, Any], learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]]) -> None:
+    for evidence in result["evidence"]:
+        if _needs_site(evidence) and _shape(evidence) in learned:
+            found, nodeid = learned[_shape(evidence)]
+            _take_site(evidence, found)
+            evidence["site_borrowed_from"] = nodeid
+
+
+def _take_site(evidence: Dict[str, Any], traced: Dict[str, Any]) -> None:
+    evidence["first_seen_at"] = [evidence["path"], evidence["line"], evidence.get("site_from")]
+    for key in ("path", "line", "site_from", "sites", "allocated_at"):
+        if key in traced:
+            evidence[key] = traced[key]
+
+
+# -- pictures ------------------------------------------------------------------------
+
+_GRAPH_MEMBERS = 60
+
+
+def cycle_dot(members: Sequence[Any], title: str) -> str:
+    """The cycle as Graphviz DOT: one node per member (its type), one edge per
+    reference between members, labelled with the attribute, key or index."""
+    shown = list(members[:_GRAPH_MEMBERS])
+    number = {id(obj): n for n, obj in enumerate(shown)}
+    lines = ["digraph cycle {", f"  label={_dot_string(title)};", "  node [shape=box, fontname=monospace];"]
+    for n, obj in enumerate(shown):
+        lines.append(f"  n{n} [label={_dot_string(_type_name(obj))}];")
+    for n, obj in enumerate(shown):
+        for ref, label in _member_edges(obj, number):
+            lines.append(f"  n{n} -> n{number[id(ref)]}" + (f" [label={_dot_string(label)}];" if label else ";"))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _member_edges(obj: Any, number: Dict[int, int]):
+    """(member, label) for each member `obj` refers to, through its own
+    __dict__ too (describing a chain makes 3.11+ build that dict, after
+    which the instance refers to the dict rather than to its values)."""
+    for ref in gc.get_referents(obj):
+        if id(ref) in number:
+            yield ref, _edge(obj, ref)
+        elif isinstance(ref, dict) and _edge(obj, ref) == ".__dict__":
+            for key, value in list(ref.items()):
+                if id(value) in number:
+                    yield value, f".{key}"
+
+
+def _dot_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _write_graph(directory: str, members: Sequence[Any], item: Dict[str, Any]) -> Optional[str]:
+    """cycle-N.dot (and .svg with Graphviz's dot); the DOT file's path."""
+    import shutil
+    import subprocess
+
+    os.makedirs(directory, exist_ok=True)
+    count = len([name for name in os.listdir(directory) if name.endswith(".dot")])
+    path = os.path.join(directory, f"cycle-{count + 1}.dot")
+    title = f"{os.path.basename(item['path'])}:{item['line']}: {item.get('chain') or 'cycle'}"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(cycle_dot(members, title))
+    dot = shutil.which("dot")
+    if dot:
+        subprocess.run([dot, "-Tsvg", "-o", path[:-4] + ".svg", path], capture_output=True, timeout=60, check=False)
+    return path

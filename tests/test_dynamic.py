@@ -496,6 +496,17 @@ def test_a_failing_target_shows_the_end_of_its_output():
     ]
 
 
+def test_the_whole_output_of_each_target_goes_to_the_target_output_file(tmp_path):
+    log = tmp_path / "out.txt"
+    target = TARGETS / "exits_with_status.py"
+    done = _gclint("--dynamic", "--target-output", str(log), "--", str(target))
+    assert "its output ends: collected 2 items" in done.stderr
+    assert log.read_text() == (
+        f"===== {target}: exited with status 3; its output ends: collected 2 items | === 1 failed, 1 passed in 0.1s ===\n"
+        "collected 2 items\n=== 1 failed, 1 passed in 0.1s ===\n"
+    )
+
+
 def test_a_module_of_a_package_runs_as_that_module():
     target = TARGETS / "package_target" / "inner" / "tool.py"
     outcome = confirm([], [str(target), str(TARGETS / "package_target" / "inner" / "helpers.py")], DynamicOptions(python=sys.executable, timeout=STARTUP_GUARD_SECONDS))
@@ -504,3 +515,12 @@ def test_a_module_of_a_package_runs_as_that_module():
     # Made by Pair() in tool.py, inside Pair.__init__ in helpers.py: either
     # line names it, depending on what tracemalloc sees on the interpreter.
     assert Path(cycle.path).name in ("tool.py", "helpers.py") and cycle.evidence[0]["types"].get("Pair") == 2
+
+
+@pytest.mark.parametrize("version", INTERPRETERS)
+def test_the_probe_keeps_no_class_alive(version):
+    python = _interpreter(version)
+    target = TARGETS / "classes_freed.py"
+    outcome = confirm([], [str(target)], DynamicOptions(python=python, timeout=STARTUP_GUARD_SECONDS))
+    # The target raises AssertionError naming each class that was not freed.
+    assert outcome.diagnostics == []

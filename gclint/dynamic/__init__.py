@@ -9,7 +9,7 @@ import os
 import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from gclint.dynamic.child import ChildRun, Target, run_target
 from gclint.dynamic.contain import Containment
@@ -24,6 +24,8 @@ class DynamicOptions:
     timeout: float = 60.0
     memory_limit_mb: int = 2048
     tracemalloc_frames: int = 10
+    # Where each target's whole output goes (None: only a failing target's last lines, in its diagnostic).
+    output_file: Optional[str] = None
 
 
 @dataclass
@@ -49,7 +51,24 @@ def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) 
     diagnostics = [f"{run.target.label}: {problem}" for run in runs for problem in run.problems + run.notes]
     if orphans:
         diagnostics.append(f"{len(orphans)} process(es) with a scrubbed environment were left running by one of the targets; killed")
+    if options.output_file:
+        diagnostics.extend(_write_outputs(options.output_file, runs))
     return Outcome(judged, diagnostics)
+
+
+def _write_outputs(path: str, runs: Sequence[ChildRun]) -> List[str]:
+    """Each target's whole output under a header naming it and its problems."""
+    try:
+        with open(path, "w", encoding="utf-8", errors="replace") as out:
+            for run in runs:
+                said = "; ".join(run.problems) or "ran to its end"
+                out.write(f"===== {run.target.label}: {said}\n")
+                out.write(run.output)
+                if run.output and not run.output.endswith("\n"):
+                    out.write("\n")
+    except OSError as exc:
+        return [f"--target-output {path}: cannot write: {exc.strerror or exc}"]
+    return []
 
 
 def main_targets(files: Sequence[str]) -> List[Target]:

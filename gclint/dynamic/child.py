@@ -54,7 +54,8 @@ class ChildRun:
     problems: List[str] = field(default_factory=list)
     # Worth saying, but the run still saw all of the target (dropped evidence items).
     notes: List[str] = field(default_factory=list)
-    # The last STDERR_TAIL bytes of the target's stdout and stderr.
+    # Everything the target wrote on stdout and stderr, as it came (at most
+    # FLOOD_BYTES and one read more: past that it is stopped).
     output: str = ""
 
     @property
@@ -72,6 +73,7 @@ class _Watch:
     stderr_tail: bytes = b""
     # Both streams as they came, the end of them: what a failing target said last.
     output_tail: bytes = b""
+    output: bytearray = field(default_factory=bytearray)
     returncode: Optional[int] = None
     leftovers: List[str] = field(default_factory=list)
 
@@ -117,7 +119,7 @@ def _run_in(tmp: str, tree: Tree, target: Target, watched: Sequence[str], python
     watch = _supervise(proc, timeout, tree, containment)
     evidence, malformed = read_evidence(evidence_path, allowed_paths(watched, [target.spec["script"]] if "script" in target.spec else []))
     problems = _problems(watch, evidence, timeout, memory_limit_mb, watched)
-    return ChildRun(target, evidence, problems, notes=malformed, output=watch.output_tail.decode("utf-8", "replace"))
+    return ChildRun(target, evidence, problems, notes=malformed, output=watch.output.decode("utf-8", "replace"))
 
 
 def _limit_address_space(pid: int, megabytes: int) -> None:
@@ -185,6 +187,8 @@ def _read_available(selector: selectors.BaseSelector, proc: subprocess.Popen, wa
             selector.unregister(key.fileobj)
             continue
         watch.output_bytes += len(data)
+        if len(watch.output) <= FLOOD_BYTES:
+            watch.output += data
         watch.output_tail = (watch.output_tail + data)[-STDERR_TAIL:]
         if key.fileobj is proc.stderr:
             watch.stderr_tail = (watch.stderr_tail + data)[-STDERR_TAIL:]

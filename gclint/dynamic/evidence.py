@@ -75,6 +75,8 @@ _SHAPES: Dict[str, Tuple[Dict[str, Check], Dict[str, Check]]] = {
     "retained-object": ({}, {"objects": _int, "bytes": _int, "blocks": _int}),
 }
 KINDS = frozenset(_SHAPES)
+# Fields of every kind: the tests that showed it (a suite run through the pytest plugin).
+_COMMON: Dict[str, Check] = {"tests": _list_of(_text), "test_count": _int}
 
 
 class Places:
@@ -136,7 +138,7 @@ def item_problem(item: Any, places: Places) -> Optional[str]:
     for key, check in required.items():
         if key not in item or not check(item[key]):
             return f"{kind}: {key!r} missing or malformed"
-    for key, check in optional.items():
+    for key, check in {**optional, **_COMMON}.items():
         if key in item and not check(item[key]):
             return f"{kind}: {key!r} malformed"
     return _places_problem(item, places)
@@ -226,7 +228,7 @@ def sanitize(data: Mapping[str, Any], allowed: Collection[str]) -> Tuple[Dict[st
 def _known_fields(item: Mapping[str, Any]) -> Dict[str, Any]:
     """Only what the kind defines: nothing else reaches the reports."""
     required, optional = _SHAPES[item["kind"]]
-    return {k: v for k, v in item.items() if k in _PLACE_FIELDS or k in required or k in optional}
+    return {k: v for k, v in item.items() if k in _PLACE_FIELDS or k in required or k in optional or k in _COMMON}
 
 
 def _dropped(reasons: List[str]) -> List[str]:

@@ -178,6 +178,11 @@ class Recorder:
         self.track_instances = False
         self.init_codes = set()
         self.instance_sites = {}
+        # `--run "-m pytest ..."`: gclint's pytest plugin watches each test;
+        # its results are read from the session's config when evidence is written.
+        self.pytest_config = None
+        # Off under pytest, whose plugin collects per test with automatic collection on.
+        self.checkpoints_wanted = True
 
     # -- output -------------------------------------------------------------
 
@@ -206,7 +211,23 @@ class Recorder:
             items.extend(group.values())
         items.extend(self._state_evidence())
         items.extend(self.retained)
+        items.extend(self._test_evidence())
         return items
+
+    def _test_evidence(self):
+        """What gclint's pytest plugin saw in each test, as evidence items
+        naming the tests, placed at a watched line (or left out)."""
+        config = self.pytest_config
+        inspector = config.pluginmanager.get_plugin("gclint-inspector") if config is not None else None
+        if inspector is None:
+            return []
+        merged = {}
+        for result in list(inspector.results.values()):
+            for evidence in list(result["evidence"]):
+                item = _from_test(evidence, self.watched) if not evidence.get("allowed") else None
+                if item is not None:
+                    _merge_test_item(merged, item, result["nodeid"])
+        return list(merged.values())
 
     def _state_evidence(self):
         items = []
@@ -241,7 +262,7 @@ class Recorder:
         entry = self.instance_sites.get(id(obj))
         # A dead reference is fine: the collection clears weak references to
         # the garbage it saves; the type check guards against a reused id.
-        if entry and entry[1] is type(obj) and entry[0]() in (obj, None):
+        if entry and entry[1]() is type(obj) and entry[0]() in (obj, None):
             return entry[2]
         return None
 
@@ -262,7 +283,9 @@ class Recorder:
                 frames.append([path, caller.f_lineno])
             caller = caller.f_back
         if frames:
-            self.instance_sites[id(obj)] = (weakref.ref(obj), type(obj), frames)
+            # Weakly, the class too: the probe must not keep a class alive
+            # after its last instance (a suite checking that a class is freed fails).
+            self.instance_sites[id(obj)] = (weakref.ref(obj), weakref.ref(type(obj)), frames)
         if len(self.instance_sites) >= _MAX_INSTANCE_SITES:
             self.prune_instance_sites()
             if len(self.instance_sites) >= _MAX_INSTANCE_SITES // 2:
@@ -495,7 +518,9 @@ class Recorder:
     # -- finalizers ---------------------------------------------------------
 
     def after_finalizer(self, obj, original, refcount_grew):
-        info = {"cls": type(obj), "original": original, "refcount_grew": refcount_grew}
+        # The finalizer's code, not the class or the function (whose __class__
+        # cell may hold the class): a finalized object's class must be free to go.
+        info = {"code": original.__code__, "refcount_grew": refcount_grew}
         if type(obj).__weakrefoffset__:
             # Now, before a resurrection makes tracemalloc re-trace the object.
             info["frames"] = self.allocation_frames(obj)
@@ -519,7 +544,7 @@ class Recorder:
         self.pending_finalized = waiting
 
     def _record_resurrection(self, obj, info, method):
-        cls, code = info["cls"], info["original"].__code__
+        cls, code = type(obj), info["code"]
         where = self.classes.get(cls) or {"name": cls.__qualname__, "path": None, "line": None}
         key = (cls.__qualname__, code.co_filename, code.co_firstlineno)
         item = self.resurrections.get(key)
@@ -736,6 +761,59 @@ def _primary_site(traced, members, classes, code_sites):
         site = [classes[0]["path"], classes[0]["line"]]
         return site, [site], "class definition"
     return None, [], None
+
+
+_TEST_KINDS = {"cycle": "cycle", "resource": "resource-warning", "unraisable": "finalizer-exception"}
+# Tests named per evidence item; the rest are counted.
+_NAMED_TESTS = 20
+
+
+def _from_test(evidence, watched):
+    """One piece of the pytest plugin's evidence as the probe's own kind,
+    at its first watched place; None when it names none (a test file's own
+    code) or no static rule observes its kind (threads, tasks)."""
+    kind = _TEST_KINDS.get(evidence.get("kind"))
+    if kind is None:
+        return None
+    places = [[evidence.get("path"), evidence.get("line")]] + list(evidence.get("sites") or ())
+    places += [[c.get("path"), c.get("line")] for c in evidence.get("classes") or ()]
+    sites = [[watched.path(p[0]), p[1]] for p in places if p[0] and watched.path(p[0])]
+    if not sites:
+        return None
+    item = {"kind": kind, "path": sites[0][0], "line": sites[0][1], "tests": []}
+    if kind == "cycle":
+        item.update(
+            objects=evidence.get("objects", 0), cycles=evidence.get("cycles", 1), bytes=evidence.get("bytes", 0), types=dict(evidence.get("types") or {}),
+            chain=evidence.get("chain"), site_from=evidence.get("site_from"), sites=sites[1:_MAX_SITES],
+            classes=[c for c in evidence.get("classes") or () if watched.path(c.get("path") or "")],
+        )
+    elif kind == "resource-warning":
+        allocated = evidence.get("allocated_at")
+        released = evidence.get("released_at")
+        item.update(
+            message=_warning_text(evidence.get("message", "")), count=1,
+            frames=[[watched.path(allocated[0]), allocated[1]]] if allocated and watched.path(allocated[0]) else [],
+            released_at=[watched.path(released[0]), released[1]] if released and watched.path(released[0]) else None,
+        )
+    else:
+        exception, _, where = evidence.get("message", "").partition(" raised in finalizer ")
+        item.update(exception=exception[:300], count=1)
+        item["in"] = where[:80] or None
+    return item
+
+
+def _merge_test_item(merged, item, nodeid):
+    """The same evidence in many tests is one item naming them."""
+    what = item.get("message") or item.get("exception") or tuple(sorted(item.get("types", {})))
+    key = (item["kind"], item["path"], item["line"], what)
+    known = merged.setdefault(key, item)
+    if known is not item:
+        for count in ("objects", "cycles", "bytes", "count"):
+            if count in item:
+                known[count] += item[count]
+    if len(known["tests"]) < _NAMED_TESTS:
+        known["tests"].append(nodeid)
+    known["test_count"] = known.get("test_count", 0) + 1
 
 
 def strongly_connected(objects):
@@ -1023,7 +1101,7 @@ def _install_exit_hooks(rec):
             # after SIGTERM), then the garbage made since the last
             # checkpoint: a target stopped for its timeout keeps its evidence.
             _write_quietly(rec)
-            if not rec.collecting:
+            if not rec.collecting and rec.checkpoints_wanted:
                 try:
                     rec.checkpoint("when stopped")
                 except Exception as exc:
@@ -1153,6 +1231,8 @@ def _exit_code(exc):
 
 def _run_program(rec, target):
     args = list(target.get("args", ()))
+    if _runs_pytest(target):
+        args = _with_plugin(rec, args)
     if "module" in target:
         # As `python -m` does: the current directory first on sys.path.
         sys.path.insert(0, os.getcwd())
@@ -1166,8 +1246,36 @@ def _run_program(rec, target):
         sys.argv = [target["script"]] + args
         sys.path.insert(0, os.path.dirname(os.path.realpath(target["script"])))
         outcome = _call(rec, lambda: rec.keep(runpy.run_path(target["script"], run_name="__main__")))
-    rec.checkpoint("after the program finished")
+    if rec.checkpoints_wanted:
+        rec.checkpoint("after the program finished")
     return outcome
+
+
+def _runs_pytest(target):
+    return target.get("module") == "pytest"
+
+
+_PLUGIN = os.path.join(os.path.dirname(_HERE), "pytest_plugin.py")
+_PLUGIN_NAME = "gclint_pytest_plugin"
+
+
+def _with_plugin(rec, args):
+    """pytest's arguments with gclint's plugin, loaded by path (gclint need
+    not be installed where the suite runs; where it is, its entry point is
+    blocked so the plugin is not registered twice), and a plugin of the
+    probe's own that hands it the session's config."""
+    spec = importlib.util.spec_from_file_location(_PLUGIN_NAME, _PLUGIN)
+    plugin = importlib.util.module_from_spec(spec)
+    sys.modules[_PLUGIN_NAME] = plugin
+    spec.loader.exec_module(plugin)
+    session = types.ModuleType("gclint_probe_session")
+
+    def pytest_configure(config):
+        rec.pytest_config = config
+
+    session.pytest_configure = pytest_configure
+    sys.modules[session.__name__] = session
+    return ["-p", "no:gclint", "-p", _PLUGIN_NAME, "-p", session.__name__, "--gclint"] + args
 
 
 def _tracemalloc_sees_instances():
@@ -1200,7 +1308,8 @@ def _at_exit(rec):
     if os.getpid() != rec.pid:
         return
     try:
-        rec.checkpoint("at exit")
+        if rec.checkpoints_wanted:
+            rec.checkpoint("at exit")
         rec.rss["exit"] = _rss_bytes()
     except Exception as exc:
         rec.note_error("exit checkpoint", exc)
@@ -1211,6 +1320,9 @@ def _run(config):
     _limit_memory(config.get("memory_limit_mb", 2048))
     faulthandler.enable()
     rec = Recorder(config)
+    if _runs_pytest(config["target"]):
+        _run_pytest(rec, config["target"])
+        return
     _install_gc_hooks(rec)
     _install_class_hook(rec)
     _install_exit_hooks(rec)
@@ -1218,21 +1330,39 @@ def _run(config):
     sys.unraisablehook = rec.on_unraisable
     # Registered before the target's own handlers, so it runs after them.
     atexit.register(_at_exit, rec)
-    _start_tracing(config.get("tracemalloc_frames", 10))
-    rec.track_instances = not hasattr(sys, "monitoring") and not _tracemalloc_sees_instances()
-    _install_line_tracking(rec)
+    # Both can be turned off only by bench/probe_overhead.py, which measures what each costs.
+    frames = config.get("tracemalloc_frames", 10)
+    if frames:
+        _start_tracing(frames)
+        rec.track_instances = not hasattr(sys, "monitoring") and not _tracemalloc_sees_instances()
+    if config.get("record_lines", True):
+        _install_line_tracking(rec)
     target = config["target"]
     outcome = _run_main(rec, target["file"]) if "file" in target else _run_program(rec, target)
     rec.outcome = outcome
     rec.rss["after"] = _rss_bytes()
 
 
+def _run_pytest(rec, target):
+    """A test suite: gclint's pytest plugin records each test's evidence with
+    automatic collection on and the suite's own hooks in place; the probe
+    adds which lines ran and the containment. No tracemalloc here: the
+    plugin re-runs the tests that left evidence traced."""
+    rec.checkpoints_wanted = False
+    _install_exit_hooks(rec)
+    atexit.register(_at_exit, rec)
+    _install_line_tracking(rec)
+    rec.outcome = _run_program(rec, target)
+    rec.rss["after"] = _rss_bytes()
+
+
 def _entry(argv):
     with open(argv[0]) as source:
         config = json.load(source)
-    # Automatic collection stays off until the process ends: the probe
-    # collects itself, at checkpoints it controls.
-    gc.disable()  # noqa: GCL404
+    if not _runs_pytest(config["target"]):
+        # Automatic collection stays off until the process ends: the probe
+        # collects itself, at checkpoints it controls.
+        gc.disable()  # noqa: GCL404
     _run(config)
     return 0
 

@@ -131,9 +131,18 @@ _SUMMARIES: Dict[str, Callable[[Evidence], str]] = {
 
 def summarize(e: Evidence) -> str:
     try:
-        return _SUMMARIES[e["kind"]](e)
+        return _SUMMARIES[e["kind"]](e) + _in_tests(e)
     except (KeyError, TypeError, IndexError):
         return f"{e.get('kind', 'evidence')} observed"
+
+
+def _in_tests(e: Evidence) -> str:
+    """Which tests showed it, when a suite ran under the pytest plugin."""
+    tests = e.get("tests") or []
+    if not tests:
+        return ""
+    more = max(len(tests), e.get("test_count", 0)) - 1
+    return f"; in test {tests[0]}" + (f" and {_count(more, 'other')}" if more else "")
 
 
 def is_worth_reporting(e: Evidence) -> bool:

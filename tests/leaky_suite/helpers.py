@@ -26,3 +26,10 @@ class BetweenTestsJunk:
         self.me = self
 
 
+
+
+class NeverBuilt:
+    """No test makes one: the static finding on its cycle is never executed."""
+
+    def __init__(self):
+        self.me = self

@@ -85,6 +85,13 @@ def test_clean_joined_thread():
     worker.join()
 
 
+def test_clean_thread_ending_with_the_test():
+    """Its last step races the test's end: joined within the grace, not left running."""
+    go = threading.Event()
+    threading.Thread(target=go.wait).start()
+    go.set()
+
+
 def test_clean_class_defined_locally():
     class Local:
         pass
