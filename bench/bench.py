@@ -50,17 +50,22 @@ else:
 """
 
 
-def copy_corpus(source: Path, target: Path) -> List[Path]:
+def corpus_files(source: Path) -> List[Path]:
+    """The corpus: every .py file under `source` but tests and site-packages."""
     files = []
     for directory, subdirs, names in os.walk(source):
         subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS)
-        for name in sorted(names):
-            if name.endswith(".py") and not name.startswith("test_"):
-                src = Path(directory) / name
-                dst = target / src.relative_to(source)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                files.append(dst)
+        files.extend(Path(directory) / n for n in sorted(names) if n.endswith(".py") and not n.startswith("test_"))
+    return files
+
+
+def copy_corpus(source: Path, target: Path) -> List[Path]:
+    files = []
+    for src in corpus_files(source):
+        dst = target / src.relative_to(source)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        files.append(dst)
     return files
 
 
