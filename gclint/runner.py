@@ -12,11 +12,13 @@ What is checked (the rules the README states):
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import stat
 import traceback
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -171,11 +173,12 @@ def lint_files(
         tally.add(sizes[path])
     # Largest files first, so one big file does not finish the run alone.
     misses.sort(key=sizes.__getitem__, reverse=True)
-    for path, (findings, error) in _map(misses, settings, jobs, cache):
-        result.findings.extend(findings)
-        if error:
-            result.errors.append(error)
-        tally.add(sizes[path])
+    with collector_tuned():
+        for path, (findings, error) in _map(misses, settings, jobs, cache):
+            result.findings.extend(findings)
+            if error:
+                result.errors.append(error)
+            tally.add(sizes[path])
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
@@ -260,10 +263,31 @@ def _drain(
     return []
 
 
+# A file's syntax tree is hundreds of thousands of objects, allocated at
+# once and acyclic, and linting makes no cycles of its own (see
+# tests/test_memory.py): the default thresholds (700, 10, 10) make the
+# collector walk the young tree again and again during the parse for
+# nothing. Measured on the standard library: about 10% less CPU.
+COLLECTOR_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def collector_tuned() -> Iterator[None]:
+    """The collector tuned for big acyclic trees while files are linted
+    in this process, then as it was."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def _worker_started() -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what
     # it means (it stops the workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # the worker only ever lints
 
 
 def _abandon(pool: ProcessPoolExecutor) -> None:
