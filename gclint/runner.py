@@ -13,6 +13,7 @@ What is checked (the rules the README states):
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import signal
 import stat
@@ -236,11 +237,12 @@ def _until_broken(
 ) -> Iterator[FileOutcome]:
     """Run files from `todo` until it is empty or the pool breaks; returns
     (as the generator's value) the files in flight when it broke."""
+    before = set(multiprocessing.active_children())
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started) as pool:
         try:
             return (yield from _drain(pool, todo, settings, cache, jobs))
         except BaseException:  # Ctrl-C, or the caller stopped early: do not wait for the workers
-            _abandon(pool)
+            _abandon(pool, before)
             raise
 
 
@@ -252,7 +254,8 @@ def _drain(
         # Two per worker keeps them busy and bounds the suspects.
         while todo and len(running) < 2 * jobs:
             path = todo.popleft()
-            running[pool.submit(lint_file, path, settings, cache)] = path
+            with _no_interrupt_while_workers_start():
+                running[pool.submit(lint_file, path, settings, cache)] = path
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             try:
@@ -283,17 +286,37 @@ def collector_tuned() -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
+@contextmanager
+def _no_interrupt_while_workers_start() -> Iterator[None]:
+    """SIGINT held back while submit() may start a worker: a worker that got
+    it before its initializer would print a traceback, and a Ctrl-C between
+    the start of a worker and the pool noting it would leave that worker
+    unknown, so not stopped. The signal is delivered right after."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker_started() -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what
     # it means (it stops the workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started with SIGINT held back (see above)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.set_threshold(*COLLECTOR_THRESHOLDS)  # the worker only ever lints
 
 
-def _abandon(pool: ProcessPoolExecutor) -> None:
+def _abandon(pool: ProcessPoolExecutor, before: Set[multiprocessing.process.BaseProcess]) -> None:
     """Stop at once: cancel what has not started and end the workers, which
-    may be deep in a big file (the pool itself would wait for them)."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())
+    may be deep in a big file (the pool itself would wait for them): the
+    pool's, and any child process started since the pool was made."""
+    known = list((getattr(pool, "_processes", None) or {}).values())
+    workers = known + [p for p in multiprocessing.active_children() if p not in before and p not in known]
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.terminate()
