@@ -5,15 +5,20 @@
 Each dimension is a generator of a synthetic module of size n (functions
 per file, statements per function, `open()` calls per function, ...). For
 every size the script times libcst's parse and gclint's whole
-`lint_source` (all rules selected) in this process, takes the minimum of
-`--repeat` runs, and fits the growth exponent k of `time ~ n**k` by least
-squares on the log-log points: k close to 1 is linear, 2 is quadratic.
-The exponent, not the seconds, is the figure to compare between machines.
+`lint_source` (all rules selected) in this process, in CPU seconds, takes
+the minimum of `--repeat` runs, and fits the growth exponent k of
+`time ~ n**k` by least squares on the log-log points: k close to 1 is
+linear, 2 is quadratic. The exponent, not the seconds, is the figure to
+compare between machines. The last column names the gclint file and
+function with the most own time at the largest size (cProfile): where a
+super-linear dimension spends it.
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import math
+import pstats
 import time
 from typing import Callable, Dict, List, Sequence, Tuple
 
@@ -97,9 +102,9 @@ DIMENSIONS: Dict[str, Callable[[int], str]] = {
 def _best(action: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         action()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 
@@ -123,7 +128,23 @@ def measure(name: str, sizes: Sequence[int], repeat: int) -> List[str]:
         lint = _best(lambda: lint_source(source, "scaling.py", settings), repeat)
         lint_points.append((n, lint))
         rows.append(f"{n}: {lint:.3f}s ({lint / parse:.1f}x parse)")
-    return [f"| {name} | " + " · ".join(rows) + f" | {growth(lint_points):.2f} |"]
+    return [f"| {name} | " + " · ".join(rows) + f" | {growth(lint_points):.2f} | {hottest(make(sizes[-1]), settings)} |"]
+
+
+def hottest(source: str, settings: Settings) -> str:
+    """The gclint function with the most own time linting `source`, and its file."""
+    profiler = cProfile.Profile()
+    profiler.runcall(lint_source, source, "scaling.py", settings)
+    stats = pstats.Stats(profiler).stats
+    total = sum(entry[2] for entry in stats.values()) or 1.0
+    ours = [(own, filename, function) for (filename, _, function), (_, _, own, _, _) in stats.items() if _PACKAGE in filename]
+    if not ours:
+        return "-"
+    own, filename, function = max(ours)
+    return f"{filename.split(_PACKAGE, 1)[1]}:{function} ({100 * own / total:.0f}%)"
+
+
+_PACKAGE = "/gclint/"
 
 
 def main(argv: Sequence[str] = None) -> int:
@@ -135,8 +156,8 @@ def main(argv: Sequence[str] = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     # The first lint pays for imports and rule set-up; keep it out of the table.
     lint_source(functions_per_file(10), "warm-up.py", Settings(select=("GCL",)))
-    print("| dimension | gclint time per size | growth k (time ~ n**k) |")
-    print("|---|---|---|")
+    print("| dimension | gclint CPU time per size | growth k (time ~ n**k) | most own time at the largest size |")
+    print("|---|---|---|---|")
     for name in args.only or DIMENSIONS:
         for row in measure(name, sizes, args.repeat):
             print(row, flush=True)

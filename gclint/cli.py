@@ -24,7 +24,7 @@ from gclint.report.docs import rule_infos
 from gclint.report.noqa import add_noqa
 from gclint.report.sources import SourceLines, checked_sources
 from gclint.rule import all_rules, extra_codes, known_codes, rule_for
-from gclint.runner import RunResult, discover, lint_files
+from gclint.runner import Done, RunResult, discover, lint_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # Below this many files a progress bar is only noise.
@@ -366,11 +366,17 @@ def _run(files: Sequence[str], settings: Settings, args: argparse.Namespace) -> 
     cache = _cache(settings, args)
     if not (sys.stderr.isatty() and len(files) >= PROGRESS_MIN_FILES and args.format == "text"):
         return lint_files(files, settings, args.jobs, cache=cache)
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("checking", total=len(files))
-        return lint_files(files, settings, args.jobs, progress=lambda: bar.advance(task), cache=cache)
+    # Files done / total for the reader; the bar and its estimate follow bytes.
+    columns = (TextColumn("checking {task.fields[files]}"), BarColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("checking", total=None, files=f"0/{len(files)} files")
+
+        def show(done: Done) -> None:
+            bar.update(task, total=done.bytes_total or 1, completed=done.bytes, files=f"{done.files}/{done.files_total} files")
+
+        return lint_files(files, settings, args.jobs, progress=show, cache=cache)
 
 
 def _report(result: RunResult, args: argparse.Namespace, sources: SourceLines) -> None:

@@ -48,6 +48,8 @@ class FileContext:
         self.reports: List[Report] = []
         self.metadata_cache: Dict[type, Any] = {}
         self._analysis: Optional[FileAnalysis] = None
+        self._scopes_at: Optional[Tuple[cst.CSTNode, int]] = None
+        self._scopes: Tuple[Scope, ...] = ()
 
     @property
     def analysis(self) -> FileAnalysis:
@@ -79,13 +81,20 @@ class FileContext:
         A function is a scope only for what is inside its body: its
         decorators and defaults are evaluated in the enclosing scope.
         """
-        found = []
         stack = self.stack
+        # Every rule asks at the same node: the answer is kept for the
+        # current path (a node is at one place in the tree, so the node on
+        # top and the depth name the path).
+        at = (stack[-1], len(stack)) if stack else None
+        if at is not None and self._scopes_at is not None and self._scopes_at[0] is at[0] and self._scopes_at[1] == at[1]:
+            return self._scopes
+        found = []
         for i in range(len(stack) - 2, -1, -1):
             node = stack[i]
             if type(node) in SCOPE_TYPES and stack[i + 1] is node.body:
                 found.append(node)
-        return tuple(found)
+        self._scopes_at, self._scopes = at, tuple(found)
+        return self._scopes
 
     def enclosing_function(self) -> Optional[cst.FunctionDef]:
         for scope in self.scopes():

@@ -7,7 +7,6 @@ import re
 import threading
 import tokenize
 import warnings
-from concurrent.futures import Future
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
@@ -17,7 +16,7 @@ from gclint import nesting
 from gclint.config import Settings
 from gclint.context import FileContext, Options, Report
 from gclint.model import Finding, Severity
-from gclint.positions import run_into, split_lines, spans
+from gclint.positions import Handoff, split_lines, spans
 from gclint.rule import Rule, all_rules
 from gclint.tree import walk
 
@@ -95,18 +94,17 @@ _STACK_SIZE_LOCK = threading.Lock()
 
 
 def _parse_on_big_stack(text: str) -> cst.Module:
-    outcome: "Future[cst.Module]" = Future()
+    handoff: "Handoff[cst.Module]" = Handoff()
     with _STACK_SIZE_LOCK:
         previous = threading.stack_size(_PARSE_STACK_BYTES)
         try:
-            worker = threading.Thread(target=run_into, args=(lambda: cst.parse_module(text), outcome), name="gclint-parse", daemon=True)
+            worker = threading.Thread(target=handoff.run, args=(lambda: cst.parse_module(text),), name="gclint-parse", daemon=True)
             worker.start()
         except RuntimeError:  # no room for such a stack (ulimit -v): the pre-check's bound still holds
             return cst.parse_module(text)
         finally:
             threading.stack_size(previous)
-    worker.join()
-    return outcome.result()
+    return handoff.result()  # a Ctrl-C waits for the parse: see Handoff
 
 
 def _first_template_string(text: str) -> Tuple[int, int]:
@@ -217,15 +215,15 @@ def _resolve_metadata(ctx: FileContext, rules: Sequence[Rule]) -> None:
         ctx.metadata_cache.update(wrapper.resolve_many(providers))
 
 
-_METHODS: Dict[type, Tuple[Tuple[str, str], ...]] = {}
+_METHODS: Dict[type, Tuple[Tuple[str, type, bool], ...]] = {}
 
 
-def _hooks(rule_type: type) -> Tuple[Tuple[str, str], ...]:
-    """(kind, node type name) for every visit_X / leave_X the rule defines."""
+def _hooks(rule_type: type) -> Tuple[Tuple[str, type, bool], ...]:
+    """(method name, node type, on enter?) for every visit_X / leave_X the rule defines."""
     hooks = _METHODS.get(rule_type)
     if hooks is None:
         hooks = tuple(
-            (attr, attr.split("_", 1)[1])
+            (attr, getattr(cst, attr.split("_", 1)[1]), attr.startswith("visit_"))
             for attr in dir(rule_type)
             if attr.startswith(("visit_", "leave_"))
         )
@@ -237,9 +235,8 @@ def _dispatch(rules: Sequence[Rule]) -> Tuple[Dict[type, List[Callable]], Dict[t
     on_enter: Dict[type, List[Callable]] = {}
     on_leave: Dict[type, List[Callable]] = {}
     for rule in rules:
-        for attr, node_name in _hooks(type(rule)):
-            node_type = getattr(cst, node_name)
-            table = on_enter if attr.startswith("visit_") else on_leave
+        for attr, node_type, entering in _hooks(type(rule)):
+            table = on_enter if entering else on_leave
             table.setdefault(node_type, []).append(getattr(rule, attr))
     return on_enter, on_leave
 

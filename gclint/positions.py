@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
-from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Callable, Dict, Generic, Iterable, Iterator, List, Optional, Tuple, Type, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -41,6 +40,10 @@ _HOP_EVERY = 100
 _PATCH_LOCK = threading.Lock()
 
 
+class _AllRecorded(Exception):
+    """Every target's tokens are generated: code generation stops here."""
+
+
 class _SpanRecorder(CodegenState):
     """A code generation state that notes token indices for target nodes only."""
 
@@ -50,6 +53,16 @@ class _SpanRecorder(CodegenState):
         self.hoisted: Dict[int, Tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]] = {}
         self.indices: Dict[int, Tuple[int, int]] = {}
         self.opened: Dict[int, int] = {}
+        # Targets not yet recorded: at zero the rest of the file is not
+        # generated (the tokens before the last target are all it needs).
+        self.remaining = len(self.targets)
+
+    def _recorded(self, key: int, span: Tuple[int, int], hoisted: Tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]) -> None:
+        self.indices[key] = span
+        self.hoisted[key] = hoisted
+        self.remaining -= 1
+        if self.remaining == 0:
+            raise _AllRecorded
 
     # Every node passes here; nodes without a syntactic range of their own
     # (and children hoisted into a parent's range) keep this whole range.
@@ -62,8 +75,7 @@ class _SpanRecorder(CodegenState):
         if key in self.opened:
             start = self.opened.pop(key)
             if key not in self.indices:
-                self.indices[key] = (start, len(self.tokens))
-                self.hoisted[key] = (None, None)
+                self._recorded(key, (start, len(self.tokens)), (None, None))
 
     @contextmanager
     def record_syntactic_position(
@@ -78,12 +90,13 @@ class _SpanRecorder(CodegenState):
             yield
             return
         for child in (start_node, end_node):
-            if child is not None:
+            if child is not None and id(child) not in self.targets:
                 self.targets.add(id(child))
+                self.remaining += 1
         start = len(self.tokens)
         yield
-        self.indices[key] = (start, len(self.tokens))
-        self.hoisted[key] = (start_node, end_node)
+        if key not in self.indices:
+            self._recorded(key, (start, len(self.tokens)), (start_node, end_node))
 
 
 def spans(module: cst.Module, nodes: List[cst.CSTNode]) -> Dict[int, Span]:
@@ -97,7 +110,10 @@ def spans(module: cst.Module, nodes: List[cst.CSTNode]) -> Dict[int, Span]:
 
 def _spans(module: cst.Module, nodes: List[cst.CSTNode], recorder: Type[_SpanRecorder]) -> Dict[int, Span]:
     state = recorder(module, nodes)
-    module._codegen(state)
+    try:
+        module._codegen(state)
+    except _AllRecorded:
+        pass
     wanted = sorted({i for pair in state.indices.values() for i in pair})
     at = _positions_of(state.tokens, wanted)
     found: Dict[int, Span] = {}
@@ -177,20 +193,52 @@ def _hopping_codegen() -> Iterator[None]:
 
 def _on_fresh_thread(work: Callable[[], None]) -> None:
     """Run `work` on a new thread and wait; its exception is raised here."""
-    outcome: "Future[None]" = Future()
-    thread = threading.Thread(target=run_into, args=(work, outcome), name="gclint-deep-positions", daemon=True)
+    handoff: "Handoff[None]" = Handoff()
+    thread = threading.Thread(target=handoff.run, args=(work,), name="gclint-deep-positions", daemon=True)
     thread.start()
-    thread.join()
-    outcome.result()
+    handoff.result()
 
 
-def run_into(work: Callable[[], T], outcome: "Future[T]") -> None:
-    """Call `work` and settle `outcome` with its result or exception."""
-    try:
-        outcome.set_result(work())
-    except BaseException as exc:  # handed to the thread that waits
-        outcome.set_exception(exc)
-        # The traceback keeps this frame; without this the frame would keep
-        # the future and so the exception: a cycle.
-        del outcome
+class Handoff(Generic[T]):
+    """What a function run on another thread returned or raised, handed to
+    the thread that waits for it.
 
+    Unlike a Future it lets go of the exception it hands over: a raised
+    exception's traceback holds the frames it passes through, and a frame
+    that still held the holder, and through it the exception, would be a
+    cycle (a whole syntax tree left for the collector, per file)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: Optional[T] = None
+        self._error: Optional[BaseException] = None
+
+    def run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+        except BaseException as exc:  # handed to the thread that waits
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        """Wait, then return the value or raise the exception. A Ctrl-C
+        waits for the work to end first, then is raised: the process must
+        not end while libcst's native parser runs on another thread (that
+        aborts the interpreter)."""
+        interrupted = False
+        while True:
+            try:
+                self._done.wait()
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
+        if self._error is not None:
+            try:
+                raise self._error
+            finally:
+                self._error = None  # the traceback now holds this frame: let go of it
+        value, self._value = self._value, None
+        return value  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 import glob
 import random
 import sysconfig
+from pathlib import Path
 
 import libcst
 import pytest
@@ -16,7 +17,7 @@ FILES = sorted(glob.glob(STDLIB + "/*.py"))[::12]
 
 @pytest.mark.parametrize("path", FILES, ids=[p.rsplit("/", 1)[-1] for p in FILES])
 def test_spans_equal_position_provider(path):
-    module = libcst.parse_module(open(path, "rb").read())
+    module = libcst.parse_module(Path(path).read_bytes())
     nodes = list(descendants(module))
     sample = random.Random(path).sample(nodes, min(len(nodes), 300))
     ours = spans(module, sample)
@@ -61,7 +62,7 @@ def test_spans_survive_a_recursion_limit_they_cannot_raise():
 def test_spans_generated_across_threads_equal_the_direct_ones(path, monkeypatch):
     from gclint import positions
 
-    module = libcst.parse_module(open(path, "rb").read())
+    module = libcst.parse_module(Path(path).read_bytes())
     nodes = list(descendants(module))
     sample = random.Random(path).sample(nodes, min(len(nodes), 50))
     direct = positions._spans(module, sample, positions._SpanRecorder)
