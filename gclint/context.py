@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from gclint.analysis import FileAnalysis
+from gclint.analysis import FileAnalysis, ProjectView
+from gclint.analysis.resources import factory_table
 from gclint.analysis.classes import Method, enclosing_method
 from gclint.model import Severity
 from gclint.names import NameResolver, Scope
@@ -38,7 +39,9 @@ class Report:
 
 
 class FileContext:
-    def __init__(self, path: str, source: str, module: cst.Module, options: Options) -> None:
+    def __init__(
+        self, path: str, source: str, module: cst.Module, options: Options, project: Optional[ProjectView] = None
+    ) -> None:
         self.path = path
         self.source = source
         self.module = module
@@ -48,12 +51,14 @@ class FileContext:
         self.reports: List[Report] = []
         self.metadata_cache: Dict[type, Any] = {}
         self._analysis: Optional[FileAnalysis] = None
+        self._project = project
 
     @property
     def analysis(self) -> FileAnalysis:
         """The shared per-file model (gclint.analysis), built on first use."""
         if self._analysis is None:
-            self._analysis = FileAnalysis(self.module, self.names)
+            factories = factory_table(self.options.extra_resource_factories)
+            self._analysis = FileAnalysis(self.module, self.names, factories, self._project)
         return self._analysis
 
     def enclosing_method(self) -> Optional[Method]:
