@@ -273,6 +273,7 @@ class ModuleView:
     # -- completing with bases from other modules
 
     def _completed(self, cls: ClassSummary) -> ClassSummary:
+        cls = self._configured(cls)
         if not cls.bases:
             return cls
         bases = [self.cls(b) for b in cls.bases]
@@ -292,6 +293,17 @@ class ModuleView:
             bases_known=known,
         )
 
+    def _configured(self, cls: ClassSummary) -> ClassSummary:
+        """Methods named `module.Class.method` in extend-resource-factories
+        are factories (for `self.method()` here and in subclasses)."""
+        names = [f"{module}.{cls.name}.{m}" for module in module_names(self.path, self.store.layout) for m in cls.methods]
+        found = {n.rsplit(".", 1)[1]: self.store.factories[n] for n in names if n in self.store.factories}
+        if not found:
+            return cls
+        factories = dict(cls.factory_methods)
+        factories.update(found)
+        return replace(cls, factory_methods=tuple(factories.items()), configured=tuple(sorted(found)))
+
     def _with_resource(self, function: FunctionSummary) -> FunctionSummary:
         """A function that returns what an imported factory returns is one."""
         if function.resource or not function.returns_call:
@@ -304,6 +316,19 @@ class ModuleView:
         if callee is not None and callee.resource:
             return replace(function, resource=callee.resource)
         return function
+
+
+def module_names(path: str, layout: Layout) -> Tuple[str, ...]:
+    """The dotted names the module in `path` may be imported by: from its
+    top package, and from the project root and its src/ (namespace packages)."""
+    stem = os.path.splitext(os.path.abspath(path))[0]
+    if os.path.basename(stem) == "__init__":
+        stem = os.path.dirname(stem)
+    names = []
+    for base in (package_base(path), *layout.roots):
+        if os.path.commonpath([stem, base]) == base and stem != base:
+            names.append(os.path.relpath(stem, base).replace(os.sep, "."))
+    return _unique(names)
 
 
 def _inherit(own_items, bases: Sequence[ClassSummary], own: set, items_of) -> Tuple:

@@ -303,3 +303,24 @@ def test_a_summary_survives_the_cache_and_a_damaged_one_is_refused(tmp_path):
     damaged["classes"][0]["stored_params"] = [[0, 1, "owner"]]
     with pytest.raises(ValueError):
         ModuleSummary.from_dict(damaged)
+
+
+def test_a_configured_method_factory_is_followed_into_subclasses_in_other_modules(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/pool.py": "class Pool:\n    def connect(self):\n        return self._make()\n",
+        "pkg/user.py": """\
+            from pkg.pool import Pool
+
+            class Worker(Pool):
+                def start(self):
+                    self.conn = self.connect()
+
+            def use():
+                c = Pool.connect(None)
+                c.send(b"x")
+        """,
+    })
+    settings = Settings(select=("GCL",), root=str(root), extend_resource_factories=("pkg.pool.Pool.connect",))
+    assert found(root / "pkg" / "user.py", settings) == [(5, "GCL305"), (8, "GCL301")]
+    assert found(root / "pkg" / "user.py") == []  # not configured: nothing known about connect()

@@ -66,6 +66,8 @@ class ClassSummary:
     releases: Tuple[str, ...] = ()
     # Whether every base is known (trivial, or summarised with known bases).
     bases_known: bool = True
+    # Methods that are factories by extend-resource-factories (`module.Class.method`).
+    configured: Tuple[str, ...] = ()
 
     def stores(self, method: str) -> Tuple[ParamRef, ...]:
         return next((params for name, params in self.storing_methods if name == method), ())
@@ -191,6 +193,7 @@ def _class_from_dict(data: Mapping[str, Any]) -> ClassSummary:
         forwards=tuple((_number(a), _text(b), _number(c), _text(d)) for a, b, c, d in data["forwards"]),
         releases=_texts(data["releases"]),
         bases_known=bool(data["bases_known"]),
+        configured=_texts(data.get("configured", ())),
     )
 
 
@@ -213,9 +216,10 @@ def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str]) -> Opt
 
 def inherited_factory_kind(summary: ModuleSummary, cls_name: str, method: str) -> Optional[str]:
     """The kind of resource `method`, inherited by `cls_name` from a base
-    (in another module too), returns fresh; None when unknown or defined here."""
+    (in another module too) or named in extend-resource-factories, returns
+    fresh; None when unknown (a method defined here is the in-file analysis's)."""
     cls = summary.cls(cls_name)
-    if cls is None or method in cls.methods:
+    if cls is None or (method in cls.methods and method not in cls.configured):
         return None
     return cls.factory(method)
 
