@@ -170,7 +170,10 @@ class ResourceNotClosed(_FunctionResourceRule):
     as handed over, and so does a bound close method given away
     (`return sock.close, port`). A jump under `if not conn:` or
     `if conn is None:` is taken to run only when there is no resource.
-    Factories of other modules of the project are not seen yet. In test
+    Factories of other modules of the project are seen through their
+    summaries (gclint/project.py); one gclint cannot resolve (third-party,
+    dynamic, imported inside a function) is unknown and makes no finding,
+    and a file that names no built-in factory is not checked at all. In test
     files only resources that pile up are reported: made in a loop, or in a
     `setUp` or fixture that runs for every test; one left open by a single
     test function is reclaimed when the test returns. A close that runs only on the normal path is GCL303's
