@@ -19,6 +19,7 @@ What cannot be found, parsed or read stays unknown: no summary, no edge.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -42,6 +43,9 @@ class Layout:
     def __init__(self, root: Optional[str]) -> None:
         top = os.path.abspath(root or os.getcwd())
         self.roots = tuple(d for d in (top, os.path.join(top, "src")) if os.path.isdir(d))
+        # Answers already looked up on the file system, for this run.
+        self._files: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], Optional[str]] = {}
+        self._bases: Dict[str, str] = {}
 
     def resolve(self, importer: str, target: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """(module file, names left inside it) for what `importer` imports
@@ -55,12 +59,24 @@ class Layout:
                 start = os.path.dirname(start)
             bases: Sequence[str] = (start,)
         else:
-            bases = _unique((package_base(importer), *self.roots))
+            bases = _unique((self._package_base(importer), *self.roots))
         for cut in range(len(parts), 0, -1):
-            found = _module_file(parts[:cut], bases)
+            found = self._module_file(tuple(parts[:cut]), tuple(bases))
             if found is not None:
                 return found, tuple(parts[cut:])
         return None
+
+    def _package_base(self, path: str) -> str:
+        directory = os.path.dirname(os.path.abspath(path))
+        if directory not in self._bases:
+            self._bases[directory] = package_base(path)
+        return self._bases[directory]
+
+    def _module_file(self, parts: Tuple[str, ...], bases: Tuple[str, ...]) -> Optional[str]:
+        key = (parts, bases)
+        if key not in self._files:
+            self._files[key] = _module_file(parts, bases)
+        return self._files[key]
 
 
 def package_base(path: str) -> str:
@@ -378,3 +394,53 @@ def run_cache(cache: Optional["Cache"], settings: "Settings") -> Iterator["Cache
         yield Cache(directory, repr(settings), findings=False)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+_IMPORT_LINE = re.compile(rb"(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))")
+
+
+def dependency_order(files: Sequence[str], settings: "Settings") -> List[str]:
+    """`files` with each file after the project modules it imports (as far
+    as a scan of its import lines tells), so that a module's summary is
+    usually made by the worker that checks it, before its importers need
+    it; otherwise in the given order. The order only changes the cost."""
+    layout = Layout(settings.root)
+    wanted = {os.path.abspath(f): f for f in files}
+    ordered: List[str] = []
+    state: Dict[str, int] = {}
+    for path in files:
+        if os.path.abspath(path) not in state:
+            _visit(os.path.abspath(path), wanted, layout, state, ordered)
+    return ordered
+
+
+def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[str, int], ordered: List[str]) -> None:
+    stack = [(start, iter(_scanned_imports(start, layout, wanted)))]
+    state[start] = 1
+    while stack:
+        path, pending = stack[-1]
+        following = next((d for d in pending if d not in state), None)
+        if following is not None:
+            state[following] = 1
+            stack.append((following, iter(_scanned_imports(following, layout, wanted))))
+            continue
+        stack.pop()
+        ordered.append(wanted[path])
+
+
+def _scanned_imports(path: str, layout: Layout, wanted: Mapping[str, str]) -> List[str]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 20)
+    except OSError:
+        return []
+    found = []
+    lines = (line.lstrip() for line in data.splitlines() if b"import" in line)
+    for match in filter(None, (_IMPORT_LINE.match(line) for line in lines)):
+        module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
+        targets = [n.split(" as ")[0].strip() for n in plain.split(",")] if plain else [f"{module}.{n.split(' as ')[0].strip()}" if not module.endswith(".") else module + n.split(" as ")[0].strip() for n in names.split(",") if n.strip()]
+        for target in targets:
+            resolved = layout.resolve(path, target)
+            if resolved is not None and os.path.abspath(resolved[0]) in wanted:
+                found.append(os.path.abspath(resolved[0]))
+    return found

@@ -25,7 +25,7 @@ from gclint.cache import Cache
 from gclint.config import Settings
 from gclint.engine import lint_source
 from gclint.model import Finding, Severity
-from gclint.project import project_store, run_cache
+from gclint.project import dependency_order, project_store, run_cache
 from gclint.safeio import TooLarge, read_regular_file
 
 Outcome = Tuple[List[Finding], Optional[str]]
@@ -171,6 +171,7 @@ def _lint_files(
             progress()
     # Largest files first, so one big file does not finish the run alone.
     misses.sort(key=_size, reverse=True)
+    misses = dependency_order(misses, settings)  # and imported modules before their importers
     for findings, error in _map(misses, settings, jobs, cache):
         result.findings.extend(findings)
         if error:

@@ -572,29 +572,35 @@ def _releases(cls: cst.ClassDef, index: FileIndex, bases: List[ClassSummary]) ->
 
 
 def _released_by(node: cst.CSTNode, me: str) -> Iterator[str]:
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _RELEASING:
-        attr = _own_attribute_of(node.func.value, me)
-        if attr:
-            yield attr
-    handed = ()
-    if isinstance(node, cst.Arg):
-        handed = (node.value,)
-    elif isinstance(node, (cst.Return, cst.Yield)) and node.value is not None:
-        handed = (node.value,)
-    elif isinstance(node, cst.WithItem):
-        handed = (node.item,)
-    elif isinstance(node, cst.Assign):
-        handed = (node.value,)
-    elif isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-        handed = tuple(e.value for e in node.elements)
+    kind = type(node)
+    if kind not in _HANDING:
+        return
+    if kind is cst.Call:
+        func = node.func
+        if type(func) is cst.Attribute and func.attr.value in _RELEASING:
+            attr = _own_attribute_of(func.value, me)
+            if attr:
+                yield attr
+        return
+    if kind in (cst.Tuple, cst.List, cst.Set):
+        handed = [e.value for e in node.elements]
+    else:
+        handed = [getattr(node, _HANDING[kind])]
     for value in handed:
-        attr = _own_attribute_of(value, me)
+        attr = _own_attribute_of(value, me) if value is not None else None
         if attr:
             yield attr
+
+
+# Node types through which `self.x` may be closed or handed over, and the field that holds it.
+_HANDING = {
+    cst.Call: "", cst.Arg: "value", cst.Return: "value", cst.Yield: "value", cst.WithItem: "item",
+    cst.Assign: "value", cst.Tuple: "", cst.List: "", cst.Set: "",
+}
 
 
 def _own_attribute_of(value: cst.BaseExpression, me: str) -> Optional[str]:
-    if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == me:
+    if type(value) is cst.Attribute and type(value.value) is cst.Name and value.value.value == me:
         return value.attr.value
     return None
 
@@ -605,14 +611,14 @@ def _own_attribute_of(value: cst.BaseExpression, me: str) -> Optional[str]:
 def _fresh_functions(module: cst.Module, shared: _Shared) -> Dict[str, Tuple[str, str]]:
     """{function: (kind, imported callee)} for module-level functions that
     return a fresh resource, through each other to a fixed point."""
-    functions = list(functions_in(module))
+    returned = {f.name.value: (f, _returned_calls(f, shared.index)) for f in functions_in(module)}
     found: Dict[str, Tuple[str, str]] = {}
-    for _ in range(len(functions) + 1):
+    for _ in range(len(returned) + 1):
         changed = False
-        for function in functions:
-            result = _returned_resource(function, (function,), shared._replace(fresh=found), {})
-            if result != found.get(function.name.value, ("", "")):
-                found[function.name.value] = result
+        for name, (function, calls) in returned.items():
+            result = _first_resource(calls, (function,), shared._replace(fresh=found), {}, None)
+            if result != found.get(name, ("", "")):
+                found[name] = result
                 changed = True
         if not changed:
             break
@@ -622,18 +628,20 @@ def _fresh_functions(module: cst.Module, shared: _Shared) -> Dict[str, Tuple[str
 def _factory_methods(cls: cst.ClassDef, bases: List[ClassSummary], shared: _Shared) -> Tuple[Tuple[str, str], ...]:
     """Methods that return a fresh resource (made here, by another such
     method of the class, or by a factory function of the module)."""
-    methods = {m.name.value: m for m in functions_in(cls)}
+    methods = {}
+    for method in functions_in(cls):
+        calls = _returned_calls(method, shared.index)
+        if calls:
+            methods[method.name.value] = (method, receiver_of(method, cls).instance, calls)
     found: Dict[str, str] = {}
     for base in reversed(bases):
         found.update(base.factory_methods)
-    for name in methods:
-        found.pop(name, None)
+    for method in functions_in(cls):
+        found.pop(method.name.value, None)
     for _ in range(len(methods) + 1):
         changed = False
-        for name, method in methods.items():
-            me = receiver_of(method, cls).instance
-            own = dict(found) if me else {}
-            kind, _ = _returned_resource(method, (method, cls), shared, own, me)
+        for name, (method, me, calls) in methods.items():
+            kind, _ = _first_resource(calls, (method, cls), shared, found if me else {}, me)
             if kind and found.get(name) != kind:
                 found[name] = kind
                 changed = True
@@ -642,37 +650,45 @@ def _factory_methods(cls: cst.ClassDef, bases: List[ClassSummary], shared: _Shar
     return tuple(sorted(found.items()))
 
 
-def _returned_resource(function, scopes, shared: _Shared, own, me: Optional[str] = None) -> Tuple[str, str]:
-    """(kind, imported callee): what `function` returns that it just made
-    and kept nowhere else."""
+def _returned_calls(function: cst.FunctionDef, index: FileIndex) -> List[cst.Call]:
+    """Calls whose result `function` returns, made there and kept nowhere else."""
     made: Dict[str, cst.Call] = {}
     kept: set = set()
     returned: List[cst.BaseExpression] = []
-    for node in shared.index.nodes(function):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            if isinstance(node.value, cst.Call):
-                made[node.targets[0].target.value] = node.value
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
-            kept.add(node.value.value)
-        if isinstance(node, cst.Arg) and isinstance(node.value, cst.Name) and node.value.value in made:
+    for node in index.nodes(function):
+        kind = type(node)
+        if kind is cst.Assign:
+            value = node.value
+            if type(value) is cst.Call and len(node.targets) == 1 and type(node.targets[0].target) is cst.Name:
+                made[node.targets[0].target.value] = value
+            elif type(value) is cst.Name:
+                kept.add(value.value)
+        elif kind is cst.Arg and type(node.value) is cst.Name:
             kept.add(node.value.value)  # handed to another call before it is returned: not known fresh
-        if isinstance(node, cst.Return) and node.value is not None:
+        elif kind is cst.Return and node.value is not None:
             returned.append(node.value)
+    calls = []
     for value in returned:
-        if isinstance(value, cst.Name) and value.value in made and value.value not in kept:
+        if type(value) is cst.Name and value.value in made and value.value not in kept:
             value = made[value.value]
-        if isinstance(value, cst.Call):
-            result = _call_resource(value, scopes, shared, own, me)
-            if result != ("", ""):
-                return result
+        if type(value) is cst.Call:
+            calls.append(value)
+    return calls
+
+
+def _first_resource(calls: List[cst.Call], scopes, shared: _Shared, own, me: Optional[str]) -> Tuple[str, str]:
+    for call in calls:
+        result = _call_resource(call, scopes, shared, own, me)
+        if result != ("", ""):
+            return result
     return "", ""
 
 
 def _call_resource(call: cst.Call, scopes, shared: _Shared, own, me) -> Tuple[str, str]:
     func = call.func
-    if me is not None and isinstance(func, cst.Attribute) and dotted(func.value) == me:
+    if me is not None and type(func) is cst.Attribute and dotted(func.value) == me:
         return own.get(func.attr.value, ""), ""
-    if isinstance(func, cst.Name) and func.value in shared.fresh and not any(func.value in shared.index.names.bindings(s) for s in scopes):
+    if type(func) is cst.Name and func.value in shared.fresh and not any(func.value in shared.index.names.bindings(s) for s in scopes):
         return shared.fresh[func.value]
     name = shared.index.resolve(func, scopes)
     if not name:
