@@ -324,3 +324,17 @@ def test_a_configured_method_factory_is_followed_into_subclasses_in_other_module
     settings = Settings(select=("GCL",), root=str(root), extend_resource_factories=("pkg.pool.Pool.connect",))
     assert found(root / "pkg" / "user.py", settings) == [(5, "GCL305"), (8, "GCL301")]
     assert found(root / "pkg" / "user.py") == []  # not configured: nothing known about connect()
+
+
+@pytest.mark.parametrize("conversion, stored", [
+    ("if isinstance(target, str):\n            target = load(target)", True),  # on the other path it is the argument
+    ("target = load(target)", False),
+    ("if target is not None:\n            target = weakref.ref(target)", False),
+], ids=["conditional", "unconditional", "weakened"])
+def test_a_parameter_converted_before_it_is_stored(tmp_path, conversion, stored):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/rule.py": f"import weakref\n\nclass Rule:\n    def __init__(self, target):\n        {conversion}\n        self.target = target\n",
+        "pkg/app.py": "from .rule import Rule\n\nclass App:\n    def __init__(self):\n        self.rule = Rule(self)\n",
+    })
+    assert found(root / "pkg" / "app.py") == ([(5, "GCL204")] if stored else [])

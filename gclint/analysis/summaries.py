@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 
 import libcst as cst
 
-from gclint.analysis.bindings import FileIndex, all_stores, attribute_stores, closure_reads, free_uses, functions_in, held, statements
+from gclint.analysis.bindings import FileIndex, is_weak_factory, all_stores, attribute_stores, closure_reads, free_uses, functions_in, held, statements
 from gclint.analysis.blocking import blocking_call, is_lock, lock_attributes
 from gclint.analysis.classes import ClassFacts, is_dataclass, method_named, positional_params, receiver_of
 from gclint.analysis.resources import RELEASE_METHODS, WAIT_METHODS
@@ -352,9 +352,13 @@ def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[Cla
     kwargs = star.name.value if isinstance(star, cst.Param) else None
     aliases: Dict[str, Tuple[int, str]] = dict(refs)
     stored: Dict[Tuple[int, str], str] = {}
+    unconditional = {id(s) for line in statements(function) for s in statements(line)}
     for node in index.nodes(function):
         if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            _follow_alias(node.targets[0].target.value, node.value, aliases, kwargs)
+            name = node.targets[0].target.value
+            # `if isinstance(target, str): target = load(target)`: on the other path it is still the argument.
+            if id(node) in unconditional or name not in refs or _weakens(node.value, index, function):
+                _follow_alias(name, node.value, aliases, kwargs)
         for store in all_stores(node):
             attribute = _own_attribute(store, me)
             if attribute is None:
@@ -366,6 +370,10 @@ def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[Cla
         if isinstance(node, cst.Call) and bases:
             _forwarded(node, me, aliases, bases[0], stored)
     return tuple(ParamRef(pos, kw, attr) for (pos, kw), attr in stored.items())
+
+
+def _weakens(value: cst.BaseExpression, index: FileIndex, function: cst.FunctionDef) -> bool:
+    return isinstance(value, cst.Call) and is_weak_factory(index.resolve(value.func, (function,)))
 
 
 def _parameter_in(value: cst.BaseExpression, aliases, kwargs: Optional[str]) -> Optional[Tuple[int, str]]:
