@@ -123,13 +123,6 @@ class SummaryStore:
         # Files whose summary was computed by parsing them (for tests and the bench).
         self.parsed: List[str] = []
 
-    def __getstate__(self) -> Dict[str, object]:
-        # Sent to a worker process: what it needs, not what this one learned.
-        return {"settings": self.settings, "cache": self.cache}
-
-    def __setstate__(self, state: Mapping[str, object]) -> None:
-        self.__init__(state["settings"], state["cache"])  # type: ignore[misc, arg-type]
-
     def summary_of(self, path: str) -> Optional[ModuleSummary]:
         """The summary of the module in `path`, None when it cannot be read or parsed."""
         key = os.path.abspath(path)

@@ -8,7 +8,10 @@ each, computed lazily once per file and kept on the file context
 - classes.py    receivers of methods (which parameter is self) and what a
                 class body defines (methods, class values, weak attributes)
 - keeps.py      does this value keep X alive
-- summaries.py  per-module summaries (constructors, storing/blocking methods, wrappers)
+- summaries.py  per-module summaries (constructors, storing/blocking/factory
+                methods, wrappers, factories, imports); gclint/project.py
+                resolves imports and answers imported names from other
+                modules' summaries (`FileAnalysis.summary`)
 - references.py the per-class reference model (edges an instance makes to
                 itself) and links undone (close(), callbacks, finally, locals)
 - blocking.py   locks, joins, sleeps and blocking I/O
