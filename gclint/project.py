@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, ModuleSummary, ParamRef
-from gclint.safeio import read_regular_file
+from gclint.safeio import TooLarge, read_regular_file
 
 if TYPE_CHECKING:
     from gclint.cache import Cache
@@ -422,10 +422,9 @@ def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[st
 
 
 def _scanned_imports(path: str, layout: Layout, wanted: Mapping[str, str]) -> List[str]:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(1 << 20)
-    except OSError:
+    try:  # never blocks on a FIFO, never reads more than the scan needs
+        data = read_regular_file(path, 1 << 20, follow=True)
+    except (OSError, ValueError, TooLarge):
         return []
     found = []
     lines = (line.lstrip() for line in data.splitlines() if b"import" in line)
