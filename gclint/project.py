@@ -241,7 +241,9 @@ class ModuleView:
             return None
         view, member = found
         summary = view.cls(member)
-        return replace(summary, name=name) if summary is not None else None
+        if summary is None or (not summary.has_init and not summary.bases_known):
+            return None  # its constructor comes from a base gclint cannot see: unknown, not "stores nothing"
+        return replace(summary, name=name)
 
     def _find_function(self, name: str) -> Optional[FunctionSummary]:
         local = self.local.function(name)

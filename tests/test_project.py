@@ -338,3 +338,14 @@ def test_a_parameter_converted_before_it_is_stored(tmp_path, conversion, stored)
         "pkg/app.py": "from .rule import Rule\n\nclass App:\n    def __init__(self):\n        self.rule = Rule(self)\n",
     })
     assert found(root / "pkg" / "app.py") == ([(5, "GCL204")] if stored else [])
+
+
+def test_a_class_whose_constructor_comes_from_an_unknown_base_stays_unknown(tmp_path):
+    # TestSuite(tests) of a subclass of unittest's TestSuite keeps its tests: gclint must not
+    # read "stores nothing" from a summary that simply does not know the constructor.
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/suite.py": "from third_party import Base\n\nclass Suite(Base):\n    def run(self):\n        pass\n",
+        "pkg/user.py": "from .suite import Suite\n\nclass T:\n    def setUp(self):\n        self.suite = Suite([self.check])\n\n    def check(self):\n        pass\n",
+    })
+    assert found(root / "pkg" / "user.py") == alone(root / "pkg" / "user.py")
