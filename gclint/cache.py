@@ -21,13 +21,16 @@ import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from gclint.analysis.summaries import ModuleSummary
 
 from gclint import __version__
 from gclint.model import Finding, Severity
 from gclint.safeio import read_regular_file
 
-_FORMAT = 2
+_FORMAT = 3
 # Far above any real entry (a few KiB); a larger one is not read.
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 _MAX_MESSAGE = 4000
@@ -69,12 +72,37 @@ def default_directory(project_root: str) -> str:
     return str(user_cache_root() / name)
 
 
+def summary_key(text: str, factories: Mapping[str, str]) -> str:
+    """A module summary's key: the module's text, the resource factory table
+    it was made with, and gclint's code (not the path: the same text has the
+    same summary wherever it is)."""
+    digest = hashlib.sha256(f"summary:{code_fingerprint()}".encode())
+    digest.update(json.dumps(sorted(factories.items())).encode())
+    digest.update(b"\0" + text.encode("utf-8", "surrogateescape"))
+    return "s" + digest.hexdigest()[1:]
+
+
+# Which other modules' summaries a file's findings were made with: {file: digest}.
+Used = Mapping[str, str]
+
+
 class Cache:
-    def __init__(self, directory: str, settings_fingerprint: str, known_codes: Sequence[str] = ()) -> None:
+    """`findings=False`: a cache of module summaries only (a run with
+    --no-cache keeps them in a temporary directory, so each module is still
+    parsed once)."""
+
+    def __init__(self, directory: str, settings_fingerprint: str, known_codes: Sequence[str] = (), findings: bool = True) -> None:
         self.directory = Path(directory)
         self._salt = f"{code_fingerprint()}:{settings_fingerprint}"
         self.known_codes = frozenset(known_codes)
+        self.findings = findings
         self._chain_real: Optional[bool] = None
+        # Per settings, the summary store of this process (gclint/project.py).
+        self.stores: Dict[str, Any] = {}
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # A worker process gets the cache, not what this process learned.
+        return {**self.__dict__, "stores": {}}
 
     def key(self, path: str, data: bytes) -> str:
         digest = hashlib.sha256(self._salt.encode())
@@ -82,22 +110,49 @@ class Cache:
         digest.update(data)
         return digest.hexdigest()
 
-    def get(self, key: str, path: str, data: bytes) -> Optional[List[Finding]]:
-        """The cached findings for `path` with content `data`, or None."""
-        raw = self._read_entry(key)
+    def get(
+        self, key: str, path: str, data: bytes, still_valid: Optional[Callable[[List[Tuple[str, str]]], bool]] = None
+    ) -> Optional[List[Finding]]:
+        """The cached findings for `path` with content `data`, or None; an
+        entry made with other modules' summaries is served only when
+        `still_valid` says those summaries are unchanged."""
+        raw = self._read_entry(key) if self.findings else None
         if raw is None:
             return None
         try:
             entry = json.loads(raw)
             if entry["key"] != key or entry["path"] != path:
                 return None
+            used = [(_text(p), _text(d)) for p, d in entry.get("used", [])]
+            if used and (still_valid is None or not still_valid(used)):
+                return None
             lines = _line_count(data)
             return [_finding(item, path, lines, self._codes()) for item in entry["findings"]]
         except (ValueError, KeyError, TypeError, AttributeError):  # ValueError covers a finding that fails a check
             return None
 
-    def put(self, key: str, path: str, findings: List[Finding]) -> None:
-        payload = json.dumps({"key": key, "path": path, "findings": [f.as_dict() for f in findings]}).encode()
+    def put(self, key: str, path: str, findings: List[Finding], used: Used = {}) -> None:
+        if not self.findings:
+            return
+        entry = {"key": key, "path": path, "findings": [f.as_dict() for f in findings], "used": sorted(used.items())}
+        self._write_entry(key, json.dumps(entry).encode())
+
+    def get_summary(self, key: str) -> Optional["ModuleSummary"]:
+        from gclint.analysis.summaries import ModuleSummary
+
+        raw = self._read_entry(key)
+        if raw is None:
+            return None
+        try:
+            entry = json.loads(raw)
+            return ModuleSummary.from_dict(entry["summary"]) if entry["key"] == key else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def put_summary(self, key: str, summary: "ModuleSummary") -> None:
+        self._write_entry(key, json.dumps({"key": key, "summary": summary.to_dict()}).encode())
+
+    def _write_entry(self, key: str, payload: bytes) -> None:
         try:
             with self._subdirectory(key, create=True) as fd:
                 _write_atomically(fd, f"{key}.json", payload)
@@ -175,6 +230,12 @@ def _write_atomically(dir_fd: int, name: str, payload: bytes) -> None:
 def _line_count(data: bytes) -> int:
     # Python's line ends: \r\n, \r and \n.
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + 1
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{value!r} is not a string")
+    return value
 
 
 def _integer(value: Any, low: int, high: int) -> int:

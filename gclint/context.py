@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from gclint.analysis import FileAnalysis
+from gclint.analysis import FileAnalysis, ProjectView
+from gclint.analysis.resources import factory_table
 from gclint.analysis.classes import Method, enclosing_method
 from gclint.model import Severity
 from gclint.names import NameResolver, Scope
@@ -38,7 +39,9 @@ class Report:
 
 
 class FileContext:
-    def __init__(self, path: str, source: str, module: cst.Module, options: Options) -> None:
+    def __init__(
+        self, path: str, source: str, module: cst.Module, options: Options, project: Optional[ProjectView] = None
+    ) -> None:
         self.path = path
         self.source = source
         self.module = module
@@ -50,12 +53,14 @@ class FileContext:
         self._analysis: Optional[FileAnalysis] = None
         self._scopes_at: Optional[Tuple[cst.CSTNode, int]] = None
         self._scopes: Tuple[Scope, ...] = ()
+        self._project = project
 
     @property
     def analysis(self) -> FileAnalysis:
         """The shared per-file model (gclint.analysis), built on first use."""
         if self._analysis is None:
-            self._analysis = FileAnalysis(self.module, self.names, self.source)
+            factories = factory_table(self.options.extra_resource_factories)
+            self._analysis = FileAnalysis(self.module, self.names, factories, self._project, self.source)
         return self._analysis
 
     def enclosing_method(self) -> Optional[Method]:
@@ -74,6 +79,14 @@ class FileContext:
         """The ancestor `levels` above the current node."""
         index = len(self.stack) - 1 - levels
         return self.stack[index] if index >= 0 else None
+
+    def release(self) -> None:
+        """Drop the per-file facts once the file is done. They refer back to
+        this context (a Resolver keeps it, and rules' per-file tables live in
+        metadata_cache), so without this every file's tree would wait for the
+        cycle collector."""
+        self.metadata_cache.clear()
+        self._analysis = None
 
     def scopes(self) -> Tuple[Scope, ...]:
         """Enclosing function, lambda and class scopes, innermost first.

@@ -17,6 +17,7 @@ from gclint.config import Settings
 from gclint.context import FileContext, Options, Report
 from gclint.model import Finding, Severity
 from gclint.positions import Handoff, split_lines, spans
+from gclint.project import SummaryStore
 from gclint.rule import Rule, all_rules
 from gclint.tree import walk
 
@@ -164,13 +165,20 @@ def lint_source(
     source: Union[str, bytes],
     path: str = "<stdin>",
     settings: Optional[Settings] = None,
+    project: Optional[SummaryStore] = None,
+    used: Optional[Dict[str, str]] = None,
 ) -> List[Finding]:
-    """All findings for one file's content, sorted, with noqa applied."""
+    """All findings for one file's content, sorted, with noqa applied.
+
+    With `project`, rules see the summaries of the project modules the file
+    imports, and `used` (when given) receives {file: summary digest} for each
+    one read: a cached result stays valid while they do."""
     settings = settings or Settings()
+    used = {} if used is None else used
     try:
         text = decode(source) if isinstance(source, bytes) else source
         text = text.lstrip("\ufeff") if text.startswith("\ufeff") else text
-        findings = _analyse(text, path, settings)
+        findings = _analyse(text, path, settings, project, used)
     except SourceError as exc:
         if not settings.is_enabled(exc.code, path):
             return []
@@ -179,7 +187,7 @@ def lint_source(
     return sorted(suppress(findings, text), key=lambda f: f.sort_key)
 
 
-def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
+def _analyse(text: str, path: str, settings: Settings, project: Optional[SummaryStore], used: Dict[str, str]) -> List[Finding]:
     limit = settings.max_file_size * 1024
     if len(text) > limit:
         # libcst needs about a kilobyte of memory per byte of dense literal
@@ -187,10 +195,12 @@ def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
         raise SourceError(f"not analysed: {len(text) / 1048576:.1f} MiB is over max-file-size ({settings.max_file_size} KiB)")
     rule_classes = select_rules(settings, path, text)
     if not rule_classes:
+        # No rule wants this file: its summary is made only if an importer asks.
         _check_without_rules(text, path)
         return []
     module = parse(text)
-    ctx = FileContext(path, text, module, settings.options_for(path))
+    view = (lambda local: project.view(path, local, used)) if project is not None else None
+    ctx = FileContext(path, text, module, settings.options_for(path), view)
     rules = [cls(ctx) for cls in rule_classes]
     _resolve_metadata(ctx, rules)
     on_enter, on_leave = _dispatch(rules)
@@ -204,8 +214,14 @@ def _analyse(text: str, path: str, settings: Settings) -> List[Finding]:
         where = f"{type(exc).__name__}: {_first_line(exc)}"
         ctx.report("GCL002", Severity.ERROR, node, f"internal error: rule {rule.code} failed here ({where}); please report it. Other rules' findings for this file are kept")
 
-    walk(module, on_enter, on_leave, ctx.stack, rule_failed)
-    return locate(ctx.reports, ctx)
+    try:
+        walk(module, on_enter, on_leave, ctx.stack, rule_failed)
+        if project is not None:
+            # Phase 1 rides on phase 2's parse: importers read this summary.
+            project.remember(path, text, ctx.analysis.local_summary)
+        return locate(ctx.reports, ctx)
+    finally:
+        ctx.release()
 
 
 def _resolve_metadata(ctx: FileContext, rules: Sequence[Rule]) -> None:

@@ -3,7 +3,11 @@
 `[tool.gclint]` (select, ignore, per-file-ignores, rule options) applies
 here as in `gclint check`; flake8's own `--select` / `--ignore` and `# noqa`
 then narrow what it shows. The engine applies the same noqa semantics
-first, so both doors agree.
+first, so both doors agree. Like `gclint check`, the door reads the
+summaries of the project modules a file imports (gclint/project.py) and
+keeps its findings in the same content-hash cache (the user cache
+directory, per project): an unchanged file whose imported summaries are
+unchanged costs a read and a hash.
 """
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple, Union
 from gclint import __version__
 
 if TYPE_CHECKING:
+    from gclint.cache import Cache
     from gclint.config import Settings
+    from gclint.model import Finding
 
 # flake8 imports every installed plugin on every run, `--select F` too: the
 # engine (and libcst under it) is imported only when there is a file to check.
@@ -42,6 +48,36 @@ def _settings(pyproject: Optional[Path]) -> Tuple[Settings, Optional[str]]:
     # set when it selects nothing) applies here too, and flake8's own
     # --select / --ignore narrow it further.
     return settings, None
+
+
+@functools.lru_cache(maxsize=None)
+def _cache(settings: Settings) -> Optional[Cache]:
+    """The cache `gclint check` uses for this project (None where the
+    platform cannot keep one safely)."""
+    from gclint.cache import SUPPORTED, Cache, default_directory
+
+    return Cache(default_directory(settings.root or "."), repr(settings)) if SUPPORTED else None
+
+
+def findings_for(source: Union[str, bytes], filename: str, settings: Settings) -> List[Finding]:
+    """The findings `gclint check` would give, from the cache when they are there."""
+    from gclint.project import project_store
+
+    cache = _cache(settings)
+    data = source if isinstance(source, bytes) else source.encode("utf-8", "surrogateescape")
+    store = project_store(settings, cache)
+    if cache is not None:
+        key = cache.key(filename, data)
+        cached = cache.get(key, filename, data, store.still_valid)
+        if cached is not None:
+            return cached
+    from gclint.engine import lint_source
+
+    used: dict = {}
+    findings = lint_source(source, filename, settings, store, used)
+    if cache is not None and not any(f.code == "GCL002" for f in findings):
+        cache.put(key, filename, findings, used)
+    return findings
 
 
 def flake8_decoding(data: bytes) -> str:
@@ -106,7 +142,6 @@ class GclintChecker:
         if not self.enabled:
             return
         from gclint.config import find_pyproject
-        from gclint.engine import lint_source
         from gclint.report.printable import one_line, printable
         from gclint.report.baseline import not_in_configured_baseline
 
@@ -118,5 +153,5 @@ class GclintChecker:
         if self.filename not in _STDIN_NAMES and settings.force_excludes(self.filename):
             return  # [tool.gclint] exclude applies to the files flake8 hands over
         source = source_for(self.filename, self.lines, settings.max_file_size * 1024 + 1)
-        for finding in not_in_configured_baseline(lint_source(source, self.filename, settings), settings, "".join(self.lines)):
+        for finding in not_in_configured_baseline(findings_for(source, self.filename, settings), settings, "".join(self.lines)):
             yield finding.line, finding.col - 1, f"{finding.code} {printable(one_line(finding.message))}", type(self)

@@ -29,6 +29,7 @@ from gclint.cache import Cache
 from gclint.config import Settings
 from gclint.engine import lint_source
 from gclint.model import Finding, Severity
+from gclint.project import dependency_order, project_store, run_cache
 from gclint.safeio import TooLarge, read_regular_file
 
 Outcome = Tuple[List[Finding], Optional[str]]
@@ -131,12 +132,13 @@ def lint_file(path: str, settings: Settings, cache: Optional[Cache] = None) -> O
             return [], None
         return [Finding(path, 1, 1, "GCL001", f"{path}: {reason}", Severity.ERROR)], None
     try:
-        findings = lint_source(data, path, settings)
+        used: Dict[str, str] = {}
+        findings = lint_source(data, path, settings, project_store(settings, cache), used)
     except Exception:  # a bug in gclint must not end the run
         # The end of the traceback says where; a RecursionError's middle is noise.
         return [], f"{path}: internal error in gclint:\n{traceback.format_exc(limit=-12)}"
     if cache is not None and not any(f.code == "GCL002" for f in findings):
-        cache.put(cache.key(path, data), path, findings)
+        cache.put(cache.key(path, data), path, findings, used)
     return findings, None
 
 
@@ -160,6 +162,20 @@ def lint_files(
     progress: Optional[Progress] = None,
     cache: Optional[Cache] = None,
 ) -> RunResult:
+    """Findings for `files`, each checked with the summaries of the project
+    modules it imports (gclint/project.py); without a cache, those summaries
+    live in a temporary one for the run."""
+    with run_cache(cache, settings) as usable:
+        return _lint_files(files, settings, jobs, progress, usable)
+
+
+def _lint_files(
+    files: Sequence[str],
+    settings: Settings,
+    jobs: int = 1,
+    progress: Optional[Progress] = None,
+    cache: Optional[Cache] = None,
+) -> RunResult:
     result = RunResult(files=len(files))
     sizes = {path: _size(path) for path in files}
     tally = _Tally(progress, len(files), sum(sizes.values()))
@@ -174,6 +190,7 @@ def lint_files(
         tally.add(sizes[path])
     # Largest files first, so one big file does not finish the run alone.
     misses.sort(key=sizes.__getitem__, reverse=True)
+    misses = dependency_order(misses, settings)  # and imported modules before their importers
     with collector_tuned():
         for path, (findings, error) in _map(misses, settings, jobs, cache):
             result.findings.extend(findings)
@@ -204,7 +221,7 @@ def _cached(path: str, settings: Settings, cache: Optional[Cache]) -> Optional[L
     if cache is None:
         return None
     data, _ = read_source(path, settings)
-    return None if data is None else cache.get(cache.key(path, data), path, data)
+    return None if data is None else cache.get(cache.key(path, data), path, data, project_store(settings, cache).still_valid)
 
 
 FileOutcome = Tuple[str, Outcome]  # a file, and what came of it

@@ -8,7 +8,10 @@ each, computed lazily once per file and kept on the file context
 - classes.py    receivers of methods (which parameter is self) and what a
                 class body defines (methods, class values, weak attributes)
 - keeps.py      does this value keep X alive
-- summaries.py  per-module summaries (constructors, storing/blocking methods, wrappers)
+- summaries.py  per-module summaries (constructors, storing/blocking/factory
+                methods, wrappers, factories, imports); gclint/project.py
+                resolves imports and answers imported names from other
+                modules' summaries (`FileAnalysis.summary`)
 - references.py the per-class reference model (edges an instance makes to
                 itself) and links undone (close(), callbacks, finally, locals)
 - blocking.py   locks, joins, sleeps and blocking I/O
@@ -17,7 +20,7 @@ each, computed lazily once per file and kept on the file context
 """
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Mapping, Optional, Tuple
 
 import libcst as cst
 
@@ -29,15 +32,30 @@ from gclint.analysis.summaries import ModuleSummary, summarise
 from gclint.names import NameResolver
 
 
+# Given this file's own summary, the view rules read: the same summary with
+# the names it imports answered from other modules (gclint/project.py).
+ProjectView = Callable[[ModuleSummary], ModuleSummary]
+
+
 class FileAnalysis:
     """Per-file facts, each computed on first use and then kept."""
 
-    def __init__(self, module: cst.Module, names: NameResolver, source: str = "") -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        names: NameResolver,
+        factories: Optional[Mapping[str, str]] = None,
+        project: Optional[ProjectView] = None,
+        source: str = "",
+    ) -> None:
         self.module = module
         self.source = source
         self.index = FileIndex(names, module)
+        self.factories = factories if factories is not None else _default_factories()
+        self._project = project
         self._facts: Dict[int, ClassFacts] = {}
         self._models: Dict[int, ClassModel] = {}
+        self._local: Optional[ModuleSummary] = None
         self._summary: Optional[ModuleSummary] = None
         self._built_at_import: Optional[FrozenSet[str]] = None
 
@@ -57,9 +75,19 @@ class FileAnalysis:
         return cls.name.value in self._built_at_import
 
     @property
+    def local_summary(self) -> ModuleSummary:
+        """What this module's own text says (what other modules are told)."""
+        if self._local is None:
+            self._local = summarise(self.module, self.facts, self.index, self.factories)
+        return self._local
+
+    @property
     def summary(self) -> ModuleSummary:
+        """This module's summary with imported names resolved, when the file
+        is checked inside a project; else its own summary."""
         if self._summary is None:
-            self._summary = summarise(self.module, self.facts, self.index)
+            local = self.local_summary
+            self._summary = self._project(local) if self._project is not None else local
         return self._summary
 
     def model(self, cls: cst.ClassDef) -> ClassModel:
@@ -83,3 +111,9 @@ class FileAnalysis:
         """A Keeper for `target` outside any method (a plain function or the module)."""
         closures = local_functions(function, self.index) if function is not None else None
         return Keeper(target, lambda expr: self.resolve(expr, scopes), None, closures, self.summary)
+
+
+def _default_factories() -> Mapping[str, str]:
+    from gclint.analysis.resources import factory_table
+
+    return factory_table()

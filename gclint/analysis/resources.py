@@ -202,11 +202,28 @@ def in_file_factory_kind(func: cst.BaseExpression, resolver: Resolver, table: Ma
     if isinstance(func, cst.Name):
         if any(isinstance(s, (cst.FunctionDef, cst.Lambda)) and func.value in resolver.ctx.names.bindings(s) for s in resolver.scopes):
             return None
-        return factories.get(("", func.value))
+        return factories.get(("", func.value)) or _imported_factory(func, resolver)
     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
         owner = _receiver_class(resolver.scopes, func.value.value)
-        return factories.get((owner.name.value, func.attr.value)) if owner is not None else None
+        if owner is None:
+            return _imported_factory(func, resolver)
+        found = factories.get((owner.name.value, func.attr.value))
+        return found or _summaries().inherited_factory_kind(resolver.ctx.analysis.summary, owner.name.value, func.attr.value)
     return None
+
+
+def _imported_factory(func: cst.BaseExpression, resolver: Resolver) -> Optional[str]:
+    """A factory function of another project module, by its summary."""
+    name = resolver.name(func)
+    if name is None or name == dotted(func):  # not an import
+        return None
+    return _summaries().imported_factory_kind(resolver.ctx.analysis.summary, dotted(func))
+
+
+def _summaries():
+    from gclint.analysis import summaries  # summaries reads this module's release methods
+
+    return summaries
 
 
 def _receiver_class(scopes: Sequence[cst.CSTNode], name: str) -> Optional[cst.ClassDef]:

@@ -1,21 +1,27 @@
 """What the classes and functions of one module do with what they are
 given, as small plain data: which constructor parameters end up on the
-instance, which methods store their arguments, return a closure over self
-or block, which functions wrap their callable argument.
+instance (directly or through a base constructor), which methods store
+their arguments, return a closure over self, block or return a fresh
+resource, which functions wrap their callable argument or return a fresh
+resource, and what the module imports.
 
+A summary depends on its module's text only: names of other modules stay
+as the module spells them (`bases`, `forwards`, `returns_call`, `imports`)
+and gclint/project.py resolves them when another module reads the summary.
 Summaries name parameters by position and keyword, never by libcst node,
-so they can be cached and read for another module (the next step: the
-same summaries for imported modules plug into `ModuleSummary.merged`).
+so they can be cached (gclint/cache.py) and read for another module.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
-from gclint.analysis.bindings import FileIndex, all_stores, attribute_stores, closure_reads, free_uses, functions_in, held, statements
+from gclint.analysis.bindings import FileIndex, is_weak_factory, all_stores, attribute_stores, closure_reads, free_uses, functions_in, held, statements
 from gclint.analysis.blocking import (
     blocking_call,
     is_lock,
@@ -25,10 +31,15 @@ from gclint.analysis.blocking import (
     self_holding_attributes,
 )
 from gclint.analysis.classes import ClassFacts, is_dataclass, method_named, positional_params, receiver_of
+from gclint.analysis.resources import RELEASE_METHODS, WAIT_METHODS
 from gclint.names import dotted
+from gclint.tree import descendants, is_scope
 
 
 _PARTIALS = ("functools.partial", "functools.partialmethod", "types.MethodType")
+# Bases that contribute no method and no constructor behaviour.
+TRIVIAL_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
+_RELEASING = RELEASE_METHODS | WAIT_METHODS | {"kill"}
 
 
 class ParamRef(NamedTuple):
@@ -50,12 +61,30 @@ class ClassSummary:
     closure_methods: Tuple[str, ...] = ()
     # (method, what it does that blocks)
     blocking_methods: Tuple[Tuple[str, str], ...] = ()
+    # (method, kind of resource it returns fresh)
+    factory_methods: Tuple[Tuple[str, str], ...] = ()
+    # Methods the class body defines itself (they hide a base's).
+    methods: Tuple[str, ...] = ()
+    has_init: bool = False
+    # `super().__init__(p)`: (position, keyword) of our parameter p, and
+    # (position, keyword) of the base constructor's argument it is passed as
+    # (position -1: passed by keyword). Resolved against the first base.
+    forwards: Tuple[Tuple[int, str, int, str], ...] = ()
+    # Attributes of self some method may close or hand over (a base's count).
+    releases: Tuple[str, ...] = ()
+    # Whether every base is known (trivial, or summarised with known bases).
+    bases_known: bool = True
+    # Methods that are factories by extend-resource-factories (`module.Class.method`).
+    configured: Tuple[str, ...] = ()
 
     def stores(self, method: str) -> Tuple[ParamRef, ...]:
         return next((params for name, params in self.storing_methods if name == method), ())
 
     def blocks(self, method: str) -> Optional[str]:
         return next((what for name, what in self.blocking_methods if name == method), None)
+
+    def factory(self, method: str) -> Optional[str]:
+        return next((kind for name, kind in self.factory_methods if name == method), None)
 
 
 @dataclass(frozen=True)
@@ -64,12 +93,19 @@ class FunctionSummary:
     # Positions of parameters the returned closure (or partial) holds.
     wraps: Tuple[int, ...] = ()
     blocking: str = ""
+    # Kind of resource it returns fresh ("" when none is known here).
+    resource: str = ""
+    # The imported callee whose result it returns, as this module names it
+    # (another module's summary may say it is a factory).
+    returns_call: str = ""
 
 
 @dataclass(frozen=True)
 class ModuleSummary:
     classes: Tuple[ClassSummary, ...] = ()
     functions: Tuple[FunctionSummary, ...] = ()
+    # (name bound at module level, what it imports: "pkg.mod.Cls", ".parser.Parser")
+    imports: Tuple[Tuple[str, str], ...] = ()
     _index: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def cls(self, name: Optional[str]) -> Optional[ClassSummary]:
@@ -89,27 +125,111 @@ class ModuleSummary:
         behind them: a name defined here wins."""
         classes = {c.name: c for m in (*reversed(others), self) for c in m.classes}
         functions = {f.name: f for m in (*reversed(others), self) for f in m.functions}
-        return ModuleSummary(tuple(classes.values()), tuple(functions.values()))
+        return ModuleSummary(tuple(classes.values()), tuple(functions.values()), self.imports)
+
+    def imported(self, name: str) -> Optional[str]:
+        """What a module-level name of this module imports, if it is an import."""
+        table = self._index.get("imports")
+        if table is None:
+            table = self._index["imports"] = dict(self.imports)
+        return table.get(name)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"classes": [asdict(c) for c in self.classes], "functions": [asdict(f) for f in self.functions]}
+        return {
+            "classes": [asdict(c) for c in self.classes],
+            "functions": [asdict(f) for f in self.functions],
+            "imports": [list(i) for i in self.imports],
+        }
+
+    def digest(self) -> str:
+        """A short hash of what the summary says (a cache key part of its importers)."""
+        found = self._index.get("digest")
+        if found is None:
+            text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+            found = self._index["digest"] = hashlib.sha256(text.encode()).hexdigest()[:32]
+        return found
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ModuleSummary":
-        classes = tuple(_class_from_dict(c) for c in data.get("classes", ()))
-        functions = tuple(FunctionSummary(f["name"], tuple(f["wraps"]), f["blocking"]) for f in data.get("functions", ()))
-        return cls(classes, functions)
+        """A summary read back (from the cache); ValueError when the data
+        could not be one gclint wrote."""
+        try:
+            classes = tuple(_class_from_dict(c) for c in data["classes"])
+            functions = tuple(_function_from_dict(f) for f in data["functions"])
+            imports = tuple((_text(b), _text(t)) for b, t in data["imports"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a module summary: {exc}") from None
+        return cls(classes, functions, imports)
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{value!r} is not a string")
+    return value
+
+
+def _number(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError(f"{value!r} is not an integer")
+    return value
+
+
+def _texts(values: Any) -> Tuple[str, ...]:
+    return tuple(_text(v) for v in values)
+
+
+def _param(data: Any) -> ParamRef:
+    position, keyword, attribute = data
+    return ParamRef(_number(position), _text(keyword), _text(attribute))
+
+
+def _pairs(values: Any) -> Tuple[Tuple[str, str], ...]:
+    return tuple((_text(a), _text(b)) for a, b in values)
 
 
 def _class_from_dict(data: Mapping[str, Any]) -> ClassSummary:
     return ClassSummary(
-        name=data["name"],
-        bases=tuple(data["bases"]),
-        stored_params=tuple(ParamRef(*p) for p in data["stored_params"]),
-        storing_methods=tuple((m, tuple(ParamRef(*p) for p in ps)) for m, ps in data["storing_methods"]),
-        closure_methods=tuple(data["closure_methods"]),
-        blocking_methods=tuple((m, w) for m, w in data["blocking_methods"]),
+        name=_text(data["name"]),
+        bases=_texts(data["bases"]),
+        stored_params=tuple(_param(p) for p in data["stored_params"]),
+        storing_methods=tuple((_text(m), tuple(_param(p) for p in ps)) for m, ps in data["storing_methods"]),
+        closure_methods=_texts(data["closure_methods"]),
+        blocking_methods=_pairs(data["blocking_methods"]),
+        factory_methods=_pairs(data["factory_methods"]),
+        methods=_texts(data["methods"]),
+        has_init=bool(data["has_init"]),
+        forwards=tuple((_number(a), _text(b), _number(c), _text(d)) for a, b, c, d in data["forwards"]),
+        releases=_texts(data["releases"]),
+        bases_known=bool(data["bases_known"]),
+        configured=_texts(data.get("configured", ())),
     )
+
+
+def _function_from_dict(data: Mapping[str, Any]) -> FunctionSummary:
+    return FunctionSummary(
+        name=_text(data["name"]),
+        wraps=tuple(_number(w) for w in data["wraps"]),
+        blocking=_text(data["blocking"]),
+        resource=_text(data["resource"]),
+        returns_call=_text(data["returns_call"]),
+    )
+
+
+def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str]) -> Optional[str]:
+    """The kind of resource an imported function (`open_log`, `helpers.open_log`)
+    returns fresh, by its module's summary; None when unknown."""
+    function = summary.function(spelled)
+    return function.resource or None if function is not None else None
+
+
+def inherited_factory_kind(summary: ModuleSummary, cls_name: str, method: str) -> Optional[str]:
+    """The kind of resource `method`, inherited by `cls_name` from a base
+    (in another module too) or named in extend-resource-factories, returns
+    fresh; None when unknown (a method defined here is the in-file analysis's)."""
+    cls = summary.cls(cls_name)
+    if cls is None or (method in cls.methods and method not in cls.configured):
+        return None
+    return cls.factory(method)
 
 
 def stored_arguments(call: cst.Call, params: Tuple[ParamRef, ...]) -> Iterator[Tuple[cst.BaseExpression, ParamRef]]:
@@ -129,24 +249,42 @@ def stored_arguments(call: cst.Call, params: Tuple[ParamRef, ...]) -> Iterator[T
 
 
 
-def summarise(module: cst.Module, facts: Callable[[cst.ClassDef], ClassFacts], index: FileIndex) -> ModuleSummary:
+def summarise(
+    module: cst.Module, facts: Callable[[cst.ClassDef], ClassFacts], index: FileIndex, factories: Mapping[str, str] = {}
+) -> ModuleSummary:
+    """The module's summary; `factories` is the resource factory table
+    (dotted name -> kind) that "returns a fresh resource" starts from."""
     classes = {s.name.value: s for s in statements(module) if isinstance(s, cst.ClassDef)}
+    imports = {k: v for k, v in index.names.bindings(module).items() if isinstance(v, str)}
+    shared = _Shared(index, factories, {}, imports)
+    shared = shared._replace(fresh=_fresh_functions(module, shared))
     done: Dict[str, ClassSummary] = {}
     for name in classes:
-        _summarise_class(name, classes, facts, index, done, ())
-    functions = tuple(_summarise_function(f, index) for f in functions_in(module))
-    return ModuleSummary(tuple(done[n] for n in classes), functions)
+        _summarise_class(name, classes, facts, shared, done, ())
+    functions = tuple(_summarise_function(f, index, shared.fresh) for f in functions_in(module))
+    return ModuleSummary(tuple(done[n] for n in classes), functions, tuple(sorted(imports.items())))
 
 
-def _summarise_class(name, classes, facts, index: FileIndex, done, visiting) -> Optional[ClassSummary]:
+class _Shared(NamedTuple):
+    index: FileIndex
+    factories: Mapping[str, str]
+    # Module-level function -> (kind it returns fresh, imported callee it returns)
+    fresh: Mapping[str, Tuple[str, str]]
+    # Module-level names bound by an import -> what they import.
+    imports: Mapping[str, str]
+
+
+def _summarise_class(name, classes, facts, shared: _Shared, done, visiting) -> Optional[ClassSummary]:
     if name in done:
         return done[name]
     cls = classes.get(name)
     if cls is None or name in visiting:
         return None
+    index = shared.index
     class_facts = facts(cls)
-    base_summaries = [_summarise_class(b, classes, facts, index, done, visiting + (name,)) for b in class_facts.bases]
+    base_summaries = [_summarise_class(b, classes, facts, shared, done, visiting + (name,)) for b in class_facts.bases]
     bases = [b for b in base_summaries if b is not None]
+    init = method_named(cls, "__init__")
     summary = ClassSummary(
         name=name,
         bases=class_facts.bases,
@@ -154,9 +292,19 @@ def _summarise_class(name, classes, facts, index: FileIndex, done, visiting) -> 
         storing_methods=_storing_methods(cls, bases, index),
         closure_methods=_closure_methods(cls, class_facts, bases, index),
         blocking_methods=_blocking_methods(cls, class_facts, index, bases),
+        factory_methods=_factory_methods(cls, bases, shared),
+        methods=tuple(f.name.value for f in functions_in(cls)),
+        has_init=init is not None or is_dataclass(cls),
+        forwards=_forwards(init, cls) if init is not None else (),
+        releases=_releases(cls, index, bases),
+        bases_known=all(_trivial(b, index) or (s is not None and s.bases_known) for b, s in zip(cls.bases, base_summaries)),
     )
     done[name] = summary
     return summary
+
+
+def _trivial(base: cst.Arg, index: FileIndex) -> bool:
+    return index.resolve(base.value, ()) in TRIVIAL_BASES
 
 
 def _constructor_params(cls: cst.ClassDef, bases: List[ClassSummary], index: FileIndex) -> Tuple[ParamRef, ...]:
@@ -212,9 +360,13 @@ def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[Cla
     kwargs = star.name.value if isinstance(star, cst.Param) else None
     aliases: Dict[str, Tuple[int, str]] = dict(refs)
     stored: Dict[Tuple[int, str], str] = {}
+    unconditional = {id(s) for line in statements(function) for s in statements(line)}
     for node in index.nodes(function):
         if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            _follow_alias(node.targets[0].target.value, node.value, aliases, kwargs)
+            name = node.targets[0].target.value
+            # `if isinstance(target, str): target = load(target)`: on the other path it is still the argument.
+            if id(node) in unconditional or name not in refs or _weakens(node.value, index, function):
+                _follow_alias(name, node.value, aliases, kwargs)
         for store in all_stores(node):
             attribute = _own_attribute(store, me)
             if attribute is None:
@@ -226,6 +378,10 @@ def _stored_params(function: cst.FunctionDef, me: Optional[str], bases: List[Cla
         if isinstance(node, cst.Call) and bases:
             _forwarded(node, me, aliases, bases[0], stored)
     return tuple(ParamRef(pos, kw, attr) for (pos, kw), attr in stored.items())
+
+
+def _weakens(value: cst.BaseExpression, index: FileIndex, function: cst.FunctionDef) -> bool:
+    return isinstance(value, cst.Call) and is_weak_factory(index.resolve(value.func, (function,)))
 
 
 def _parameter_in(value: cst.BaseExpression, aliases, kwargs: Optional[str]) -> Optional[Tuple[int, str]]:
@@ -375,10 +531,11 @@ def _direct_blocking(method, cls, me, known, index: FileIndex) -> Tuple[Optional
     return None, called
 
 
-def _summarise_function(function: cst.FunctionDef, index: FileIndex) -> FunctionSummary:
+def _summarise_function(function: cst.FunctionDef, index: FileIndex, fresh: Mapping[str, Tuple[str, str]]) -> FunctionSummary:
     params = positional_params(function)
     wraps = tuple(i for i, p in enumerate(params) if _returns_closure_over(function, p, lambda attr: False, index))
-    return FunctionSummary(function.name.value, wraps, _function_blocking(function, index))
+    resource, returns_call = fresh.get(function.name.value, ("", ""))
+    return FunctionSummary(function.name.value, wraps, _function_blocking(function, index), resource, returns_call)
 
 
 def _function_blocking(function: cst.FunctionDef, index: FileIndex) -> str:
@@ -390,3 +547,182 @@ def _function_blocking(function: cst.FunctionDef, index: FileIndex) -> str:
             if what:
                 return what
     return ""
+
+
+# ------------------------------------------------- what a class hands on
+
+
+def _forwards(init: cst.FunctionDef, cls: cst.ClassDef) -> Tuple[Tuple[int, str, int, str], ...]:
+    """Our parameters passed on to a base constructor: `super().__init__(p)`
+    or `Base.__init__(self, p)` (the first base: the one whose constructor
+    `super()` reaches in a plain hierarchy)."""
+    me = receiver_of(init, cls).instance
+    refs = _param_refs(init)
+    found = []
+    for node in descendants(init.body, stop=is_scope):
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "__init__"):
+            continue
+        args = list(node.args)
+        owner = node.func.value
+        if not (isinstance(owner, cst.Call) and dotted(owner.func) == "super"):
+            if not (args and me is not None and dotted(args[0].value) == me):
+                continue
+            args = args[1:]
+        positional = 0
+        for arg in args:
+            if arg.star:
+                break
+            ref = refs.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+            if ref is not None:
+                keyword = arg.keyword.value if arg.keyword is not None else ""
+                found.append((ref[0], ref[1], -1 if keyword else positional, keyword))
+            positional += arg.keyword is None
+    return tuple(found)
+
+
+def _releases(cls: cst.ClassDef, index: FileIndex, bases: List[ClassSummary]) -> Tuple[str, ...]:
+    """Attributes of self a method may close or hand over: `self.x.close()`,
+    `self.x` passed, returned, yielded, aliased or put in a container."""
+    found = {a for base in bases for a in base.releases}
+    for method in functions_in(cls):
+        me = receiver_of(method, cls).instance
+        if me is None:
+            continue
+        for node in index.nodes(method):
+            found.update(_released_by(node, me))
+    return tuple(sorted(found))
+
+
+def _released_by(node: cst.CSTNode, me: str) -> Iterator[str]:
+    kind = type(node)
+    if kind not in _HANDING:
+        return
+    if kind is cst.Call:
+        func = node.func
+        if type(func) is cst.Attribute and func.attr.value in _RELEASING:
+            attr = _own_attribute_of(func.value, me)
+            if attr:
+                yield attr
+        return
+    if kind in (cst.Tuple, cst.List, cst.Set):
+        handed = [e.value for e in node.elements]
+    else:
+        handed = [getattr(node, _HANDING[kind])]
+    for value in handed:
+        attr = _own_attribute_of(value, me) if value is not None else None
+        if attr:
+            yield attr
+
+
+# Node types through which `self.x` may be closed or handed over, and the field that holds it.
+_HANDING = {
+    cst.Call: "", cst.Arg: "value", cst.Return: "value", cst.Yield: "value", cst.WithItem: "item",
+    cst.Assign: "value", cst.Tuple: "", cst.List: "", cst.Set: "",
+}
+
+
+def _own_attribute_of(value: cst.BaseExpression, me: str) -> Optional[str]:
+    if type(value) is cst.Attribute and type(value.value) is cst.Name and value.value.value == me:
+        return value.attr.value
+    return None
+
+
+# ----------------------------------------------- fresh resources returned
+
+
+def _fresh_functions(module: cst.Module, shared: _Shared) -> Dict[str, Tuple[str, str]]:
+    """{function: (kind, imported callee)} for module-level functions that
+    return a fresh resource, through each other to a fixed point."""
+    returned = {f.name.value: (f, _returned_calls(f, shared.index)) for f in functions_in(module)}
+    found: Dict[str, Tuple[str, str]] = {}
+    for _ in range(len(returned) + 1):
+        changed = False
+        for name, (function, calls) in returned.items():
+            result = _first_resource(calls, (function,), shared._replace(fresh=found), {}, None)
+            if result != found.get(name, ("", "")):
+                found[name] = result
+                changed = True
+        if not changed:
+            break
+    return {k: v for k, v in found.items() if v != ("", "")}
+
+
+def _factory_methods(cls: cst.ClassDef, bases: List[ClassSummary], shared: _Shared) -> Tuple[Tuple[str, str], ...]:
+    """Methods that return a fresh resource (made here, by another such
+    method of the class, or by a factory function of the module)."""
+    methods = {}
+    for method in functions_in(cls):
+        calls = _returned_calls(method, shared.index)
+        if calls:
+            methods[method.name.value] = (method, receiver_of(method, cls).instance, calls)
+    found: Dict[str, str] = {}
+    for base in reversed(bases):
+        found.update(base.factory_methods)
+    for method in functions_in(cls):
+        found.pop(method.name.value, None)
+    for _ in range(len(methods) + 1):
+        changed = False
+        for name, (method, me, calls) in methods.items():
+            kind, _ = _first_resource(calls, (method, cls), shared, found if me else {}, me)
+            if kind and found.get(name) != kind:
+                found[name] = kind
+                changed = True
+        if not changed:
+            break
+    return tuple(sorted(found.items()))
+
+
+def _returned_calls(function: cst.FunctionDef, index: FileIndex) -> List[cst.Call]:
+    """Calls whose result `function` returns, made there and kept nowhere else."""
+    made: Dict[str, cst.Call] = {}
+    kept: set = set()
+    returned: List[cst.BaseExpression] = []
+    for node in index.nodes(function):
+        kind = type(node)
+        if kind is cst.Assign:
+            value = node.value
+            if type(value) is cst.Call and len(node.targets) == 1 and type(node.targets[0].target) is cst.Name:
+                made[node.targets[0].target.value] = value
+            elif type(value) is cst.Name:
+                kept.add(value.value)
+        elif kind is cst.Arg and type(node.value) is cst.Name:
+            kept.add(node.value.value)  # handed to another call before it is returned: not known fresh
+        elif kind is cst.Return and node.value is not None:
+            returned.append(node.value)
+    calls = []
+    for value in returned:
+        if type(value) is cst.Name and value.value in made and value.value not in kept:
+            value = made[value.value]
+        if type(value) is cst.Call:
+            calls.append(value)
+    return calls
+
+
+def _first_resource(calls: List[cst.Call], scopes, shared: _Shared, own, me: Optional[str]) -> Tuple[str, str]:
+    for call in calls:
+        result = _call_resource(call, scopes, shared, own, me)
+        if result != ("", ""):
+            return result
+    return "", ""
+
+
+def _call_resource(call: cst.Call, scopes, shared: _Shared, own, me) -> Tuple[str, str]:
+    func = call.func
+    if me is not None and type(func) is cst.Attribute and dotted(func.value) == me:
+        return own.get(func.attr.value, ""), ""
+    if type(func) is cst.Name and func.value in shared.fresh and not any(func.value in shared.index.names.bindings(s) for s in scopes):
+        return shared.fresh[func.value]
+    name = shared.index.resolve(func, scopes)
+    if not name:
+        return "", ""
+    if name in shared.factories and not _borrows(call):
+        return shared.factories[name], ""
+    spelled = dotted(func)
+    if spelled and spelled.split(".")[0] in shared.imports:
+        return "", name  # an imported callee: its own module's summary may know
+    return "", ""
+
+
+def _borrows(call: cst.Call) -> bool:
+    """`open(fd, closefd=False)` owns nothing."""
+    return any(a.keyword is not None and a.keyword.value == "closefd" and dotted(a.value) == "False" for a in call.args)

@@ -580,8 +580,9 @@ class BackReferenceWithoutWeakref(_FollowsNames):
 
     Known limits:
     A clean-up method is trusted to be called; dynamic mode shows whether it
-    is. Constructors are seen through only for classes of the same module
-    (a class from another module makes no edge). The two links of a pair
+    is. Constructors are seen through for classes of the same module and of
+    the project modules it imports (their summaries, gclint/project.py); a
+    class gclint cannot resolve (third-party, dynamic) makes no edge. The two links of a pair
     must be made in the same function. A one-way link (only `self.parent =
     parent`) is not a cycle and is not flagged, nor are children kept in a
     container the class only ever sets to a `weakref.WeakSet`-like one.

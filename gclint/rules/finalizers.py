@@ -251,7 +251,9 @@ class BlockingDel(Rule):
     Known limits:
     Locks are recognised by name or by a constructor assignment in the same
     class or module, not by type. Methods are followed within the class and
-    functions within the module, not into other modules. A `.join()` is
+    its bases (in other project modules too, by their summaries) and
+    functions within the module; what gclint cannot resolve is taken not to
+    block. A `.join()` is
     taken for a thread join only with no argument, a `timeout=` or a number
     (`str.join` takes one iterable). A join of a thread that keeps the
     instance alive is not reported: `self.join()` in a `Thread` or

@@ -14,6 +14,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from gclint.model import Invalid, Severity
+from gclint.names import dotted
 from gclint.rule import Rule
 from gclint.analysis.resources import (
     FACTORY_TRIGGERS,
@@ -187,7 +188,10 @@ class ResourceNotClosed(_FunctionResourceRule):
     as handed over, and so does a bound close method given away
     (`return sock.close, port`). A jump under `if not conn:` or
     `if conn is None:` is taken to run only when there is no resource.
-    Factories of other modules of the project are not seen yet. A name
+    Factories of other modules of the project are seen through their
+    summaries (gclint/project.py); one gclint cannot resolve (third-party,
+    dynamic, imported inside a function) is unknown and makes no finding,
+    and a file that names no built-in factory is not checked at all. A name
     bound again (`f = open(b)` after `f = open(a)`) starts another
     resource: what follows that statement in its block is not about the
     first one. Tests, modules of a `testing/` package and sample code
@@ -850,10 +854,12 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
     `__enter__`/`__exit__`) that closes it.
 
     Known limits:
-    A base class that closes the attribute (inherited `close()`) is not
-    seen, so classes with bases other than `object` are not checked.
-    Classes of sample code (examples/, demos/, benchmarks/, docs/) are not
-    checked: their objects live as long as the demo. Only a
+    A class is checked when each base is `object` or a class whose summary
+    gclint has (this module or another project module, gclint/project.py);
+    a base it cannot resolve (third-party, dynamic) may close the attribute,
+    so such a class is not checked. Classes of sample code (examples/,
+    demos/, benchmarks/, docs/) are not checked: their objects live as long
+    as the demo. Only a
     factory call (or a call of a method of the class that returns a fresh
     resource) assigned directly to `self.attr` is followed. A class defined
     inside a function of a test file lives as long as that test and is not
@@ -927,8 +933,9 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
             for attr, call, kind in _owned_in(method, resolver, table):
                 owned.setdefault(attr, []).append((call, kind))
         mentions = _attribute_mentions(node) if owned else {}
+        released_by_bases = _released_by_bases(self.ctx.analysis.summary, node) if owned else frozenset()
         for attr, found in owned.items():
-            if not _ever_released(mentions.get(attr, ()), found[0][1]):
+            if attr not in released_by_bases and not _ever_released(mentions.get(attr, ()), found[0][1]):
                 for call, kind in found:
                     self.report(call, self.message.format(attr=attr, kind=kind, factory=factory_name(call), cls=node.name.value))
 
@@ -938,7 +945,17 @@ class OwnedResourceNeverClosed(_ProjectFactoryTriggers, Rule):
         if self.ctx.options.is_test_file and self.ctx.enclosing_function() is not None or is_sample_code(self.ctx.path):
             return False
         resolver = Resolver(self.ctx)
-        return all(resolver.name(base.value) in self._TRIVIAL_BASES for base in node.bases)
+        if all(resolver.name(base.value) in self._TRIVIAL_BASES for base in node.bases):
+            return True
+        # Bases known from their summaries (this module or another project module).
+        summary = self.ctx.analysis.summary.cls(node.name.value)
+        return summary is not None and summary.bases_known
+
+
+def _released_by_bases(summary, node: cst.ClassDef) -> FrozenSet[str]:
+    """Attributes a base class's methods may close (from the bases' summaries)."""
+    bases = (summary.cls(dotted(b.value)) for b in node.bases)
+    return frozenset(a for base in bases if base is not None for a in base.releases)
 
 
 def _self_name(method: cst.FunctionDef) -> Optional[str]:

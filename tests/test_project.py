@@ -1,0 +1,351 @@
+"""Project-wide summaries: a file's findings use what the project modules
+it imports say, every door agrees, and the cache knows which summaries a
+result used."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import gclint.runner as runner
+from conftest import FIXTURES, expectations
+from gclint.analysis.summaries import ModuleSummary
+from gclint.cache import Cache
+from gclint.config import Settings
+from gclint.engine import lint_source
+from gclint.project import Layout, SummaryStore
+from gclint.runner import lint_files
+
+SHOP = FIXTURES / "project" / "shop"
+EVERY_RULE = Settings(select=("GCL",))
+
+
+def write(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def found(path, settings=EVERY_RULE):
+    return sorted((f.line, f.code) for f in lint_source(path.read_bytes(), str(path), settings, SummaryStore(settings)))
+
+
+def alone(path, settings=EVERY_RULE):
+    return sorted((f.line, f.code) for f in lint_source(path.read_bytes(), str(path), settings))
+
+
+# -- the fixture package: findings only from another module's summary
+
+
+def test_the_shop_findings_come_only_from_the_helpers_summary():
+    orders = SHOP / "orders.py"
+    assert found(orders) == sorted(expectations(orders))
+    assert len(expectations(orders)) == 4
+    assert alone(orders) == []  # the same file read alone: nothing to see
+
+
+def _json_findings(done):
+    return sorted((f["line"], f["code"], f["message"]) for f in json.loads(done.stdout))
+
+
+def _check(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "gclint", "check", "--no-cache", "--format", "json", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def _flake8(target, cwd):
+    done = subprocess.run([sys.executable, "-m", "flake8", "--select", "GCL", target], cwd=cwd, capture_output=True, text=True, timeout=300)
+    lines = [line.split(":", 3) for line in done.stdout.splitlines() if line]
+    return sorted((int(line), text.split(" ", 2)[1], text.split(" ", 2)[2]) for _, line, _, text in lines)
+
+
+def test_check_on_the_package_on_one_file_and_flake8_on_one_file_agree(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", project)
+    (project / "pyproject.toml").write_text('[tool.gclint]\nselect = ["GCL"]\n')
+    whole = _check("shop", cwd=project)
+    one = _check("shop/orders.py", cwd=project)
+    assert whole.returncode == one.returncode == 1, whole.stderr + one.stderr
+    assert len(_json_findings(whole)) == 4 and _json_findings(whole) == _json_findings(one)
+    first = _flake8("shop/orders.py", project)
+    assert first == _json_findings(one)
+    assert _flake8("shop/orders.py", project) == first  # served from the cache the first run wrote
+
+
+def test_the_precommit_hook_on_the_changed_file_alone_agrees(tmp_path):
+    pytest.importorskip("pre_commit")
+    from conftest import ROOT
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "project", repo)
+    (repo / "pyproject.toml").write_text('[tool.gclint]\nselect = ["GCL"]\n')
+    env = {**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q"], ["add", "."]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "gclint", "--files", "shop/orders.py", "--verbose"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    reported = sorted((int(m.group(1)), m.group(2)) for m in re.finditer(r"^shop/orders\.py:(\d+):\d+: (GCL\d+)", done.stdout, re.M))
+    assert reported == sorted(expectations(SHOP / "orders.py"))
+    assert "4 findings in 1 file checked." in done.stdout
+
+
+# -- the cache: a result is keyed by the summaries it used
+
+PACKAGE = {
+    "pkg/__init__.py": "",
+    "pkg/parser.py": """\
+        class ResponseParser:
+            def __init__(self, owner):
+                self.owner = owner
+    """,
+    "pkg/protocol.py": """\
+        from .parser import ResponseParser
+
+        class Protocol:
+            def __init__(self):
+                self.parser = ResponseParser(self)
+    """,
+    "pkg/unrelated.py": """\
+        import gc
+
+        def tidy():
+            gc.collect()
+    """,
+}
+WEAK_PARSER = """\
+    import weakref
+
+    class ResponseParser:
+        def __init__(self, owner):
+            self.owner = weakref.ref(owner)
+"""
+
+
+def _linted_files(monkeypatch):
+    """The files the runner checks (not served from the cache)."""
+    checked = []
+    real = runner.lint_source
+
+    def counting(source, path, *args, **kwargs):
+        checked.append(path.rsplit("/", 1)[-1])
+        return real(source, path, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "lint_source", counting)
+    return checked
+
+
+def _run(root, cache):
+    files = sorted(str(p) for p in root.rglob("*.py"))
+    return [(f.path.rsplit("/", 1)[-1], f.line, f.code) for f in lint_files(files, EVERY_RULE, cache=cache).findings]
+
+
+def test_editing_the_helper_module_changes_the_dependent_files_findings(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", PACKAGE)
+    cache = Cache(str(tmp_path / "cache"), "s")
+    assert _run(root, cache) == [("protocol.py", 5, "GCL204")]
+    (root / "pkg" / "parser.py").write_text(textwrap.dedent(WEAK_PARSER))
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
+    # Only the edited module and the module that read its summary were checked again.
+    assert sorted(checked) == ["parser.py", "protocol.py"]
+
+
+def test_an_edit_that_leaves_the_summary_unchanged_rechecks_only_that_file(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", PACKAGE)
+    _run(root, Cache(str(tmp_path / "cache"), "s"))
+    parser = root / "pkg" / "parser.py"
+    parser.write_text(parser.read_text() + "\n# a comment changes the text, not the summary\n")
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("protocol.py", 5, "GCL204")]
+    assert checked == ["parser.py"]
+
+
+def test_a_warm_run_checks_nothing(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", PACKAGE)
+    first = _run(root, Cache(str(tmp_path / "cache"), "s"))
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == first and checked == []
+
+
+def test_each_module_is_parsed_once_per_run_without_a_cache(tmp_path):
+    root = write(tmp_path / "src", PACKAGE)
+    store = SummaryStore(EVERY_RULE)
+    protocol = root / "pkg" / "protocol.py"
+    for _ in range(2):
+        lint_source(protocol.read_bytes(), str(protocol), EVERY_RULE, store)
+    assert [p.rsplit("/", 1)[-1] for p in store.parsed] == ["parser.py"]
+
+
+# -- resolution: layouts, spellings, unknowns
+
+USERS = {
+    "relative": ("pkg/user.py", "from .helpers import Keeper\n\nclass User:\n    def __init__(self):\n        self.k = Keeper(self)\n"),
+    "relative-module": ("pkg/user.py", "from . import helpers\n\nclass User:\n    def __init__(self):\n        self.k = helpers.Keeper(self)\n"),
+    "absolute-as": ("pkg/user.py", "import pkg.helpers as h\n\nclass User:\n    def __init__(self):\n        self.k = h.Keeper(self)\n"),
+    "absolute-dotted": ("pkg/user.py", "import pkg.helpers\n\nclass User:\n    def __init__(self):\n        self.k = pkg.helpers.Keeper(self)\n"),
+    "from-absolute": ("pkg/user.py", "from pkg.helpers import Keeper as K\n\nclass User:\n    def __init__(self):\n        self.k = K(self)\n"),
+    "parent-relative": ("pkg/sub/user.py", "from ..helpers import Keeper\n\nclass User:\n    def __init__(self):\n        self.k = Keeper(self)\n"),
+    "re-exported": ("other/user.py", "from pkg import Keeper\n\nclass User:\n    def __init__(self):\n        self.k = Keeper(self)\n"),
+}
+HELPERS = "class Keeper:\n    def __init__(self, owner):\n        self.owner = owner\n"
+
+
+@pytest.mark.parametrize("layout", ["", "src/"], ids=["flat", "src"])
+@pytest.mark.parametrize("spelling", sorted(USERS))
+def test_imports_resolve_in_flat_and_src_layouts(tmp_path, spelling, layout):
+    user, text = USERS[spelling]
+    files = {"pyproject.toml": "[tool.gclint]\n", f"{layout}pkg/__init__.py": "from .helpers import Keeper\n",
+             f"{layout}pkg/helpers.py": HELPERS, f"{layout}pkg/sub/__init__.py": "", f"{layout}{user}": text}
+    root = write(tmp_path, files)
+    settings = Settings(select=("GCL",), root=str(root))
+    assert found(root / layout / user, settings) == [(5, "GCL204")]
+
+
+def test_namespace_packages_resolve(tmp_path):
+    # `ns` has no __init__.py; absolute imports are found from the project root.
+    root = write(tmp_path, {"ns/pkg/__init__.py": "", "ns/pkg/helpers.py": HELPERS,
+                            "ns/app/__init__.py": "", "ns/app/user.py": USERS["from-absolute"][1].replace("pkg.", "ns.pkg.")})
+    settings = Settings(select=("GCL",), root=str(root))
+    assert found(root / "ns" / "app" / "user.py", settings) == [(5, "GCL204")]
+
+
+@pytest.mark.parametrize("text", [
+    "from elsewhere import Keeper\n\nclass User:\n    def __init__(self):\n        self.k = Keeper(self)\n",
+    "from .missing import Keeper\n\nclass User:\n    def __init__(self):\n        self.k = Keeper(self)\n",
+    "from .broken import Keeper\n\nclass User:\n    def __init__(self):\n        self.k = Keeper(self)\n",
+], ids=["third-party", "no-such-module", "unparsable-module"])
+def test_what_cannot_be_resolved_stays_unknown(tmp_path, text):
+    root = write(tmp_path, {"pkg/__init__.py": "", "pkg/broken.py": "class Keeper(:\n", "pkg/user.py": text})
+    assert found(root / "pkg" / "user.py") == []
+
+
+def test_a_constructor_forwarding_to_a_base_in_another_module_stores_what_the_base_stores(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Node:\n    def __init__(self, parent, name=''):\n        self.parent = parent\n",
+        "pkg/user.py": """\
+            from .base import Node
+
+            class Child(Node):
+                def __init__(self, owner):
+                    super().__init__(owner, name='child')
+
+            class Tree:
+                def __init__(self):
+                    self.child = Child(self)
+        """,
+    })
+    assert found(root / "pkg" / "user.py") == [(9, "GCL204")]
+
+
+def test_a_factory_of_another_module_is_followed_through_a_third(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/files.py": "def raw(path):\n    return open(path)\n",
+        "pkg/logs.py": "from .files import raw\n\ndef open_log(path):\n    return raw(path)\n",
+        "pkg/user.py": "from .logs import open_log\n\ndef read(path):\n    f = open_log(path)\n    return f.read()\n",
+    })
+    assert found(root / "pkg" / "user.py") == [(4, "GCL301")]
+
+
+def test_a_class_whose_base_closes_the_attribute_is_not_flagged_and_one_whose_base_is_unknown_is_skipped(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "class Closing:\n    def close(self):\n        self.f.close()\n\nclass Plain:\n    pass\n",
+        "pkg/user.py": """\
+            from third_party import Unknown
+            from .base import Closing, Plain
+
+            class A(Closing):
+                def start(self, path):
+                    self.f = open(path)
+
+            class B(Plain):
+                def start(self, path):
+                    self.f = open(path)
+
+            class C(Unknown):
+                def start(self, path):
+                    self.f = open(path)
+        """,
+    })
+    assert found(root / "pkg" / "user.py") == [(10, "GCL305")]
+
+
+def test_the_layout_refuses_a_link_that_leaves_the_project(tmp_path):
+    outside = write(tmp_path / "outside", {"helpers.py": HELPERS})
+    root = write(tmp_path / "project", {"pkg/__init__.py": "", "pkg/user.py": USERS["relative"][1]})
+    (root / "pkg" / "helpers.py").symlink_to(outside / "helpers.py")
+    assert Layout(str(root)).resolve(str(root / "pkg" / "user.py"), ".helpers.Keeper") is None
+    assert found(root / "pkg" / "user.py") == []
+
+
+# -- summaries are plain data
+
+
+def test_a_summary_survives_the_cache_and_a_damaged_one_is_refused(tmp_path):
+    store = SummaryStore(EVERY_RULE, Cache(str(tmp_path / "c"), "s"))
+    summary = store.summary_of(str(SHOP / "helpers.py"))
+    assert summary is not None and summary.cls("Connection").factory("_new_socket") == "socket"
+    assert summary.function("open_log").resource == "file"
+    assert ModuleSummary.from_dict(json.loads(json.dumps(summary.to_dict()))) == summary
+    damaged = summary.to_dict()
+    damaged["classes"][0]["stored_params"] = [[0, 1, "owner"]]
+    with pytest.raises(ValueError):
+        ModuleSummary.from_dict(damaged)
+
+
+def test_a_configured_method_factory_is_followed_into_subclasses_in_other_modules(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/pool.py": "class Pool:\n    def connect(self):\n        return self._make()\n",
+        "pkg/user.py": """\
+            from pkg.pool import Pool
+
+            class Worker(Pool):
+                def start(self):
+                    self.conn = self.connect()
+
+            def use():
+                c = Pool.connect(None)
+                c.send(b"x")
+        """,
+    })
+    settings = Settings(select=("GCL",), root=str(root), extend_resource_factories=("pkg.pool.Pool.connect",))
+    assert found(root / "pkg" / "user.py", settings) == [(5, "GCL305"), (8, "GCL301")]
+    assert found(root / "pkg" / "user.py") == []  # not configured: nothing known about connect()
+
+
+@pytest.mark.parametrize("conversion, stored", [
+    ("if isinstance(target, str):\n            target = load(target)", True),  # on the other path it is the argument
+    ("target = load(target)", False),
+    ("if target is not None:\n            target = weakref.ref(target)", False),
+], ids=["conditional", "unconditional", "weakened"])
+def test_a_parameter_converted_before_it_is_stored(tmp_path, conversion, stored):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/rule.py": f"import weakref\n\nclass Rule:\n    def __init__(self, target):\n        {conversion}\n        self.target = target\n",
+        "pkg/app.py": "from .rule import Rule\n\nclass App:\n    def __init__(self):\n        self.rule = Rule(self)\n",
+    })
+    assert found(root / "pkg" / "app.py") == ([(5, "GCL204")] if stored else [])
+
+
+def test_a_class_whose_constructor_comes_from_an_unknown_base_stays_unknown(tmp_path):
+    # TestSuite(tests) of a subclass of unittest's TestSuite keeps its tests: gclint must not
+    # read "stores nothing" from a summary that simply does not know the constructor.
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/suite.py": "from third_party import Base\n\nclass Suite(Base):\n    def run(self):\n        pass\n",
+        "pkg/user.py": "from .suite import Suite\n\nclass T:\n    def setUp(self):\n        self.suite = Suite([self.check])\n\n    def check(self):\n        pass\n",
+    })
+    assert found(root / "pkg" / "user.py") == alone(root / "pkg" / "user.py")
