@@ -96,15 +96,22 @@ _STACK_SIZE_LOCK = threading.Lock()
 
 def _parse_on_big_stack(text: str) -> cst.Module:
     handoff: "Handoff[cst.Module]" = Handoff()
-    with _STACK_SIZE_LOCK:
-        previous = threading.stack_size(_PARSE_STACK_BYTES)
-        try:
-            worker = threading.Thread(target=handoff.run, args=(lambda: cst.parse_module(text),), name="gclint-parse", daemon=True)
-            worker.start()
-        except RuntimeError:  # no room for such a stack (ulimit -v): the pre-check's bound still holds
-            return cst.parse_module(text)
-        finally:
-            threading.stack_size(previous)
+    # The stack size applies to threads started after it is set.
+    worker = threading.Thread(target=handoff.run, args=(lambda: cst.parse_module(text),), name="gclint-parse", daemon=True)
+    try:
+        with _STACK_SIZE_LOCK:
+            previous = threading.stack_size(_PARSE_STACK_BYTES)
+            try:
+                worker.start()
+            except RuntimeError:  # no room for such a stack (ulimit -v): the pre-check's bound still holds
+                return cst.parse_module(text)
+            finally:
+                threading.stack_size(previous)
+    except KeyboardInterrupt:
+        # A Ctrl-C between the start and the wait below: the process must not
+        # end while the native parser runs on the new thread (that aborts it).
+        handoff.wait_if_started(worker)
+        raise
     return handoff.result()  # a Ctrl-C waits for the parse: see Handoff
 
 

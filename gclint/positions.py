@@ -195,7 +195,11 @@ def _on_fresh_thread(work: Callable[[], None]) -> None:
     """Run `work` on a new thread and wait; its exception is raised here."""
     handoff: "Handoff[None]" = Handoff()
     thread = threading.Thread(target=handoff.run, args=(work,), name="gclint-deep-positions", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except KeyboardInterrupt:
+        handoff.wait_if_started(thread)
+        raise
     handoff.result()
 
 
@@ -221,19 +225,28 @@ class Handoff(Generic[T]):
         finally:
             self._done.set()
 
+    def wait(self) -> bool:
+        """Wait for the work to end, whatever Ctrl-C says; whether one came."""
+        interrupted = False
+        while True:
+            try:
+                self._done.wait()
+                return interrupted
+            except KeyboardInterrupt:
+                interrupted = True
+
+    def wait_if_started(self, thread: threading.Thread) -> None:
+        """After a Ctrl-C that came while `thread` was being started: if it
+        runs (it has an ident), let its work end before the process may."""
+        if thread.ident is not None:
+            self.wait()
+
     def result(self) -> T:
         """Wait, then return the value or raise the exception. A Ctrl-C
         waits for the work to end first, then is raised: the process must
         not end while libcst's native parser runs on another thread (that
         aborts the interpreter)."""
-        interrupted = False
-        while True:
-            try:
-                self._done.wait()
-                break
-            except KeyboardInterrupt:
-                interrupted = True
-        if interrupted:
+        if self.wait():
             raise KeyboardInterrupt
         if self._error is not None:
             try:

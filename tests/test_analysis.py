@@ -15,7 +15,7 @@ from gclint.names import NameResolver
 
 def _analysis(source):
     module = cst.parse_module(textwrap.dedent(source))
-    return FileAnalysis(module, NameResolver(module), module.code), module
+    return FileAnalysis(module, NameResolver(module), source=module.code), module
 
 
 def _class(module, name):
@@ -471,7 +471,7 @@ def test_classes_built_only_at_import(source, singletons):
 def test_built_at_import_reads_the_source_text():
     module = cst.parse_module("class App:\n    pass\n\napp = App()\n")
     # A mention in a comment counts as another call: the answer errs towards reporting.
-    assert not FileAnalysis(module, NameResolver(module), "# App() elsewhere\n" + module.code).built_at_import(module.body[0])
+    assert not FileAnalysis(module, NameResolver(module), source="# App() elsewhere\n" + module.code).built_at_import(module.body[0])
 
 
 @pytest.mark.parametrize(
