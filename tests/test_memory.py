@@ -101,6 +101,7 @@ def _blocks_and_objects():
     return sys.getallocatedblocks(), len(gc.get_objects())
 
 
+@pytest.mark.slow  # 18 s of CPU: in .ci/run's slow step
 def test_linting_the_same_file_2000_times_grows_nothing():
     """A per-file table kept by mistake in a module, a class attribute or a
     cache grows by at least one block per file linted; 2,000 runs make it

@@ -192,6 +192,7 @@ def _python_with_pytest(version, root):
     return str(python)
 
 
+@pytest.mark.slow  # other interpreters: in .ci/run's slow step
 @pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
 def test_the_attribution_holds_on_other_interpreters(version, venv_root, tmp_path):
     python = _python_with_pytest(version, venv_root)
