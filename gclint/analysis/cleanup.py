@@ -13,7 +13,7 @@ in, or the module.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -158,13 +158,20 @@ def _statement_and_block(stack: Sequence[cst.CSTNode]) -> Optional[Tuple[cst.CST
     return None
 
 
-def _later_siblings(stack: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+def _block_of(stack: Sequence[cst.CSTNode]) -> Tuple[List[cst.CSTNode], int]:
+    """The statements of the block holding the innermost statement on the
+    walk's stack, and that statement's index in them (-1 when it is not one)."""
     found = _statement_and_block(stack)
     if found is None:
-        return iter(())
+        return [], -1
     statement, block, _ = found
     body = list(block.body)
-    return iter(body[body.index(statement) + 1:]) if statement in body else iter(())
+    return body, body.index(statement) if statement in body else -1
+
+
+def _later_siblings(stack: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    body, i = _block_of(stack)
+    return iter(body[i + 1:]) if i >= 0 else iter(())
 
 
 def covering_finally(resolver: Resolver, stack: Sequence[cst.CSTNode], restorers: Sequence[str], is_restoring: Restoring) -> bool:
@@ -214,10 +221,7 @@ def reraising_restore(resolver: Resolver, stack: Sequence[cst.CSTNode], restorer
 
 
 def _later_siblings_of(stack: Sequence[cst.CSTNode], statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    found = _statement_and_block(stack)
-    if found is None:
-        return iter(())
-    body = list(found[1].body)
+    body, _ = _block_of(stack)
     return iter(body[body.index(statement) + 1:]) if statement in body else iter(())
 
 
@@ -258,15 +262,8 @@ def _names_gc_option(test: cst.BaseExpression) -> bool:
 
 
 def _neighbours(stack: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    found = _statement_and_block(stack)
-    if found is None:
-        return iter(())
-    statement, block, _ = found
-    body = list(block.body)
-    if statement not in body:
-        return iter(())
-    i = body.index(statement)
-    return iter(body[max(0, i - 1):i] + body[i + 1:i + 2])
+    body, i = _block_of(stack)
+    return iter(body[max(0, i - 1):i] + body[i + 1:i + 2]) if i >= 0 else iter(())
 
 
 def _announces(statement: cst.CSTNode) -> bool:
