@@ -16,7 +16,7 @@ from gclint.cache import Cache, default_directory
 from gclint.config import ConfigError, Settings, check_codes, find_pyproject, load_settings, parse_target, with_overrides
 from gclint.engine import lint_source
 from gclint.gitignore import drop_ignored
-from gclint.model import Finding, RuleInfo, Severity
+from gclint.model import Finding, RuleInfo, Severity, installed_rule_docs_base
 from gclint.report import FORMATS, TextReporter, render_github, render_json, render_sarif
 from gclint.report.printable import printable
 from gclint.report.baseline import Baseline, read_baseline
@@ -395,7 +395,7 @@ def _write_report(stream: TextIO, result: RunResult, args: argparse.Namespace, s
     if args.format == "json":
         stream.write(render_json(findings))
     elif args.format == "sarif":
-        stream.write(render_sarif(findings, rule_infos(), __version__, sources))
+        stream.write(render_sarif(findings, rule_infos(), __version__, sources, installed_rule_docs_base()))
     elif args.format == "github":
         stream.write(render_github(findings))
     else:

@@ -78,15 +78,39 @@ EVIDENCE_KINDS = (
 CONFIRMED, NOT_REPRODUCED, NOT_EXECUTED = "confirmed", "not reproduced", "not executed"
 
 
-# Where each rule's page (docs/rules/GCLxxx.md) is published: SARIF's
-# helpUri. The project has no public address yet; this is the one place to
-# change when it gets one.
-REPOSITORY_URL = "https://github.com/gclint/gclint"
 RULE_DOCS_PATH = "docs/rules"
+# The `[project.urls]` label that says where the pages of docs/rules/ are
+# published: SARIF's helpUri is that base plus `/GCLxxx.md`. gclint has no
+# public address yet, so none is set and SARIF carries each rule's full
+# help text instead of a link; an address is never made up.
+RULE_DOCS_LABEL = "Rule documentation"
 
 
-def rule_doc_url(code: str) -> str:
-    return f"{REPOSITORY_URL}/blob/main/{RULE_DOCS_PATH}/{code}.md"
+def rule_docs_base(project_urls: Optional[Sequence[str]]) -> Optional[str]:
+    """The https base of the rule pages among a distribution's `Project-URL`
+    entries (`label, url`), or None when none is published."""
+    for entry in project_urls or ():
+        label, _, url = entry.partition(",")
+        url = url.strip()
+        if label.strip().lower() == RULE_DOCS_LABEL.lower() and url.startswith("https://"):
+            return url.rstrip("/")
+    return None
+
+
+def installed_rule_docs_base() -> Optional[str]:
+    """rule_docs_base() of the installed gclint's metadata."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("gclint").get_all("Project-URL")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return None
+    return rule_docs_base(urls)
+
+
+def rule_doc_url(code: str, base: Optional[str]) -> Optional[str]:
+    """The address of a rule's page under `base`, or None without a base."""
+    return f"{base}/{code}.md" if base else None
 
 
 @dataclass(frozen=True)

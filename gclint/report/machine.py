@@ -30,8 +30,15 @@ FINGERPRINT = "gclint/v1"
 
 
 def render_sarif(
-    findings: Sequence[Finding], rules: Sequence[RuleInfo], version: str, sources: Optional[SourceLines] = None
+    findings: Sequence[Finding],
+    rules: Sequence[RuleInfo],
+    version: str,
+    sources: Optional[SourceLines] = None,
+    docs_base: Optional[str] = None,
 ) -> str:
+    """The SARIF log; each rule links to its page under `docs_base` when
+    the pages are published (model.installed_rule_docs_base), and always
+    carries the page's whole text as its help."""
     sources = sources or SourceLines()
     index = {info.code: i for i, info in enumerate(rules)}
     results = [f for f in findings if f.code not in NOT_ANALYSED]
@@ -42,7 +49,7 @@ def render_sarif(
             "driver": {
                 "name": "gclint",
                 "version": version,
-                "rules": [_sarif_rule(info) for info in rules],
+                "rules": [_sarif_rule(info, docs_base) for info in rules],
             }
         },
         "invocations": [
@@ -71,17 +78,20 @@ def fingerprints(findings: Sequence[Finding], sources: SourceLines) -> List[str]
     return prints
 
 
-def _sarif_rule(info: RuleInfo) -> Dict[str, Any]:
+def _sarif_rule(info: RuleInfo, docs_base: Optional[str]) -> Dict[str, Any]:
     what = info.sections.get("What it flags", info.summary)
-    return {
+    rule = {
         "id": info.code,
         "name": info.name,
         "shortDescription": {"text": info.summary},
         "fullDescription": {"text": what},
-        "helpUri": rule_doc_url(info.code),
         "help": {"text": info.markdown(), "markdown": info.markdown()},
         "defaultConfiguration": {"level": _SARIF_LEVEL[info.severity]},
     }
+    url = rule_doc_url(info.code, docs_base)
+    if url:
+        rule["helpUri"] = url
+    return rule
 
 
 def _region(finding: Finding) -> Dict[str, int]:
