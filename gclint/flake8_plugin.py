@@ -1,8 +1,8 @@
 """flake8 door: a thin adapter over the same engine as `gclint check`.
 
-`[tool.gclint]` (select, ignore, per-file-ignores, rule options) applies
-here as in `gclint check`; flake8's own `--select` / `--ignore` and `# noqa`
-then narrow what it shows. The engine applies the same noqa semantics
+`[tool.gclint]` (select, ignore, per-file-ignores, exclude, baseline,
+respect-gitignore, rule options) applies here as in `gclint check`;
+flake8's own `--select` / `--ignore` and `# noqa` then narrow what it shows. The engine applies the same noqa semantics
 first, so both doors agree. Like `gclint check`, the door reads the
 summaries of the project modules a file imports (gclint/project.py) and
 keeps its findings in the same content-hash cache (the user cache
@@ -16,13 +16,14 @@ import functools
 import io
 import tokenize
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from gclint import __version__
 
 if TYPE_CHECKING:
     from gclint.cache import Cache
     from gclint.config import Settings
+    from gclint.gitignore import GitIgnore
     from gclint.model import Finding
 
 # flake8 imports every installed plugin on every run, `--select F` too: the
@@ -128,10 +129,18 @@ class GclintChecker:
     # flake8 runs every plugin whatever it selects; with no GCL code
     # selected (`flake8 --select F`) the checker does nothing.
     enabled = True
+    # The paths flake8 was given (its default is "."): as in `gclint check`,
+    # a git-ignored file is skipped when flake8 found it by walking one of
+    # them and checked when it was named.
+    named: Tuple[str, ...] = (".",)
+    # The ignore files read in this flake8 run, one GitIgnore per repository.
+    repositories: Dict[str, Optional[GitIgnore]] = {}
 
     @classmethod
     def parse_options(cls, options: object) -> None:
         cls.enabled = selects_gclint(getattr(options, "select", None), getattr(options, "extend_select", None))
+        cls.named = tuple(getattr(options, "filenames", None) or (".",))
+        cls.repositories = {}
 
     def __init__(self, tree: ast.AST, filename: str, lines: List[str]) -> None:
         # flake8 insists on `tree` for AST plugins; gclint parses with libcst.
@@ -150,8 +159,22 @@ class GclintChecker:
         if problem is not None:
             yield 1, 0, f"GCL001 not analysed: gclint configuration error: {printable(problem)}", type(self)
             return
-        if self.filename not in _STDIN_NAMES and settings.force_excludes(self.filename):
-            return  # [tool.gclint] exclude applies to the files flake8 hands over
+        if self.filename not in _STDIN_NAMES and self._skipped(settings):
+            return
         source = source_for(self.filename, self.lines, settings.max_file_size * 1024 + 1)
         for finding in not_in_configured_baseline(findings_for(source, self.filename, settings), settings, "".join(self.lines)):
             yield finding.line, finding.col - 1, f"{finding.code} {printable(one_line(finding.message))}", type(self)
+
+    def _skipped(self, settings: Settings) -> bool:
+        """Whether `gclint check` on flake8's paths would leave this file
+        out: [tool.gclint] exclude applies to every file flake8 hands over,
+        .gitignore (unless respect-gitignore = false) to those it walked to."""
+        if settings.force_excludes(self.filename):
+            return True
+        return settings.respect_gitignore and _git_ignored(self.filename, self.named, self.repositories)
+
+
+def _git_ignored(filename: str, named: Sequence[str], repositories: Dict[str, Optional[GitIgnore]]) -> bool:
+    from gclint.gitignore import drop_ignored
+
+    return not drop_ignored([filename], named, repositories)

@@ -184,12 +184,16 @@ def repository_root(path: str) -> Optional[str]:
         here = parent
 
 
-def drop_ignored(files: Sequence[str], named: Sequence[str]) -> List[str]:
+def drop_ignored(
+    files: Sequence[str], named: Sequence[str], repositories: Optional[Dict[str, Optional[GitIgnore]]] = None
+) -> List[str]:
     """`files` (found by walking the paths in `named`) without those git
-    ignores; a file in `named` itself is always checked."""
+    ignores; a file in `named` itself is always checked. `repositories`
+    keeps the ignore files read, for a caller that asks file by file (the
+    flake8 door)."""
     named_files = {os.path.abspath(n) for n in named if not os.path.isdir(n)}
     named_dirs = sorted((os.path.abspath(n) for n in named if os.path.isdir(n)), key=len, reverse=True)
-    repositories: Dict[str, Optional[GitIgnore]] = {}
+    repositories = {} if repositories is None else repositories
     kept = []
     for path in files:
         absolute = os.path.abspath(path)

@@ -1,6 +1,6 @@
 """Issue 14's "what it must show", as a user adopting gclint would see it,
-on one scratch project with [tool.gclint] ignore, per-file-ignores, exclude
-and a rule option."""
+on one scratch git repository with [tool.gclint] ignore, per-file-ignores,
+exclude, a rule option and a .gitignore."""
 import json
 import os
 import subprocess
@@ -38,10 +38,15 @@ def scratch(tmp_path):
         "app/pinger.py": FACTORY,  # GCL301 only through extend-resource-factories
         "scripts/tool.py": YOUNG,  # GCL401 ignored for scripts/
         "generated/out.py": YOUNG,  # excluded
+        ".gitignore": "build_tmp/\n",
+        "build_tmp/copy.py": YOUNG,  # git-ignored
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
+    # A repository with no user or system configuration.
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "HOME": str(tmp_path)}
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, env=env, check=True, timeout=60)
     return tmp_path
 
 

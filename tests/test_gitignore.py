@@ -69,6 +69,38 @@ def test_ignored_files_are_skipped_unless_named(tmp_path):
     assert gclint(".", cwd=repo)[1] == {"./src/a.py", "./out/b.py", "./out/c.gen.py", "./src/d.gen.py"}
 
 
+def flake8(*args, cwd):
+    done = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "GCL", "--format", "%(path)s", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return set(done.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        pytest.param([], id="no-path"),  # flake8's default is ".", as gclint check's
+        pytest.param(["."], id="dot"),
+        pytest.param(["src"], id="a-directory-below-the-gitignore"),
+        pytest.param(["src/d.gen.py", "out"], id="named-file-and-named-ignored-directory"),
+        pytest.param(["src/a.py", "out/c.gen.py"], id="named-files"),
+    ],
+)
+def test_flake8_skips_the_git_ignored_files_gclint_check_skips(tmp_path, paths):
+    repo = _repo(tmp_path, {".gitignore": "out/\n*.gen.py\n"}, ["src/a.py", "out/b.py", "out/c.gen.py", "src/d.gen.py"])
+    ours = gclint(*(paths or ["."]), cwd=repo)[1]
+    assert ours and flake8(*paths, cwd=repo) == ours
+
+
+def test_flake8_checks_git_ignored_files_when_respect_gitignore_is_off(tmp_path):
+    repo = _repo(tmp_path, {".gitignore": "out/\n"}, ["src/a.py", "out/b.py"])
+    assert flake8(".", cwd=repo) == {"./src/a.py"}
+    (repo / "pyproject.toml").write_text("[tool.gclint]\nrespect-gitignore = false\n")
+    assert flake8(".", cwd=repo) == gclint(".", cwd=repo)[1] == {"./src/a.py", "./out/b.py"}
+
+
 def test_outside_a_repository_a_gitignore_means_nothing(tmp_path):
     (tmp_path / ".gitignore").write_text("*.py\n")
     (tmp_path / "a.py").write_text(BAD)
