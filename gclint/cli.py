@@ -298,17 +298,16 @@ def _fails(findings: Sequence[Finding], args: argparse.Namespace, fail_on: str) 
     return any(_SEVERITY_RANK[f.severity] >= lowest for f in findings)
 
 
-# `baseline` and `fail-on` in [tool.gclint] are Settings fields once config.py
-# reads them; until then getattr finds none and only the flags count.
 def _fail_on(args: argparse.Namespace, settings: Settings) -> str:
-    return args.fail_on or getattr(settings, "fail_on", None) or DEFAULT_FAIL_ON
+    """--fail-on, else `fail-on` in [tool.gclint], else warning."""
+    return args.fail_on or settings.fail_on or DEFAULT_FAIL_ON
 
 
 def _baseline_file(args: argparse.Namespace, settings: Settings) -> Optional[str]:
     """--baseline, else the configured one (relative to its pyproject.toml)."""
     if args.baseline:
         return args.baseline
-    configured = getattr(settings, "baseline", None)
+    configured = settings.baseline
     return os.path.join(settings.root or ".", configured) if configured else None
 
 
@@ -424,7 +423,10 @@ def _rules(fmt: str) -> int:
         return EXIT_CLEAN
     if fmt == "json":
         rows = [
-            {"code": i.code, "name": i.name, "severity": i.severity.value, "default": i.default, "summary": i.summary}
+            {
+                "code": i.code, "name": i.name, "severity": i.severity.value, "default": i.default,
+                "why_default": i.why_default, "summary": i.summary,
+            }
             for i in infos
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -433,13 +435,14 @@ def _rules(fmt: str) -> int:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table("code", "name", "severity", "default", "summary")
+        table = Table("code", "name", "severity", "default", "summary", "why on / off (measured)")
         for i in infos:
-            table.add_row(i.code, i.name, i.severity.value, _on(i), i.summary)
+            table.add_row(i.code, i.name, i.severity.value, _on(i), i.summary, i.why_default or "")
         Console().print(table)
     else:
         for i in infos:
             print(f"{i.code}  {i.name:<34} {i.severity.value:<8} {_on(i):<3} {i.summary}")
+            print(f"{'':8}{_on(i)} by default: {i.why_default}")
     return EXIT_CLEAN
 
 
@@ -449,10 +452,10 @@ def _on(info: RuleInfo) -> str:
 
 def rule_table(infos: Sequence[RuleInfo]) -> str:
     """The README's rule table (tests/test_readme.py keeps the two in step)."""
-    rows = ["| code | name | severity | default | what it finds |", "|---|---|---|---|---|"]
+    rows = ["| code | name | severity | default | why (measured) | what it finds |", "|---|---|---|---|---|---|"]
     for i in infos:
         summary = i.summary.replace("|", r"\|")
-        rows.append(f"| {i.code} | {i.name} | {i.severity.value} | {_on(i)} | {summary} |")
+        rows.append(f"| {i.code} | {i.name} | {i.severity.value} | {_on(i)} | {i.why_default or ''} | {summary} |")
     return "\n".join(rows) + "\n"
 
 

@@ -147,8 +147,19 @@ class RuleInfo:
         parts += self._more_examples()
         return "\n".join(parts).rstrip() + "\n"
 
+    @property
+    def why_default(self) -> Optional[str]:
+        """Why the rule is on or off by default, with the measured numbers."""
+        from gclint.evidence import why_default
+
+        return why_default(self.code)
+
     def _status(self) -> str:
-        on = "on by default" if self.default else "off by default (select it by code, or every rule with `--select GCL`)"
+        on = "on by default" if self.default else "off by default"
+        if self.why_default:
+            on += f": {self.why_default}"
+        if not self.default:
+            on += ". Select it by code, or every rule with `--select GCL`"
         return f"*Severity {self.severity.value}; {on}.*"
 
     def _more_examples(self) -> List[str]:

@@ -154,12 +154,13 @@ def test_rules_and_explain(capsys):
     for heading in ("## What it flags", "## Why it matters", "## Known limits", "## Example", "## Use instead", "## References"):
         assert heading in text
     assert "gc.collect(0)" in text and "full collection" in text
-    assert "*Severity warning; on by default.*" in text and "## Measured on real code" in text
+    assert "*Severity warning; on by default: no finding on 14 real projects and the 3.11 standard library; matches only explicit misuse of the gc API.*" in text
+    assert "## Measured on real code" in text
     assert main(["explain", "GCL999"]) == 2
     by_code = {r["code"]: r["default"] for r in rows}
     assert by_code["GCL401"] is True and by_code["GCL203"] is False
     assert main(["explain", "GCL203"]) == 0
-    assert "off by default (select it by code, or every rule with `--select GCL`)" in capsys.readouterr().out
+    assert "off by default: 1 of 19 findings read on 14 real projects worth acting on (below the 60% bar). Select it by code, or every rule with `--select GCL`." in capsys.readouterr().out
 
 
 # --- issue 14: output that integrates -------------------------------------

@@ -29,10 +29,14 @@ def pages() -> Dict[str, str]:
 
 
 def index(infos: Sequence[RuleInfo]) -> str:
-    rows = [GENERATED, "", "# gclint rules", "", "| code | name | severity | default | what it finds |", "|---|---|---|---|---|"]
+    rows = [
+        GENERATED, "", "# gclint rules", "",
+        "| code | name | severity | default | why (measured) | what it finds |", "|---|---|---|---|---|---|",
+    ]
     for i in infos:
         summary = i.summary.replace("|", r"\|")
-        rows.append(f"| [{i.code}]({i.code}.md) | {i.name} | {i.severity.value} | {'on' if i.default else 'off'} | {summary} |")
+        on = "on" if i.default else "off"
+        rows.append(f"| [{i.code}]({i.code}.md) | {i.name} | {i.severity.value} | {on} | {i.why_default or ''} | {summary} |")
     return "\n".join(rows) + "\n"
 
 
