@@ -123,6 +123,12 @@ def selects_gclint(select: Optional[List[str]], extend_select: Optional[List[str
     return any(c and ("GCL".startswith(c) or c.startswith("GCL")) for c in chosen)
 
 
+def named_paths(filenames: Optional[Sequence[str]], stdin_display_name: str) -> Tuple[str, ...]:
+    """The paths flake8 was given, stdin as its display name: a buffer an
+    editor pipes in is named, as `gclint check - --stdin-filename` has it."""
+    return tuple(stdin_display_name if name == "-" else name for name in filenames or (".",))
+
+
 class GclintChecker:
     name = "gclint"
     version = __version__
@@ -139,7 +145,7 @@ class GclintChecker:
     @classmethod
     def parse_options(cls, options: object) -> None:
         cls.enabled = selects_gclint(getattr(options, "select", None), getattr(options, "extend_select", None))
-        cls.named = tuple(getattr(options, "filenames", None) or (".",))
+        cls.named = named_paths(getattr(options, "filenames", None), getattr(options, "stdin_display_name", "stdin"))
         cls.repositories = {}
 
     def __init__(self, tree: ast.AST, filename: str, lines: List[str]) -> None:

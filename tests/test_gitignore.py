@@ -94,6 +94,21 @@ def test_flake8_skips_the_git_ignored_files_gclint_check_skips(tmp_path, paths):
     assert ours and flake8(*paths, cwd=repo) == ours
 
 
+def test_a_git_ignored_buffer_piped_in_is_checked_by_both_doors(tmp_path):
+    # An editor sends the buffer of a file git ignores: the user named it.
+    repo = _repo(tmp_path, {".gitignore": "out/\n"}, ["out/b.py"])
+    piped = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "GCL", "--format", "%(path)s", "--stdin-display-name", "out/b.py", "-"],
+        cwd=repo, input=BAD, capture_output=True, text=True, timeout=300,
+    )
+    assert piped.stdout.splitlines() == ["out/b.py"], piped.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "gclint", "check", "--no-cache", "-q", "--stdin-filename", "out/b.py", "-"],
+        cwd=repo, input=BAD, capture_output=True, text=True, timeout=300,
+    )
+    assert {line.split(":")[0] for line in done.stdout.splitlines()} == {"out/b.py"}, done.stderr
+
+
 def test_flake8_checks_git_ignored_files_when_respect_gitignore_is_off(tmp_path):
     repo = _repo(tmp_path, {".gitignore": "out/\n"}, ["src/a.py", "out/b.py"])
     assert flake8(".", cwd=repo) == {"./src/a.py"}
