@@ -2,8 +2,9 @@
 
 `[tool.gclint]` (select, ignore, per-file-ignores, exclude, baseline,
 respect-gitignore, rule options) applies here as in `gclint check`;
-flake8's own `--select` / `--ignore` and `# noqa` then narrow what it shows. The engine applies the same noqa semantics
-first, so both doors agree. Like `gclint check`, the door reads the
+flake8's own `--select` / `--ignore` and `# noqa` then narrow what it
+shows. The engine applies the same noqa semantics first, so both doors
+agree. Like `gclint check`, the door reads the
 summaries of the project modules a file imports (gclint/project.py) and
 keeps its findings in the same content-hash cache (the user cache
 directory, per project): an unchanged file whose imported summaries are
