@@ -5,6 +5,7 @@ import ast
 import io
 import re
 import threading
+import sys
 import tokenize
 import warnings
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
@@ -147,7 +148,9 @@ def check_syntax(text: str, path: str) -> None:
             warnings.simplefilter("ignore")
             ast.parse(text, filename=path)
     except SyntaxError as exc:
-        raise SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        # Named, since newer syntax (3.14's t-strings) is an error to an older interpreter.
+        running = f"Python {sys.version_info[0]}.{sys.version_info[1]}"
+        raise SourceError(f"syntax error for {running}, the interpreter running gclint: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {_first_line(exc)}") from None
 

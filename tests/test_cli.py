@@ -362,3 +362,12 @@ def test_force_exclude_applies_exclude_to_named_files(project):
     code, out, _ = run("check", "--force-exclude", "-", "--stdin-filename", "pkg/bad.py", cwd=project, stdin=BAD)
     assert code == 0 and "GCL401" not in out
     assert run("check", "-", "--stdin-filename", "pkg/bad.py", cwd=project, stdin=BAD)[0] == 1
+
+
+def test_a_syntax_error_names_the_interpreter_that_judged_it(tmp_path):
+    # A file written for a newer Python (3.14's t-strings) is an error only to
+    # an older interpreter: the message must say which one ran.
+    (tmp_path / "newer.py").write_text("def f(:\n    pass\n")
+    code, out, _ = run("check", "--no-cache", "-q", "newer.py", cwd=tmp_path)
+    running = f"Python {sys.version_info[0]}.{sys.version_info[1]}"
+    assert code == 1 and f"GCL001 newer.py: syntax error for {running}, the interpreter running gclint: " in out
