@@ -571,7 +571,7 @@ class Inspector:
                 continue
             found.append(self._cycle_item(members, site))
             if self.graph_dir and not self.rerunning:
-                found[-1]["graph"] = _write_graph(self.graph_dir, members, found[-1])
+                found[-1]["graph"] = _write_graph(self.graph_dir, members, found[-1], self.project)
         window.unattributed += max(0, len(window.saved) - len(objects))
         return _merge_cycles(found)
 
@@ -902,22 +902,20 @@ def _take_site(evidence: Dict[str, Any], traced: Dict[str, Any]) -> None:
 
 # -- pictures ------------------------------------------------------------------------
 
-_GRAPH_MEMBERS = 60
 
+def cycle_picture(members: Sequence[Any], item: Dict[str, Any], project: Any) -> Any:
+    """The cycle as a gclint.report.graph Picture: one node per member (its
+    type, and its allocation site when traced), one edge per reference
+    between members (the attribute, key or index); the members allocated
+    at the line the evidence names are highlighted."""
+    from gclint.report import graph
 
-def cycle_dot(members: Sequence[Any], title: str) -> str:
-    """The cycle as Graphviz DOT: one node per member (its type), one edge per
-    reference between members, labelled with the attribute, key or index."""
-    shown = list(members[:_GRAPH_MEMBERS])
+    shown = list(members[: graph.MAX_NODES])
     number = {id(obj): n for n, obj in enumerate(shown)}
-    lines = ["digraph cycle {", f"  label={_dot_string(title)};", "  node [shape=box, fontname=monospace];"]
-    for n, obj in enumerate(shown):
-        lines.append(f"  n{n} [label={_dot_string(_type_name(obj))}];")
-    for n, obj in enumerate(shown):
-        for ref, label in _member_edges(obj, number):
-            lines.append(f"  n{n} -> n{number[id(ref)]}" + (f" [label={_dot_string(label)}];" if label else ";"))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    nodes = tuple(graph.Node(_type_name(obj), site=project.allocation_site(obj)) for obj in shown)
+    edges = tuple(graph.Edge(n, number[id(ref)], label) for n, obj in enumerate(shown) for ref, label in _member_edges(obj, number))
+    title = f"{os.path.basename(item['path'])}:{item['line']}: {item.get('chain') or 'cycle'}"
+    return graph.highlighted(graph.Picture(graph.CYCLE, title, nodes, edges), site=(item["path"], item["line"]))
 
 
 def _member_edges(obj: Any, number: Dict[int, int]):
@@ -933,22 +931,8 @@ def _member_edges(obj: Any, number: Dict[int, int]):
                     yield value, f".{key}"
 
 
-def _dot_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
-def _write_graph(directory: str, members: Sequence[Any], item: Dict[str, Any]) -> Optional[str]:
+def _write_graph(directory: str, members: Sequence[Any], item: Dict[str, Any], project: Any) -> str:
     """cycle-N.dot (and .svg with Graphviz's dot); the DOT file's path."""
-    import shutil
-    import subprocess
+    from gclint.report import graph
 
-    os.makedirs(directory, exist_ok=True)
-    count = len([name for name in os.listdir(directory) if name.endswith(".dot")])
-    path = os.path.join(directory, f"cycle-{count + 1}.dot")
-    title = f"{os.path.basename(item['path'])}:{item['line']}: {item.get('chain') or 'cycle'}"
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(cycle_dot(members, title))
-    dot = shutil.which("dot")
-    if dot:
-        subprocess.run([dot, "-Tsvg", "-o", path[:-4] + ".svg", path], capture_output=True, timeout=60, check=False)
-    return path
+    return graph.write_picture(directory, cycle_picture(members, item, project))
