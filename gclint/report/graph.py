@@ -125,14 +125,17 @@ def highlighted(picture: Picture, site: Optional[Site] = None, line_text: str = 
 
 
 _ASSIGNED = re.compile(r"\.(\w+)\s*(?:=[^=]|\+=|\.append\(|\.add\(|\.setdefault\(|\[)")
+# `err = exc`: the frame holds it as a local.
+_LOCAL = re.compile(r"^\s*(\w+)\s*(?:=[^=]|\+=)")
 _ATTRIBUTE = re.compile(r"\.(\w+)")
 _KEY = re.compile(r"\[\s*('[^']*'|\"[^\"]*\"|\d+)\s*\]")
 
 
 def _names_in(line_text: str) -> Set[str]:
-    """Edge labels the flagged line names: what it assigns or appends to
-    when it does, else every attribute and literal key in it."""
+    """Edge labels the flagged line names: the attribute or local it assigns
+    or appends to when it does, else every attribute and literal key in it."""
     assigned = {f".{name}" for name in _ASSIGNED.findall(line_text)}
+    assigned |= {f".f_locals[{name!r}]" for name in _LOCAL.findall(line_text)}
     if assigned:
         return assigned
     keys = {f"[{_key_label(key)}]" for key in _KEY.findall(line_text)}
@@ -306,6 +309,8 @@ class TreeLine:
     node: Node
     back_to: Optional[int] = None
     index: int = 0
+    # The reference the flagged line makes.
+    flagged: bool = False
 
 
 def tree_rows(picture: Picture) -> List[TreeLine]:
@@ -327,10 +332,10 @@ def tree_rows(picture: Picture) -> List[TreeLine]:
             continue
         node = picture.nodes[edge.target]
         if edge.target in seen:
-            rows.append(TreeLine(depth, edge.label, node, back_to=edge.target, index=edge.target))
+            rows.append(TreeLine(depth, edge.label, node, back_to=edge.target, index=edge.target, flagged=edge.highlight))
             continue
         seen.add(edge.target)
-        rows.append(TreeLine(depth, edge.label, node, index=edge.target))
+        rows.append(TreeLine(depth, edge.label, node, index=edge.target, flagged=edge.highlight))
         stack.append((edge.target, iter(out.get(edge.target, ()))))
     return rows
 
@@ -352,7 +357,7 @@ def tree(picture: Picture) -> Any:
 def _row_text(row: TreeLine, text_class: Any) -> Any:
     text = text_class()
     if row.edge:
-        text.append(printable(row.edge), style="cyan")
+        text.append(printable(row.edge), style="bold red" if row.flagged else "cyan")
         text.append(" -> ")
     if row.back_to is not None:
         text.append(f"back to {node_label(row.node)} #{row.back_to + 1}", style="bold magenta")
@@ -366,12 +371,43 @@ def _row_text(row: TreeLine, text_class: Any) -> Any:
     return text
 
 
-def tree_text(picture: Picture, width: int = 160) -> str:
-    """The tree as plain text (no colour), e.g. for a piped report or a README."""
+def tree_text(picture: Picture, width: int = 200, color: bool = False) -> str:
+    """The tree as text: plain (a piped report, a README), or with ANSI
+    colours for a terminal; wide, so a long label is never folded."""
     import io
 
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, highlight=False, emoji=False).print(tree(picture))
+    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None, highlight=False, emoji=False)
+    console.print(tree(picture))
     return buffer.getvalue()
+
+
+# -- a finding's pictures -----------------------------------------------------------------
+
+
+def finding_pictures(evidence: Sequence[Mapping[str, Any]], site: Site, line_text: str = "", heading: str = "") -> List[Picture]:
+    """One picture per evidence item of a finding that carries steps, titled
+    `heading` (default `file:line:`) and the chain, the member the
+    finding's line points at highlighted."""
+    heading = heading or f"{site_label(site)}:"
+    pictures = []
+    for item in evidence:
+        picture = evidence_picture(item, f"{heading} {item.get('chain') or item.get('kind')}")
+        if picture is not None:
+            pictures.append(highlighted(picture, site, line_text))
+    return pictures
+
+
+def write_finding_pictures(directory: str, findings: Sequence[Any], line_of: Any) -> List[str]:
+    """`--graph DIR`: one picture per confirmed finding's cycle or retained
+    chain; the DOT files written. `line_of(path, line)` gives a source line."""
+    written = []
+    for finding in findings:
+        if finding.status != "confirmed":
+            continue
+        heading = f"{finding.path}:{finding.line}: {finding.code}"
+        for picture in finding_pictures(finding.evidence, (finding.path, finding.line), line_of(finding.path, finding.line), heading):
+            written.append(write_picture(directory, picture))
+    return written
