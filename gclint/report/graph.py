@@ -210,10 +210,11 @@ def dot_svg(dot_text: str) -> Optional[str]:
 
 def write_picture(directory: str, picture: Picture) -> str:
     """`DIR/<kind>-N.dot`, and `.svg` beside it when Graphviz's `dot` is on
-    PATH; the DOT file's path. N is the first number not taken."""
+    PATH; the DOT file's path. N counts on from the pictures of that kind
+    already there, past any name that is taken."""
     os.makedirs(directory, exist_ok=True)
     text = to_dot(picture)
-    number = 1 + len([name for name in os.listdir(directory) if name.endswith(".dot")])
+    number = 1 + len([name for name in os.listdir(directory) if name.startswith(f"{picture.kind}-") and name.endswith(".dot")])
     while True:
         path = os.path.join(directory, f"{picture.kind}-{number}.dot")
         try:
