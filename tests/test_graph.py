@@ -348,3 +348,57 @@ def test_graph_without_dynamic_mode_is_a_usage_error(tmp_path):
     assert done.returncode == 2
     assert "--graph draws what dynamic mode saw" in done.stderr
     assert not (tmp_path / "p").exists()
+
+
+# -- the probe records the steps -------------------------------------------------------
+
+
+def _probe():
+    from gclint.pytest_plugin import probe
+
+    return probe
+
+
+def test_an_instance_and_its_dict_fold_into_one_step():
+    steps = [
+        {"type": "Node", "edge": ".__dict__", "site": ["a.py", 3]},
+        {"type": "dict", "edge": "['parent']", "site": None},
+        {"type": "Tree", "edge": ".__dict__", "site": None},
+        {"type": "dict", "edge": "[('a', 1)]", "site": None},
+    ]
+    folded = _probe()._fold_instance_dicts([dict(s) for s in steps])
+    assert [(s["type"], s["edge"]) for s in folded] == [("Node", ".parent"), ("Tree", ".__dict__"), ("dict", "[('a', 1)]")]
+    assert _probe()._chain(folded) == "Node.parent -> Tree.__dict__ -> dict[('a', 1)] -> Node"
+    assert _probe()._chain([]) is None
+
+
+INTERPRETERS = [
+    pytest.param(None, id="test-interpreter"),
+    # Other interpreters: in .ci/run's slow step, so the README command stays short.
+    pytest.param("3.9.18", id="3.9.18", marks=pytest.mark.slow),
+    pytest.param("3.13.0", id="3.13.0", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("version", INTERPRETERS)
+def test_the_probe_records_each_cycle_as_steps_that_say_its_chain(version):
+    from conftest import pyenv_python
+    from gclint.dynamic import DynamicOptions, confirm
+
+    python = sys.executable if version is None else pyenv_python(version)
+    if python is None:
+        pytest.skip(f"Python {version} is not installed")
+    files = [str(ROOT / "fixtures" / "cycles" / name) for name in ("tree_with_strong_parent.py", "exception_kept_in_frame.py", "callbacks_bound_to_self.py")]
+    outcome = confirm([], files, DynamicOptions(python=python, timeout=300))
+    cycles = [e for f in outcome.findings for e in f.evidence if e["kind"] == "cycle"]
+    assert len(cycles) >= 5, outcome.diagnostics
+    for item in cycles:
+        steps = item["steps"]
+        # The text chain is made from the steps: one path, read once.
+        assert item["chain"] == " -> ".join(s["type"] + s["edge"] for s in steps) + " -> " + steps[0]["type"]
+        assert all(s["site"] is None or os.path.basename(s["site"][0]) in {os.path.basename(f) for f in files} for s in steps)
+    chains = {item["chain"] for item in cycles}
+    assert "TreeNode.children -> list[1] -> Leaf.parent -> TreeNode" in chains
+    assert "Clock.on_tick -> method.__self__ -> Clock" in chains
+    # References of tracebacks and frames are named on every version.
+    assert any(".__traceback__ -> traceback.tb_frame -> frame.f_locals" in chain for chain in chains), chains

@@ -978,6 +978,8 @@ def _builtin_reference(holder, target):
                     continue
     if isinstance(holder, types.FrameType):
         try:
+            if holder.f_locals is target:  # 3.9-3.12 keep the dict they made
+                return ".f_locals"
             name = next((k for k, v in holder.f_locals.items() if v is target), None)
         except Exception:
             return ""

@@ -135,7 +135,8 @@ def _names_in(line_text: str) -> Set[str]:
     """Edge labels the flagged line names: the attribute or local it assigns
     or appends to when it does, else every attribute and literal key in it."""
     assigned = {f".{name}" for name in _ASSIGNED.findall(line_text)}
-    assigned |= {f".f_locals[{name!r}]" for name in _LOCAL.findall(line_text)}
+    # A frame names its locals, or (3.9-3.12) holds the dict that does.
+    assigned |= {label for name in _LOCAL.findall(line_text) for label in (f".f_locals[{name!r}]", f"[{name!r}]")}
     if assigned:
         return assigned
     keys = {f"[{_key_label(key)}]" for key in _KEY.findall(line_text)}
