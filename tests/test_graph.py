@@ -402,3 +402,42 @@ def test_the_probe_records_each_cycle_as_steps_that_say_its_chain(version):
     assert "Clock.on_tick -> method.__self__ -> Clock" in chains
     # References of tracebacks and frames are named on every version.
     assert any(".__traceback__ -> traceback.tb_frame -> frame.f_locals" in chain for chain in chains), chains
+
+
+# -- the pytest plugin: the same pictures --------------------------------------------------
+
+FAMILY_TEST = '''
+class Node:
+    def __init__(self):
+        self.children = []
+        self.parent = None
+
+
+def test_family():
+    root = Node()
+    kid = Node()
+    kid.parent = root
+    root.children.append(kid)
+'''
+
+
+def test_the_pytest_plugin_draws_each_cycle_as_a_tree_and_reports_its_steps(tmp_path):
+    (tmp_path / "test_family.py").write_text(FAMILY_TEST)
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--gclint", f"--gclint-report={report}", f"--gclint-graph={tmp_path / 'pictures'}", "test_family.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,  # a hang guard
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (evidence,) = json.loads(report.read_text())["tests"][0]["evidence"]
+    assert [(s["type"], s["edge"]) for s in evidence["steps"]] == [("Node", ".parent"), ("Node", ".children"), ("list", "[0]")]
+    assert evidence["chain"] == "Node.parent -> Node.children -> list[0] -> Node"
+    rows = [re.sub(r"  allocated at \S+", "", row) for row in done.stdout.splitlines() if row.startswith("        ")]
+    assert rows == [
+        "        Node #1",
+        "        └── .parent -> Node #2",
+        "            └── .children -> list #3",
+        "                └── [0] -> back to Node #1",
+    ]
+    dot = parse((tmp_path / "pictures" / "cycle-1.dot").read_text())
+    assert sorted(label_text(a["label"]).split("\n")[0] for a in dot.nodes.values()) == ["Node", "Node", "list"]
