@@ -441,3 +441,29 @@ def test_the_pytest_plugin_draws_each_cycle_as_a_tree_and_reports_its_steps(tmp_
     ]
     dot = parse((tmp_path / "pictures" / "cycle-1.dot").read_text())
     assert sorted(label_text(a["label"]).split("\n")[0] for a in dot.nodes.values()) == ["Node", "Node", "list"]
+
+
+@pytest.mark.parametrize("kind, closed", [("cycle", True), ("retained", False), ("retained-object", False)])
+def test_any_evidence_with_steps_is_a_picture(kind, closed):
+    picture = graph.evidence_picture({"kind": kind, "steps": CACHE})
+    assert picture.kind == ("cycle" if closed else "retained")
+    assert (picture.edges[-1].target == 0) == closed
+    assert graph.evidence_picture({"kind": kind}) is None
+
+
+def test_the_text_report_draws_a_retained_chain_under_its_finding():
+    import io
+
+    from gclint.model import CONFIRMED, Finding, Severity
+    from gclint.report.text import TextReporter
+
+    evidence = {"kind": "retained", "path": "app.py", "line": 12, "summary": "1.2 MiB kept", "steps": CACHE}
+    finding = Finding(path="app.py", line=12, col=5, code="GCL906", message="grows", severity=Severity.WARNING, status=CONFIRMED, evidence=(evidence,))
+    out = io.StringIO()
+    TextReporter(out, color=False).write([finding], {"app.py": "\n" * 11 + "    CACHE['k'].append(exc)\n"})
+    assert out.getvalue().splitlines()[4:] == [
+        "    module app #1",
+        "    └── .CACHE -> dict #2  allocated at app.py:3",
+        "        └── ['k'] -> list #3  allocated at app.py:9",
+        "            └── [0] -> ValueError #4  allocated at app.py:12  <- flagged",
+    ]

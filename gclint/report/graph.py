@@ -107,19 +107,25 @@ def _text(value: Any) -> str:
 
 
 def evidence_picture(evidence: Mapping[str, Any], title: str = "") -> Optional[Picture]:
-    """The picture of one evidence item that carries steps (cycle or retained)."""
-    return from_steps(str(evidence.get("kind")), evidence.get("steps"), title)
+    """The picture of one evidence item that carries steps: a cycle, or a
+    chain from a root to what it keeps (whatever the kind is called:
+    "retained", "retained-object", ...)."""
+    kind = CYCLE if evidence.get("kind") == CYCLE else RETAINED
+    return from_steps(kind, evidence.get("steps"), title)
 
 
 def highlighted(picture: Picture, site: Optional[Site] = None, line_text: str = "") -> Picture:
-    """The picture with the member the finding points at marked: the holder
-    of a reference the flagged line names (`self.parent = ...` marks the
-    `.parent` edge and its holder), else the members allocated on that line."""
+    """The picture with the member the finding points at marked. In a cycle:
+    the holder of a reference the flagged line names (`self.parent = ...`
+    marks the `.parent` edge and its holder), else the members allocated on
+    that line. In a retained chain (the finding is where what grows is
+    made): the members allocated on that line first."""
     names = _names_in(line_text)
+    allocated = {i for i, n in enumerate(picture.nodes) if site is not None and n.site is not None and _same_site(n.site, site)}
+    if picture.kind == RETAINED and allocated:
+        names = set()
     edges = tuple(replace(e, highlight=e.label in names) for e in picture.edges)
-    marked = {e.source for e in edges if e.highlight}
-    if not marked and site is not None:
-        marked = {i for i, n in enumerate(picture.nodes) if n.site is not None and _same_site(n.site, site)}
+    marked = {e.source for e in edges if e.highlight} or allocated
     nodes = tuple(replace(n, highlight=i in marked) for i, n in enumerate(picture.nodes))
     return replace(picture, nodes=nodes, edges=edges)
 
