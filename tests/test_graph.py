@@ -467,3 +467,23 @@ def test_the_text_report_draws_a_retained_chain_under_its_finding():
         "        └── ['k'] -> list #3  allocated at app.py:9",
         "            └── [0] -> ValueError #4  allocated at app.py:12  <- flagged",
     ]
+
+
+def test_the_growth_reports_chain_steps_are_drawn_too():
+    # gclint/dynamic/growth.py's shape: each step's edge is the reference into it.
+    chain_steps = [
+        {"type": "module", "name": "app.cache", "edge": None, "site": None},
+        {"type": "dict", "name": None, "edge": {"kind": "attr", "label": "CACHE"}, "site": ["/p/app/cache.py", 3]},
+        {"type": "list", "name": None, "edge": {"kind": "key", "label": "'k7'"}, "site": ["/p/app/cache.py", 9]},
+        {"type": "ValueError", "name": None, "edge": {"kind": "index", "label": "0"}, "site": None},
+        {"type": "cell", "name": None, "edge": {"kind": "referent", "label": None}, "site": None},
+    ]
+    picture = graph.evidence_picture({"kind": "retained", "chain_steps": chain_steps})
+    assert graph.tree_text(picture) == (
+        "module app.cache #1\n"
+        "└── .CACHE -> dict #2  allocated at cache.py:3\n"
+        "    └── ['k7'] -> list #3  allocated at cache.py:9\n"
+        "        └── [0] -> ValueError #4\n"
+        "            └── cell #5\n"
+    )
+    assert graph.evidence_picture({"kind": "retained", "chain_steps": "module -> dict"}) is None

@@ -111,7 +111,34 @@ def evidence_picture(evidence: Mapping[str, Any], title: str = "") -> Optional[P
     chain from a root to what it keeps (whatever the kind is called:
     "retained", "retained-object", ...)."""
     kind = CYCLE if evidence.get("kind") == CYCLE else RETAINED
-    return from_steps(kind, evidence.get("steps"), title)
+    steps = evidence.get("steps")
+    if steps is None and "chain_steps" in evidence:
+        steps = steps_from_chain_steps(evidence["chain_steps"])
+    return from_steps(kind, steps, title)
+
+
+# The growth report's edge kinds (gclint/dynamic/growth.py), as labels.
+_EDGE_FORMS = {"attr": ".{}", "key": "[{}]", "index": "[{}]", "cell": ".{}", "item": "{{{}}}", "referent": "{}"}
+
+
+def steps_from_chain_steps(chain_steps: Any) -> Any:
+    """The growth report's retaining chain (`chain_steps`: each step's edge
+    is the reference *into* it, {"kind": "attr", "label": "CACHE"}) as
+    steps (each step's edge is the reference *out of* it, ".CACHE")."""
+    if not isinstance(chain_steps, list) or not all(isinstance(s, Mapping) for s in chain_steps):
+        return None
+    steps = []
+    for step, following in zip(chain_steps, list(chain_steps[1:]) + [None]):
+        steps.append({"type": step.get("type"), "name": step.get("name") or "", "site": step.get("site"), "edge": _edge_into(following)})
+    return steps
+
+
+def _edge_into(step: Optional[Mapping[str, Any]]) -> str:
+    edge = step.get("edge") if step is not None else None
+    if not isinstance(edge, Mapping) or edge.get("kind") not in _EDGE_FORMS:
+        return ""
+    label = edge.get("label")
+    return _EDGE_FORMS[edge["kind"]].format(label) if isinstance(label, str) else ""
 
 
 def highlighted(picture: Picture, site: Optional[Site] = None, line_text: str = "") -> Picture:
