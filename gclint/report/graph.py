@@ -14,8 +14,11 @@ long-lived object), the last is the object kept alive, and the last edge is
 "". `site` is where the object was allocated, [path, line], or None. A step
 may carry `name` (what the root is called: `module app`).
 
-A door that sees live objects (the pytest plugin) builds a Picture
-directly: any nodes and edges, not only a ring or a chain.
+The growth report's `chain_steps` (gclint/dynamic/growth.py: each step's
+edge is the reference into it, as {"kind": "attr", "label": "CACHE"}) are
+read too (`steps_from_chain_steps`). A door that sees live objects (the
+pytest plugin's --gclint-graph) builds a Picture directly: any nodes and
+edges, not only a ring or a chain.
 
 The drawings: Graphviz DOT (`to_dot`), an SVG drawn here without Graphviz
 (`to_svg`), and a terminal tree (`tree`). Labels come from the target
