@@ -967,7 +967,7 @@ def _graph() -> Optional[types.ModuleType]:
 def _tree_rows(evidence: Dict[str, Any]) -> List[str]:
     """The evidence's cycle as a tree, for the terminal summary."""
     graph = _graph()
-    picture = graph.evidence_picture(evidence) if graph and evidence.get("steps") else None
+    picture = graph.evidence_picture(evidence) if graph and (evidence.get("steps") or evidence.get("chain_steps")) else None
     try:
         return graph.tree_text(picture).splitlines() if picture else []
     except ImportError:  # rich is not installed there either
