@@ -9,7 +9,7 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Set, TextIO, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, TextIO, Tuple
 
 from gclint import __version__
 from gclint.cache import Cache, default_directory
@@ -38,7 +38,7 @@ PROGRESS_MIN_FILES = 200
 # is a path.
 BEFORE_PATHS_ONLY = (
     "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
-    "--target-output", "--output-file", "--write-baseline", "--add-noqa",
+    "--target-output", "--output-file", "--write-baseline", "--add-noqa", "--graph",
 )
 # These, and the options that choose which files gclint trusts, are refused
 # wherever they are when the word is also an existing file (`gclint check *`
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     dynamic.add_argument("--memory-limit", type=_count(1), default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
     # tracemalloc.start() takes 1 to 65535 frames.
     dynamic.add_argument("--target-output", metavar="FILE", help="write each target's whole stdout and stderr to FILE (a failing target's last lines are in the diagnostic)")
+    dynamic.add_argument("--graph", metavar="DIR", help="draw each confirmed cycle in DIR: Graphviz DOT, and SVG when `dot` is on PATH")
     dynamic.add_argument("--tracemalloc-frames", type=_count(1, 65535), default=10, metavar="N", help="frames kept per allocation (default: 10)")
     check.set_defaults(_options=_value_options(check))
 
@@ -239,9 +240,10 @@ def _check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.add_noqa and "-" in args.paths:
         raise ConfigError("--add-noqa edits files; it cannot edit standard input")
+    if args.graph and not (args.dynamic or args.run):
+        raise ConfigError("--graph draws what dynamic mode saw: add --dynamic (or --run)")
     result, files, stdin_text = _lint(args, settings)
-    if args.dynamic or args.run:
-        _confirm(result, args, settings, files)
+    outputs = _confirm(result, args, settings, files) if args.dynamic or args.run else []
     result.findings.sort(key=lambda f: f.sort_key)
     # Stdin's text wins over a checked file of the same (display) name.
     sources = SourceLines({**checked_sources(result.findings, set(files), settings.max_file_size * 1024), **stdin_text})
@@ -255,7 +257,9 @@ def _check(args: argparse.Namespace) -> int:
     baseline = _baseline_file(args, settings)
     if baseline:
         result.findings = read_baseline(baseline).new_findings(result.findings, sources)
-    _report(result, args, sources)
+    if args.graph:
+        _draw(args.graph, result.findings, sources)
+    _report(result, args, sources, outputs)
     if internal_failure:
         return EXIT_ERROR
     return EXIT_FINDINGS if _fails(result.findings, args, _fail_on(args, settings)) else EXIT_CLEAN
@@ -336,8 +340,9 @@ def printable_error(error: str) -> str:
     return "\n".join(printable(line) for line in error.splitlines())
 
 
-def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, files: List[str]) -> None:
-    """Dynamic mode: run targets under gc inspection and mark each finding."""
+def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, files: List[str]) -> List[Any]:
+    """Dynamic mode: run targets under gc inspection and mark each finding;
+    what each target wrote."""
     from gclint.dynamic import DynamicOptions, confirm
 
     options = DynamicOptions(
@@ -352,6 +357,18 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
     result.findings = [f for f in outcome.findings if settings.is_enabled(f.code, f.path)]
     for diagnostic in outcome.diagnostics:
         print(f"gclint: dynamic: {printable_error(diagnostic)}", file=sys.stderr)
+    return outcome.outputs
+
+
+def _draw(directory: str, findings: Sequence[Finding], sources: SourceLines) -> None:
+    """--graph: one picture per confirmed cycle or retained chain."""
+    from gclint.report.graph import write_finding_pictures
+
+    try:
+        written = write_finding_pictures(directory, findings, sources.line)
+    except OSError as exc:
+        raise ConfigError(f"--graph {directory}: cannot write: {exc.strerror or exc}") from None
+    print(f"gclint: drew {len(written)} pictures in {printable(directory)}", file=sys.stderr)
 
 
 def _cache(settings: Settings, args: argparse.Namespace) -> Optional[Cache]:
@@ -378,20 +395,24 @@ def _run(files: Sequence[str], settings: Settings, args: argparse.Namespace) -> 
         return lint_files(files, settings, args.jobs, progress=show, cache=cache)
 
 
-def _report(result: RunResult, args: argparse.Namespace, sources: SourceLines) -> None:
+def _report(result: RunResult, args: argparse.Namespace, sources: SourceLines, outputs: Sequence[Any] = ()) -> None:
     if not args.output_file:
-        _write_report(sys.stdout, result, args, sources)
+        _write_report(sys.stdout, result, args, sources, outputs)
         return
     try:
         with open(args.output_file, "w", encoding="utf-8", newline="\n") as stream:
-            _write_report(stream, result, args, sources)
+            _write_report(stream, result, args, sources, outputs)
     except OSError as exc:
         raise ConfigError(f"--output-file {args.output_file}: cannot write: {exc.strerror or exc}") from None
 
 
-def _write_report(stream: TextIO, result: RunResult, args: argparse.Namespace, sources: SourceLines) -> None:
+def _write_report(stream: TextIO, result: RunResult, args: argparse.Namespace, sources: SourceLines, outputs: Sequence[Any] = ()) -> None:
     findings = result.findings
-    if args.format == "json":
+    if args.format == "html":
+        from gclint.report.html import render_html
+
+        stream.write(render_html(findings, sources, outputs, result.files, __version__))
+    elif args.format == "json":
         stream.write(render_json(findings))
     elif args.format == "sarif":
         stream.write(render_sarif(findings, rule_infos(), __version__, sources, installed_rule_docs_base()))

@@ -196,6 +196,14 @@ def strongly_connected(objects: Sequence[Any]) -> List[List[Any]]:
 def chain(members: Sequence[Any]) -> Optional[str]:
     """A readable path around the cycle through its own members, e.g.
     `Node.children -> list[0] -> Node.parent -> Node`."""
+    path = chain_path(members)
+    return _describe_path(path) if path else None
+
+
+def chain_path(members: Sequence[Any]) -> Optional[List[Any]]:
+    """The shortest way around the cycle, from its first instance back to it.
+    Once per cycle: naming an attribute makes 3.11+ build the instance's
+    __dict__, after which the same path no longer exists."""
     inside = {id(o) for o in members}
     start = next((o for o in members if not isinstance(o, (dict, list, tuple, set))), members[0])
     previous: Dict[int, Any] = {}
@@ -205,7 +213,7 @@ def chain(members: Sequence[Any]) -> Optional[str]:
         for obj in frontier:
             for ref in gc.get_referents(obj):
                 if ref is start:
-                    return _describe_path(_unwind(previous, obj, start))
+                    return _unwind(previous, obj, start)
                 if id(ref) in inside and id(ref) not in previous:
                     previous[id(ref)] = obj
                     following.append(ref)
@@ -571,7 +579,7 @@ class Inspector:
                 continue
             found.append(self._cycle_item(members, site))
             if self.graph_dir and not self.rerunning:
-                found[-1]["graph"] = _write_graph(self.graph_dir, members, found[-1])
+                found[-1]["graph"] = _write_graph(self.graph_dir, members, found[-1], self.project)
         window.unattributed += max(0, len(window.saved) - len(objects))
         return _merge_cycles(found)
 
@@ -617,12 +625,14 @@ class Inspector:
         for obj in members:
             types_count[type(obj).__name__] = types_count.get(type(obj).__name__, 0) + 1
         names = ", ".join(sorted(types_count, key=lambda n: (-types_count[n], n))[:4])
-        text = chain(members)
+        path = chain_path(members)
+        text = _describe_path(path) if path else None
         noun = "object" if len(members) == 1 else "objects"
         message = f"reference cycle of {len(members)} {noun} ({names}) freed only by the cycle collector"
         return _item(
             "cycle", site, message + (f": {text}" if text else ""), objects=len(members), types=types_count, chain=text, site_from=via, cycles=1,
             bytes=sum(_sizeof(o) for o in members), sites=self._member_sites(members), classes=self._member_classes(members),
+            steps=_path_steps(path or [], self.project),
         )
 
     def _member_sites(self, members: Sequence[Any]) -> List[List[Any]]:
@@ -716,6 +726,8 @@ class Inspector:
             terminalreporter.write_line(result["nodeid"])
             for evidence in result["evidence"]:
                 terminalreporter.write_line("    " + _line(evidence))
+                for row in _tree_rows(evidence):
+                    terminalreporter.write_line("        " + row)
         if unattributed:
             terminalreporter.write_line(f"{unattributed} objects of cyclic garbage had no project member nor a project allocation line")
 
@@ -895,29 +907,27 @@ def _borrow_sites(result: Dict[str, Any], learned: Dict[Tuple[Any, ...], Tuple[D
 
 def _take_site(evidence: Dict[str, Any], traced: Dict[str, Any]) -> None:
     evidence["first_seen_at"] = [evidence["path"], evidence["line"], evidence.get("site_from")]
-    for key in ("path", "line", "site_from", "sites", "allocated_at"):
+    for key in ("path", "line", "site_from", "sites", "allocated_at", "steps"):
         if key in traced:
             evidence[key] = traced[key]
 
 
 # -- pictures ------------------------------------------------------------------------
 
-_GRAPH_MEMBERS = 60
 
+def cycle_picture(members: Sequence[Any], item: Dict[str, Any], project: Any) -> Any:
+    """The cycle as a gclint.report.graph Picture: one node per member (its
+    type, and its allocation site when traced), one edge per reference
+    between members (the attribute, key or index); the members allocated
+    at the line the evidence names are highlighted."""
+    from gclint.report import graph
 
-def cycle_dot(members: Sequence[Any], title: str) -> str:
-    """The cycle as Graphviz DOT: one node per member (its type), one edge per
-    reference between members, labelled with the attribute, key or index."""
-    shown = list(members[:_GRAPH_MEMBERS])
+    shown = list(members[: graph.MAX_NODES])
     number = {id(obj): n for n, obj in enumerate(shown)}
-    lines = ["digraph cycle {", f"  label={_dot_string(title)};", "  node [shape=box, fontname=monospace];"]
-    for n, obj in enumerate(shown):
-        lines.append(f"  n{n} [label={_dot_string(_type_name(obj))}];")
-    for n, obj in enumerate(shown):
-        for ref, label in _member_edges(obj, number):
-            lines.append(f"  n{n} -> n{number[id(ref)]}" + (f" [label={_dot_string(label)}];" if label else ";"))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    nodes = tuple(graph.Node(_type_name(obj), site=project.allocation_site(obj)) for obj in shown)
+    edges = tuple(graph.Edge(n, number[id(ref)], label) for n, obj in enumerate(shown) for ref, label in _member_edges(obj, number))
+    title = f"{os.path.basename(item['path'])}:{item['line']}: {item.get('chain') or 'cycle'}"
+    return graph.highlighted(graph.Picture(graph.CYCLE, title, nodes, edges), site=(item["path"], item["line"]))
 
 
 def _member_edges(obj: Any, number: Dict[int, int]):
@@ -933,22 +943,38 @@ def _member_edges(obj: Any, number: Dict[int, int]):
                     yield value, f".{key}"
 
 
-def _dot_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+def _path_steps(path: Sequence[Any], project: Any) -> List[Dict[str, Any]]:
+    """A chain's steps as gclint.report.graph reads them: type, reference to
+    the next member, allocation site (when traced); `path` ends where it began."""
+    steps = [
+        {"type": _type_name(holder), "edge": _edge(holder, target), "site": project.allocation_site(holder)}
+        for holder, target in zip(path, path[1:])
+    ]
+    return probe._fold_instance_dicts(steps)
 
 
-def _write_graph(directory: str, members: Sequence[Any], item: Dict[str, Any]) -> Optional[str]:
+def _graph() -> Optional[types.ModuleType]:
+    """gclint.report.graph, or None where the plugin runs without gclint
+    installed (loaded by path by `gclint check --run "-m pytest"` under
+    another interpreter): there it draws nothing."""
+    try:
+        from gclint.report import graph
+    except ImportError:
+        return None
+    return graph
+
+
+def _tree_rows(evidence: Dict[str, Any]) -> List[str]:
+    """The evidence's cycle as a tree, for the terminal summary."""
+    graph = _graph()
+    picture = graph.evidence_picture(evidence) if graph and (evidence.get("steps") or evidence.get("chain_steps")) else None
+    try:
+        return graph.tree_text(picture).splitlines() if picture else []
+    except ImportError:  # rich is not installed there either
+        return []
+
+
+def _write_graph(directory: str, members: Sequence[Any], item: Dict[str, Any], project: Any) -> Optional[str]:
     """cycle-N.dot (and .svg with Graphviz's dot); the DOT file's path."""
-    import shutil
-    import subprocess
-
-    os.makedirs(directory, exist_ok=True)
-    count = len([name for name in os.listdir(directory) if name.endswith(".dot")])
-    path = os.path.join(directory, f"cycle-{count + 1}.dot")
-    title = f"{os.path.basename(item['path'])}:{item['line']}: {item.get('chain') or 'cycle'}"
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(cycle_dot(members, title))
-    dot = shutil.which("dot")
-    if dot:
-        subprocess.run([dot, "-Tsvg", "-o", path[:-4] + ".svg", path], capture_output=True, timeout=60, check=False)
-    return path
+    graph = _graph()
+    return graph.write_picture(directory, cycle_picture(members, item, project)) if graph else None

@@ -8,7 +8,7 @@ import ast
 import os
 import shlex
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from gclint.dynamic.child import ChildRun, Target, run_target
@@ -28,10 +28,20 @@ class DynamicOptions:
     output_file: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class TargetOutput:
+    """What one target wrote, for a report a person reads (--format html)."""
+
+    label: str
+    said: str
+    output: str
+
+
 @dataclass
 class Outcome:
     findings: List[Finding]
     diagnostics: List[str]
+    outputs: List[TargetOutput] = field(default_factory=list)
 
 
 def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) -> Outcome:
@@ -53,7 +63,8 @@ def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) 
         diagnostics.append(f"{len(orphans)} process(es) with a scrubbed environment were left running by one of the targets; killed")
     if options.output_file:
         diagnostics.extend(_write_outputs(options.output_file, runs))
-    return Outcome(judged, diagnostics)
+    outputs = [TargetOutput(run.target.label, "; ".join(run.problems) or "ran to its end", run.output) for run in runs]
+    return Outcome(judged, diagnostics, outputs)
 
 
 def _write_outputs(path: str, runs: Sequence[ChildRun]) -> List[str]:

@@ -51,7 +51,7 @@ def _counts(value: Any) -> bool:
 
 
 # Fields any kind may carry (checked in _places_problem), and each kind's own (required, optional).
-_PLACE_FIELDS = ("kind", "path", "line", "frames", "sites", "classes", "function", "released_at", "restored_at")
+_PLACE_FIELDS = ("kind", "path", "line", "frames", "sites", "classes", "function", "released_at", "restored_at", "steps")
 _SHAPES: Dict[str, Tuple[Dict[str, Check], Dict[str, Check]]] = {
     "cycle": (
         {"objects": _int, "cycles": _int},
@@ -152,11 +152,29 @@ def _places_problem(item: Mapping[str, Any], places: Places) -> Optional[str]:
     for key in ("released_at", "restored_at"):
         if item.get(key) is not None and not places.site(item[key]):
             return f"{kind}: {key!r} names a place outside the checked files"
+    if "steps" in item and not _steps_ok(item["steps"], places):
+        return f"{kind}: 'steps' malformed"
     if "function" in item and item["function"] is not None and not _function_ok(item["function"], places):
         return f"{kind}: 'function' malformed"
     if "classes" in item and not (isinstance(item["classes"], list) and all(_class_ok(places, c) for c in item["classes"][:MAX_LIST])):
         return f"{kind}: 'classes' malformed"
     return None
+
+
+# A picture's steps (gclint/report/graph.py): few, each a type, a reference, a site.
+_MAX_STEPS = 100
+
+
+def _steps_ok(value: Any, places: Places) -> bool:
+    return isinstance(value, list) and len(value) <= _MAX_STEPS and all(_step_ok(step, places) for step in value)
+
+
+def _step_ok(step: Any, places: Places) -> bool:
+    if not isinstance(step, dict) or not _text(step.get("type")) or not _text(step.get("edge", "")):
+        return False
+    if "name" in step and not _text(step["name"]):
+        return False
+    return step.get("site") is None or places.site(step["site"])
 
 
 def _function_ok(value: Any, places: Places) -> bool:

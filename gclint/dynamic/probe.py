@@ -453,10 +453,12 @@ class Recorder:
         key = (tuple(sorted(counts)), tuple(site))
         item = self.cycles.get(key)
         if item is None:
+            steps = self._steps(members)
             item = self.cycles[key] = {
                 "kind": "cycle", "path": site[0], "line": site[1], "frames": _all_frames(frames, traced), "site_from": via,
                 "sites": self._member_sites(traced, members), "classes": classes, "types": {},
-                "objects": 0, "bytes": 0, "cycles": 0, "chain": _chain(members), "checkpoints": [],
+                "objects": 0, "bytes": 0, "cycles": 0, "chain": _chain(steps), "checkpoints": [],
+                "steps": steps,
             }
         elif len(item["sites"]) < _MAX_SITES:
             # Another cycle of the same shape made at the same place: its
@@ -472,6 +474,22 @@ class Recorder:
             item["checkpoints"].append(label)
         if "examined" in checkpoint:
             item["sampled"] = {"examined": checkpoint["examined"], "garbage": checkpoint["objects"]}
+
+    def _steps(self, members):
+        """The shortest way around the cycle from its first member, as data
+        for pictures (gclint/report/graph.py) and the chain text: each step's
+        type, the reference to the next step, its allocation site. Once:
+        naming an attribute makes 3.11+ build the instance's __dict__, after
+        which the instance refers to that dict and the same path is gone."""
+        path = _path_back(members[0], {id(o): o for o in members})
+        if not path:
+            return []
+        ring = [members[0]] + path[:-1]
+        steps = []
+        for holder, target in zip(ring, ring[1:] + ring[:1]):
+            frames = self.allocation_frames(holder)
+            steps.append({"type": type(holder).__name__, "edge": _edge(holder, target), "site": frames[0] if frames else None})
+        return _fold_instance_dicts(steps)
 
     def _watched_classes(self, members):
         found = []
@@ -874,20 +892,23 @@ def strongly_connected(objects):
     return cyclic, rest
 
 
-def _chain(members):
+def _chain(steps):
     """A readable path around the cycle, e.g. `Node.parent -> Node.children -> list[0] -> Node`."""
-    inside = {id(o): o for o in members}
-    start = members[0]
-    path = _path_back(start, inside)
-    if not path:
+    if not steps:
         return None
-    steps = [type(start).__name__]
-    for holder, target in zip([start] + path[:-1], path):
-        steps[-1] += _edge(holder, target)
-        steps.append(type(target).__name__)
-    text = " -> ".join(steps)
-    # An instance and its __dict__ read better as one step.
-    return re.sub(r"\.__dict__ -> dict\['(\w+)'\]", r".\1", text)
+    return " -> ".join(step["type"] + step["edge"] for step in steps) + " -> " + steps[0]["type"]
+
+
+def _fold_instance_dicts(steps):
+    """An instance and its __dict__ read better as one step (`Node.parent`)."""
+    folded = []
+    for step in steps:
+        key = re.fullmatch(r"\['(\w+)'\]", step["edge"])
+        if folded and folded[-1]["edge"] == ".__dict__" and step["type"] == "dict" and key:
+            folded[-1]["edge"] = "." + key.group(1)
+            continue
+        folded.append(step)
+    return folded
 
 
 def _path_back(start, inside):
@@ -922,6 +943,9 @@ def _edge(holder, target):
         return "[%r]" % (key,) if key is not None and len(repr(key)) < 40 else ""
     if isinstance(holder, (list, tuple)):
         return next(("[%d]" % i for i, v in enumerate(holder) if v is target), "")
+    named = _builtin_reference(holder, target)
+    if named:
+        return named
     try:
         attributes = object.__getattribute__(holder, "__dict__")
     except Exception:
@@ -929,6 +953,38 @@ def _edge(holder, target):
     if attributes is target:
         return ".__dict__"
     return next(("." + k for k, v in attributes.items() if v is target and isinstance(k, str)), "")
+
+
+# References of built-in objects that chains go through, read without running
+# the target's code (object.__getattribute__ reaches the C slots).
+_BUILTIN_REFERENCES = (
+    (BaseException, ("__traceback__", "__context__", "__cause__")),
+    (types.TracebackType, ("tb_frame", "tb_next")),
+    (types.MethodType, ("__self__", "__func__")),
+    (types.FunctionType, ("__closure__", "__defaults__", "__kwdefaults__", "__globals__")),
+    (types.CellType, ("cell_contents",)),
+    (types.FrameType, ("f_back",)),
+)
+
+
+def _builtin_reference(holder, target):
+    for kind, names in _BUILTIN_REFERENCES:
+        if isinstance(holder, kind):
+            for name in names:
+                try:
+                    if object.__getattribute__(holder, name) is target:
+                        return "." + name
+                except Exception:  # an empty cell, a hostile subclass
+                    continue
+    if isinstance(holder, types.FrameType):
+        try:
+            if holder.f_locals is target:  # 3.9-3.12 keep the dict they made
+                return ".f_locals"
+            name = next((k for k, v in holder.f_locals.items() if v is target), None)
+        except Exception:
+            return ""
+        return ".f_locals[%r]" % (name,) if name is not None else ""
+    return ""
 
 
 # -- hooks --------------------------------------------------------------------

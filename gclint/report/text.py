@@ -11,6 +11,7 @@ import sys
 from typing import Dict, Mapping, Optional, Sequence, TextIO, Union
 
 from gclint.model import Finding, Severity
+from gclint.report.graph import Picture, finding_pictures, tree_text
 from gclint.report.printable import one_line, printable
 from gclint.report.sources import SourceLines
 
@@ -54,6 +55,13 @@ class TextReporter:
         if f.status:
             summary = "; ".join(str(e.get("summary", "")) for e in f.evidence if e.get("summary"))
             self._plain("    " + printable(one_line(f.status + (f": {summary}" if summary else ""))) + "\n")
+        for picture in finding_pictures(f.evidence, (f.path, f.line), source_line):
+            self._tree(picture)
+
+    def _tree(self, picture: Picture) -> None:
+        """A cycle or retained chain as a tree under the finding."""
+        drawn = tree_text(picture, color=self._console is not None)
+        self.stream.write("".join(f"    {line.rstrip()}\n" for line in drawn.splitlines()))
 
     def _plain(self, text: str) -> None:
         if self._console is not None:
