@@ -38,7 +38,7 @@ PROGRESS_MIN_FILES = 200
 # is a path.
 BEFORE_PATHS_ONLY = (
     "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
-    "--target-output", "--output-file", "--write-baseline", "--add-noqa",
+    "--target-output", "--output-file", "--write-baseline", "--add-noqa", "--repeat",
 )
 # These, and the options that choose which files gclint trusts, are refused
 # wherever they are when the word is also an existing file (`gclint check *`
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     dynamic.add_argument("--memory-limit", type=_count(1), default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
     # tracemalloc.start() takes 1 to 65535 frames.
     dynamic.add_argument("--target-output", metavar="FILE", help="write each target's whole stdout and stderr to FILE (a failing target's last lines are in the diagnostic)")
+    dynamic.add_argument("--repeat", type=_count(2, 1000), default=0, metavar="N", help="call each main() again: 2 warm-up runs, then N measured ones; report what grew in every one (implies --dynamic)")
     dynamic.add_argument("--tracemalloc-frames", type=_count(1, 65535), default=10, metavar="N", help="frames kept per allocation (default: 10)")
     check.set_defaults(_options=_value_options(check))
 
@@ -240,7 +241,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.add_noqa and "-" in args.paths:
         raise ConfigError("--add-noqa edits files; it cannot edit standard input")
     result, files, stdin_text = _lint(args, settings)
-    if args.dynamic or args.run:
+    if args.dynamic or args.run or args.repeat:
         _confirm(result, args, settings, files)
     result.findings.sort(key=lambda f: f.sort_key)
     # Stdin's text wins over a checked file of the same (display) name.
@@ -348,6 +349,7 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
         memory_limit_mb=args.memory_limit,
         tracemalloc_frames=args.tracemalloc_frames,
         output_file=args.target_output,
+        repeat=args.repeat,
     )
     outcome = confirm(result.findings, files, options)
     result.findings = [f for f in outcome.findings if settings.is_enabled(f.code, f.path)]

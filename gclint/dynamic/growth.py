@@ -1,0 +1,605 @@
+"""Growth over repeated runs: what a test or a target's main() keeps more of
+every time it runs.
+
+Stdlib only, loaded by path (by the probe in the child and by the pytest
+plugin), like probe.py: it must not bring gclint's package, or libcst, into
+the process it measures.
+
+How one test or target is measured (`repeat`):
+1. WARMUP_RUNS runs that are not measured: the first run fills caches,
+   imports modules, interns names and specialises code; the second catches
+   what the first one's measurement itself set up. Each is followed by a
+   measurement, so the measured runs all see the same measuring code.
+2. `runs` measured runs. After each: a full collection (cyclic garbage is
+   not growth), then the live objects counted by type (gc.get_objects) and,
+   when tracemalloc is tracing, the bytes and blocks still allocated by each
+   line of the project (the innermost project frame of each trace).
+3. A type or a line **keeps growing** when its count (or its bytes) rose in
+   every one of the measured runs, compared with the run before: growth
+   that stops after warm-up (a cache that fills once) shows a zero and is
+   not reported; a line must also have grown by at least MIN_BYTES in all.
+   Only counts are compared: no timing enters the decision. A bounded
+   cache that is still filling after WARMUP_RUNS + runs runs looks the same
+   as a leak: more runs tell them apart.
+4. For what keeps growing: a sample object made in the last run, and the
+   chain of references that keeps it alive, found by a breadth-first walk
+   from the modules (their globals, their classes' attributes): the
+   shortest chain from a long-lived root to the sample.
+
+A chain (`chain_steps` in the report; `chain` is its one-line text) is a
+list of steps, plain data for the text report and for pictures:
+    {"type": "module", "name": "app.cache", "edge": None, "site": None}
+    {"type": "dict", "name": None, "edge": {"kind": "attr", "label": "CACHE"}, "site": ["/p/app/cache.py", 3]}
+    {"type": "list", "name": None, "edge": {"kind": "key", "label": "'k7'"}, "site": ["/p/app/cache.py", 9]}
+`edge` is the reference from the previous step to this one: kind "attr"
+(an attribute or a module global, the __dict__ hop folded in), "key" (a
+dict key, as repr), "index" (list or tuple position), "cell" (a closure
+variable), "item" (a set member, a deque entry) or "referent" (anything
+else gc.get_referents reports). `site` is the step's allocation site (the
+innermost project frame) under tracemalloc, else None; `name` is set for
+modules, classes and functions.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tracemalloc
+import types
+
+# Runs made before measuring starts (see the module docstring).
+WARMUP_RUNS = 2
+# Fewest measured runs that can say "grew every time" with some confidence.
+MIN_RUNS = 2
+# A line must hold at least this many more bytes after the measured runs.
+MIN_BYTES = 64
+# Growing types and lines reported per test or target, largest first.
+MAX_REPORTED = 10
+# Objects the chain search visits at most (a whole heap of a big suite is
+# a few million); past that the chain is left out, and the report says so.
+MAX_VISITED = 3000000
+MAX_CHAIN_STEPS = 30
+_LABEL_LENGTH = 60
+# gclint's own files (the probe, the plugin, this module): what they allocate
+# while the code runs (the probe's bookkeeping, per instance on 3.11) is never the project's.
+_GCLINT_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
+
+
+class Measurement:
+    """Live objects by type and project bytes by line, after one run."""
+
+    __slots__ = ("counts", "sites")
+
+    def __init__(self, counts, sites):
+        # Plain dicts of str -> int: not tracked by gc, so never counted themselves.
+        self.counts = counts
+        self.sites = sites
+
+
+class Meter:
+    """Measures one test or target; `project_path(filename)` is the real path
+    of a project file, or None for everything else."""
+
+    def __init__(self, project_path, collect=None):
+        self.project_path = project_path
+        self.collect = collect or gc.collect
+        self.measurements = []
+        # Made here and filled later, so its own appearance is not growth of `set`.
+        self.ids_before_last = set()
+        self._type_names = {}
+        # filename -> project path, None (not the project's) or "" (gclint's own)
+        self._paths = {}
+
+    def measure(self):
+        self.collect()
+        self.measurements.append(Measurement(self._count_types(), self._count_sites()))
+
+    def remember_objects(self):
+        """The ids alive now: a sample must be an object made after this."""
+        self.collect()
+        self.ids_before_last.clear()
+        self.ids_before_last.update(id(o) for o in gc.get_objects())
+
+    def _count_types(self):
+        counts = {}
+        names = self._type_names
+        for obj in gc.get_objects():
+            cls = type(obj)
+            name = names.get(cls)
+            if name is None:
+                name = names[cls] = type_key(cls)
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def _count_sites(self):
+        if not tracemalloc.is_tracing():
+            return {}
+        totals = {}
+        paths = self._paths
+        # Snapshot.filter_traces takes seconds on a big heap; the raw traces take a fraction.
+        for trace in getattr(tracemalloc.take_snapshot().traces, "_traces", ()):
+            site = self._innermost(trace[2], paths)
+            if site is not None:
+                key = f"{site[0]}:{site[1]}"
+                size, blocks = totals.get(key, (0, 0))
+                totals[key] = (size + trace[1], blocks + 1)
+        return {key: size for key, (size, _) in totals.items()}
+
+    def _innermost(self, frames, paths):
+        for filename, line in frames or ():  # most recent frame first
+            path = paths.get(filename, False)
+            if path is False:
+                path = paths[filename] = self.project_path(filename) if not is_gclint_file(filename) else ""
+            if path == "":
+                return None  # allocated by gclint, called from the project's code
+            if path:
+                return path, line
+        return None
+
+
+def is_gclint_file(filename):
+    return os.path.realpath(filename).startswith(_GCLINT_DIR) if filename and not filename.startswith("<") else False
+
+
+def type_key(cls):
+    module = getattr(cls, "__module__", None) or "?"
+    return f"{module}.{getattr(cls, '__qualname__', cls.__name__)}"
+
+
+# -- deciding what keeps growing -------------------------------------------------
+
+
+def growing(series, minimum=1):
+    """The per-run increases when the value rose in every run and by at
+    least `minimum` in all, else None. `series` is the values after the
+    last warm-up run and after each measured run."""
+    steps = [after - before for before, after in zip(series, series[1:])]
+    if len(steps) < MIN_RUNS or min(steps) <= 0 or sum(steps) < minimum:
+        return None
+    return steps
+
+
+def grown_types(measurements):
+    """{type name: per-run increases} for every type that grew every run."""
+    names = set().union(*(m.counts for m in measurements)) - {type_key(Measurement)}
+    found = {}
+    for name in names:
+        steps = growing([m.counts.get(name, 0) for m in measurements])
+        if steps:
+            found[name] = steps
+    return found
+
+
+def grown_sites(measurements):
+    """{"path:line": per-run byte increases} for every project line that grew every run."""
+    keys = set().union(*(m.sites for m in measurements))
+    found = {}
+    for key in keys:
+        steps = growing([m.sites.get(key, 0) for m in measurements], MIN_BYTES)
+        if steps:
+            found[key] = steps
+    return found
+
+
+# -- repeating a test or a target ----------------------------------------------------
+
+
+def repeat(run_once, runs, meter):
+    """Run `run_once` WARMUP_RUNS + `runs` times, measuring after each
+    warm-up and measured run; the growth items (see report_items)."""
+    for _ in range(WARMUP_RUNS):
+        run_once()
+    meter.measure()
+    for number in range(runs):
+        if number == runs - 1:
+            meter.remember_objects()
+        run_once()
+        meter.measure()
+    return report_items(meter, runs)
+
+
+def report_items(meter, runs):
+    """One item per project line that grew every run (with the types of the
+    objects it made, a sample and its chain), then one per project class
+    whose instances grew with no growing line to show for them."""
+    measurements = meter.measurements[-(runs + 1):]
+    types_grown = grown_types(measurements)
+    sites_grown = grown_sites(measurements)
+    samples = Samples(meter, types_grown, sites_grown)
+    items = [_site_item(key, steps, samples, runs) for key, steps in _largest(sites_grown)]
+    shown = {name for item in items for name in item.get("types", {})}
+    for name, steps in _largest(types_grown):
+        if name.rpartition(".")[2] not in shown and samples.project_class_site(name):
+            items.append(_type_item(name, steps, samples, runs))
+    chains = find_chains([s for s in (i.pop("_sample") for i in items) if s is not None], meter)
+    for item in items:
+        chain = chains.get(item.get("_sample_id"))
+        item.pop("_sample_id", None)
+        if chain is not None:
+            item["chain_steps"] = chain
+            item["chain"] = chain_text(chain)
+        elif samples.truncated_search:
+            item["chain_missing"] = "the chain search stopped at its limit of visited objects"
+    samples.release()
+    return merge_by_holder(items)[:MAX_REPORTED]
+
+
+def merge_by_holder(items):
+    """Lines whose grown objects sit in the same container (the chain up to
+    its first key, index or item) are one leak: one item with the other
+    lines in its `sites`. The item shown is the one whose sample the
+    container holds directly (the shortest chain: the cached value, the
+    listener, the stored exception), not what hangs off it."""
+    groups = {}
+    order = []
+    for item in items:
+        holder = _holder(item.get("chain_steps")) or id(item)
+        if holder not in groups:
+            groups[holder] = []
+            order.append(holder)
+        groups[holder].append(item)
+    return [_merged(groups[holder]) for holder in order]
+
+
+def _merged(group):
+    shown = min(group, key=lambda i: (len(i.get("chain_steps") or ()), -i.get("bytes", i.get("objects", 0))))
+    for item in group:
+        site = [item["path"], item["line"]]
+        if item is not shown and site != [shown["path"], shown["line"]] and site not in shown.setdefault("sites", []):
+            shown["sites"].append(site)
+    if shown.get("sites"):
+        shown["message"] += "; also growing, in the same container: " + ", ".join(f"{os.path.basename(path)}:{line}" for path, line in shown["sites"])
+    return shown
+
+
+def _holder(steps):
+    if not steps:
+        return None
+    for position, step in enumerate(steps):
+        edge = step.get("edge")
+        if position and edge and edge["kind"] in ("key", "index", "item"):
+            return chain_text(steps[:position])
+    return None
+
+
+def _largest(grown):
+    return sorted(grown.items(), key=lambda pair: (-sum(pair[1]), pair[0]))[:MAX_REPORTED]
+
+
+def _site_item(key, steps, samples, runs):
+    path, _, line = key.rpartition(":")
+    sample = samples.at_site(key)
+    types_made = samples.types_at_site(key)
+    item = {
+        "kind": "retained", "path": path, "line": int(line), "runs": runs, "warmup_runs": WARMUP_RUNS,
+        "bytes": sum(steps), "bytes_per_run": steps, "types": types_made, "grown_by": "allocation site",
+    }
+    item["message"] = _site_message(item)
+    return _with_sample(item, sample)
+
+
+def _type_item(name, steps, samples, runs):
+    site = samples.project_class_site(name)
+    sample = samples.of_type(name)
+    allocated = samples.site_of(sample) if sample is not None else None
+    where = allocated or site
+    item = {
+        "kind": "retained", "path": where[0], "line": where[1], "runs": runs, "warmup_runs": WARMUP_RUNS,
+        "objects": sum(steps), "objects_per_run": steps, "types": {name.rpartition(".")[2]: sum(steps)},
+        "grown_by": "allocation site" if allocated else "class definition",
+    }
+    item["message"] = f"{sum(steps)} more {name.rpartition('.')[2]} objects alive after {runs} runs ({_per_run(steps)}): they keep growing"
+    return _with_sample(item, sample)
+
+
+def _with_sample(item, sample):
+    item["_sample"] = sample
+    item["_sample_id"] = id(sample) if sample is not None else None
+    return item
+
+
+def _site_message(item):
+    made = ", ".join(sorted(item["types"], key=lambda n: (-item["types"][n], n))[:4])
+    what = f" ({made})" if made else ""
+    return f"{_size(item['bytes'])} more allocated here still held after {item['runs']} runs{what}, {_per_run(item['bytes_per_run'])}: it keeps growing"
+
+
+def _per_run(steps):
+    return "+" + ", +".join(str(s) for s in steps) + " per run"
+
+
+def _size(count):
+    for unit in ("B", "KiB", "MiB"):
+        if count < 1024 or unit == "MiB":
+            return f"{count} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} B"
+
+
+# -- samples of what grew ------------------------------------------------------------
+
+
+class Samples:
+    """Objects made in the last measured run, looked up by type or by site."""
+
+    def __init__(self, meter, types_grown, sites_grown):
+        self.meter = meter
+        self.truncated_search = False
+        self.by_type = {}
+        self.by_site = {}
+        self.site_types = {}
+        self._find(set(types_grown), set(sites_grown))
+
+    def _find(self, type_names, site_keys):
+        before = self.meter.ids_before_last
+        tracing = tracemalloc.is_tracing()
+        for obj in gc.get_objects():
+            if id(obj) not in before:
+                self._consider(obj, type_names, site_keys, tracing)
+        if tracing and set(site_keys) - set(self.by_site):
+            self._find_untracked(set(site_keys) - set(self.by_site))
+
+    def _find_untracked(self, site_keys):
+        """Strings, bytes and numbers are not in gc.get_objects(): look at
+        what every container holds (an old dict holds the new values)."""
+        looked = set()
+        for obj in gc.get_objects():
+            pending = [obj]
+            while pending and len(looked) < MAX_VISITED:
+                # An untracked dict or tuple (atoms only) holds more of them.
+                for ref in gc.get_referents(pending.pop()):
+                    if not gc.is_tracked(ref) and id(ref) not in looked:
+                        looked.add(id(ref))
+                        self._consider_untracked(ref, site_keys)
+                        pending.append(ref)
+            if len(looked) >= MAX_VISITED:
+                return
+
+    def _consider_untracked(self, obj, site_keys):
+        key = self._site_key(obj)
+        if key in site_keys:
+            # The last one seen: dicts and lists keep insertion order, the newest last.
+            self.by_site[key] = obj
+            self._count_type(key, obj)
+
+    def _count_type(self, key, obj):
+        counts = self.site_types.setdefault(key, {})
+        short = type(obj).__name__
+        counts[short] = counts.get(short, 0) + 1
+
+    def _consider(self, obj, type_names, site_keys, tracing):
+        name = type_key(type(obj))
+        if name in type_names and name not in self.by_type:
+            self.by_type[name] = obj
+        if not tracing or not site_keys:
+            return
+        key = self._site_key(obj)
+        if key in site_keys:
+            self.by_site.setdefault(key, obj)
+            self._count_type(key, obj)
+
+    def _site_key(self, obj):
+        site = self.site_of(obj)
+        return f"{site[0]}:{site[1]}" if site else None
+
+    def site_of(self, obj):
+        trace = tracemalloc.get_object_traceback(obj) if tracemalloc.is_tracing() else None
+        if trace is None:
+            return None
+        # A Traceback lists the oldest frame first; _innermost wants the newest.
+        raw = getattr(trace, "_frames", None)
+        frames = reversed(raw) if raw is not None else [(f.filename, f.lineno) for f in reversed(trace)]
+        site = self.meter._innermost(frames, self.meter._paths)
+        return list(site) if site else None
+
+    def at_site(self, key):
+        return self.by_site.get(key)
+
+    def types_at_site(self, key):
+        return dict(self.site_types.get(key, {}))
+
+    def of_type(self, name):
+        return self.by_type.get(name)
+
+    def project_class_site(self, name):
+        """Where a project class is defined (its first method), None for other types."""
+        cls = type(self.by_type[name]) if name in self.by_type else None
+        if cls is None:
+            return None
+        module = sys.modules.get(cls.__module__)
+        path = self.meter.project_path(getattr(module, "__file__", None) or "")
+        if not path:
+            return None
+        for value in vars(cls).values():
+            code = getattr(getattr(value, "__func__", value), "__code__", None)
+            if code is not None and self.meter.project_path(code.co_filename):
+                return [path, code.co_firstlineno]
+        return [path, 1]
+
+    def release(self):
+        self.by_type.clear()
+        self.by_site.clear()
+
+
+# -- the chain that keeps a sample alive ------------------------------------------------
+
+
+def find_chains(samples, meter):
+    """{id(sample): chain steps} for the samples reachable from a module."""
+    wanted = {id(s) for s in samples}
+    if not wanted:
+        return {}
+    parents = _walk_from_modules(wanted, meter)
+    chains = {}
+    for sample in samples:
+        if id(sample) in parents:
+            chains[id(sample)] = _steps(_path_to(sample, parents), meter)
+    parents.clear()
+    return chains
+
+
+def _roots(meter):
+    """Modules, the project's first: of two equally short chains, the one
+    through the project's own globals is the one worth showing."""
+    modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
+    ours = [m for m in modules if meter.project_path(getattr(m, "__file__", None) or "")]
+    return ours + [m for m in modules if not meter.project_path(getattr(m, "__file__", None) or "")]
+
+
+def _walk_from_modules(wanted, meter):
+    """Breadth first from the modules: {id(obj): (obj, parent)} until every
+    wanted id is reached (or the heap, or MAX_VISITED, is exhausted)."""
+    parents = {}
+    frontier = []
+    for module in _roots(meter):
+        if id(module) not in parents:
+            parents[id(module)] = (module, None)
+            frontier.append(module)
+    own = {id(parents), id(frontier), id(wanted), id(meter), id(meter.measurements)}
+    missing = set(wanted) - set(parents)
+    while frontier and missing and len(parents) < MAX_VISITED:
+        following = []
+        for obj in frontier:
+            for ref in gc.get_referents(obj):
+                key = id(ref)
+                if key in parents or key in own:
+                    continue
+                parents[key] = (ref, obj)
+                following.append(ref)
+                missing.discard(key)
+        frontier = following
+    return parents
+
+
+def _path_to(sample, parents):
+    path = [sample]
+    while len(path) <= MAX_CHAIN_STEPS * 2:
+        parent = parents[id(path[-1])][1]
+        if parent is None:
+            break
+        path.append(parent)
+    path.reverse()
+    return path
+
+
+def _steps(path, meter):
+    """The path as chain steps, each object's own __dict__ folded into the edge."""
+    samples = Samples.__new__(Samples)
+    samples.meter = meter
+    steps = [_step(path[0], None, samples)]
+    position = 1
+    while position < len(path):
+        holder, target = path[position - 1], path[position]
+        if _is_own_dict(holder, target) and position + 1 < len(path):
+            value = path[position + 1]
+            steps.append(_step(value, {"kind": "attr", "label": _key_label(target, value, attribute=True)}, samples))
+            position += 2
+            continue
+        steps.append(_step(target, _edge(holder, target), samples))
+        position += 1
+    return steps[:MAX_CHAIN_STEPS]
+
+
+def _step(obj, edge, samples):
+    name = None
+    if isinstance(obj, (types.ModuleType, type, types.FunctionType)):
+        name = getattr(obj, "__name__", None)
+    return {"type": type(obj).__name__, "name": name, "edge": edge, "site": samples.site_of(obj)}
+
+
+def _is_own_dict(holder, target):
+    if not isinstance(target, dict):
+        return False
+    if isinstance(holder, type):
+        # A class shows a read-only proxy of its dict, never the dict itself.
+        attributes = vars(holder)
+        return len(attributes) == len(target) and all(attributes.get(k, target) is v for k, v in list(target.items()))
+    try:
+        return object.__getattribute__(holder, "__dict__") is target
+    except Exception:  # no __dict__, or a hostile __getattribute__
+        return False
+
+
+def _edge(holder, target):
+    if isinstance(holder, dict):
+        return {"kind": "key", "label": _key_label(holder, target)}
+    if isinstance(holder, (list, tuple)):
+        index = next((i for i, v in enumerate(holder) if v is target), None)
+        return {"kind": "index", "label": str(index) if index is not None else None}
+    if isinstance(holder, (set, frozenset)) or type(holder).__name__ == "deque":
+        return {"kind": "item", "label": None}
+    if isinstance(holder, types.CellType if hasattr(types, "CellType") else ()):
+        return {"kind": "cell", "label": None}
+    if isinstance(holder, types.FunctionType) and holder.__closure__ and target in holder.__closure__:
+        index = holder.__closure__.index(target)
+        names = holder.__code__.co_freevars
+        return {"kind": "cell", "label": names[index] if index < len(names) else None}
+    return {"kind": "attr", "label": _attribute_name(holder, target)} if _attribute_name(holder, target) else {"kind": "referent", "label": None}
+
+
+def _attribute_name(holder, target):
+    for attribute in ("__self__", "__func__", "__traceback__", "__context__", "__cause__", "tb_next", "__defaults__", "__kwdefaults__"):
+        try:
+            if getattr(holder, attribute, None) is target:
+                return attribute
+        except Exception:  # a hostile property
+            continue
+    try:
+        attributes = object.__getattribute__(holder, "__dict__")
+    except Exception:  # no __dict__
+        return None
+    return next((k for k, v in list(attributes.items()) if v is target and isinstance(k, str)), None)
+
+
+def _key_label(holder, target, attribute=False):
+    key = next((k for k, v in list(holder.items()) if v is target), None)
+    if key is None:
+        # The key itself is what the dict holds (a key, not a value).
+        key = next((k for k in list(holder) if k is target), None)
+        return f"key {_short(key)}" if key is not None else None
+    return key if attribute and isinstance(key, str) else _short(key)
+
+
+def _short(value):
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ in the code measured
+        text = type(value).__name__
+    return text if len(text) <= _LABEL_LENGTH else text[:_LABEL_LENGTH - 3] + "..."
+
+
+def chain_text(steps):
+    """`module app.cache .CACHE -> dict ['k7'] -> list`: one line per chain."""
+    parts = []
+    for step in steps:
+        what = step["type"] + (f" {step['name']}" if step.get("name") and step["type"] in ("module", "type") else "")
+        edge = step.get("edge")
+        if edge is None:
+            parts.append(what)
+        elif edge["kind"] == "attr":
+            parts.append(f".{edge['label']} -> {what}")
+        elif edge["kind"] in ("key", "index"):
+            parts.append(f"[{edge['label']}] -> {what}")
+        elif edge["kind"] == "cell":
+            parts.append(f"(closure {edge['label'] or '?'}) -> {what}")
+        else:
+            parts.append(f"-> {what}")
+    return " ".join(parts)
+
+
+def project_path_under(root):
+    """A project_path for files under `root` that are not installed packages."""
+    prefix = os.path.realpath(root) + os.sep
+    installed = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    known = {}
+
+    def project_path(filename):
+        if not filename or filename.startswith("<"):
+            return None
+        if filename not in known:
+            real = os.path.realpath(filename)
+            ours = real.startswith(prefix) and not real.startswith(installed) and "site-packages" not in real
+            known[filename] = real if ours else None
+        return known[filename]
+
+    return project_path
