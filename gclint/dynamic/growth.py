@@ -41,6 +41,7 @@ modules, classes and functions.
 """
 from __future__ import annotations
 
+import collections
 import gc
 import os
 import sys
@@ -101,14 +102,16 @@ class Meter:
         self.ids_before_last.update(id(o) for o in gc.get_objects())
 
     def _count_types(self):
+        # Counter counts in C: a heap of a million objects in a fraction of a second.
+        by_type = collections.Counter(map(type, gc.get_objects()))
         counts = {}
         names = self._type_names
-        for obj in gc.get_objects():
-            cls = type(obj)
+        for cls, count in by_type.items():
             name = names.get(cls)
             if name is None:
                 name = names[cls] = type_key(cls)
-            counts[name] = counts.get(name, 0) + 1
+            counts[name] = counts.get(name, 0) + count
+        by_type.clear()
         return counts
 
     def _count_sites(self):
@@ -116,9 +119,13 @@ class Meter:
             return {}
         totals = {}
         paths = self._paths
+        # Many blocks share one traceback: each is looked at once.
+        sites = {}
         # Snapshot.filter_traces takes seconds on a big heap; the raw traces take a fraction.
         for trace in getattr(tracemalloc.take_snapshot().traces, "_traces", ()):
-            site = self._innermost(trace[2], paths)
+            site = sites.get(trace[2], False)
+            if site is False:
+                site = sites[trace[2]] = self._innermost(trace[2], paths)
             if site is not None:
                 key = f"{site[0]}:{site[1]}"
                 size, blocks = totals.get(key, (0, 0))
@@ -211,17 +218,29 @@ def report_items(meter, runs):
     for name, steps in _largest(types_grown):
         if name.rpartition(".")[2] not in shown and samples.project_class_site(name):
             items.append(_type_item(name, steps, samples, runs))
-    chains = find_chains([s for s in (i.pop("_sample") for i in items) if s is not None], meter)
+    # Lines whose objects gc does not track (strings, numbers) get their sample during the walk.
+    unsampled = {item["_key"] for item in items if item["_sample"] is None and item.get("_key")}
+    walk = Walk(meter, [item["_sample"] for item in items if item["_sample"] is not None], samples, unsampled)
     for item in items:
-        chain = chains.get(item.get("_sample_id"))
-        item.pop("_sample_id", None)
-        if chain is not None:
-            item["chain_steps"] = chain
-            item["chain"] = chain_text(chain)
-        elif samples.truncated_search:
-            item["chain_missing"] = "the chain search stopped at its limit of visited objects"
+        _attach_chain(item, samples, walk)
+    walk.release()
     samples.release()
     return merge_by_holder(items)[:MAX_REPORTED]
+
+
+def _attach_chain(item, samples, walk):
+    sample = item.pop("_sample")
+    key = item.pop("_key", None)
+    if sample is None and key:
+        sample = samples.at_site(key)
+        item["types"] = samples.types_at_site(key)
+        item["message"] = _site_message(item)
+    chain = walk.chain_to(sample) if sample is not None else None
+    if chain is not None:
+        item["chain_steps"] = chain
+        item["chain"] = chain_text(chain)
+    elif walk.truncated:
+        item["chain_missing"] = f"the chain search stopped at its limit of {MAX_VISITED} objects"
 
 
 def merge_by_holder(items):
@@ -275,6 +294,7 @@ def _site_item(key, steps, samples, runs):
         "bytes": sum(steps), "bytes_per_run": steps, "types": types_made, "grown_by": "allocation site",
     }
     item["message"] = _site_message(item)
+    item["_key"] = key
     return _with_sample(item, sample)
 
 
@@ -294,7 +314,6 @@ def _type_item(name, steps, samples, runs):
 
 def _with_sample(item, sample):
     item["_sample"] = sample
-    item["_sample_id"] = id(sample) if sample is not None else None
     return item
 
 
@@ -324,7 +343,6 @@ class Samples:
 
     def __init__(self, meter, types_grown, sites_grown):
         self.meter = meter
-        self.truncated_search = False
         self.by_type = {}
         self.by_site = {}
         self.site_types = {}
@@ -336,29 +354,13 @@ class Samples:
         for obj in gc.get_objects():
             if id(obj) not in before:
                 self._consider(obj, type_names, site_keys, tracing)
-        if tracing and set(site_keys) - set(self.by_site):
-            self._find_untracked(set(site_keys) - set(self.by_site))
 
-    def _find_untracked(self, site_keys):
-        """Strings, bytes and numbers are not in gc.get_objects(): look at
-        what every container holds (an old dict holds the new values)."""
-        looked = set()
-        for obj in gc.get_objects():
-            pending = [obj]
-            while pending and len(looked) < MAX_VISITED:
-                # An untracked dict or tuple (atoms only) holds more of them.
-                for ref in gc.get_referents(pending.pop()):
-                    if not gc.is_tracked(ref) and id(ref) not in looked:
-                        looked.add(id(ref))
-                        self._consider_untracked(ref, site_keys)
-                        pending.append(ref)
-            if len(looked) >= MAX_VISITED:
-                return
-
-    def _consider_untracked(self, obj, site_keys):
+    def offer_untracked(self, obj, site_keys):
+        """Strings, bytes and numbers are not in gc.get_objects(): the walk
+        offers each one it meets. The last one met on the walk's level is
+        kept: dicts and lists keep insertion order, the newest last."""
         key = self._site_key(obj)
         if key in site_keys:
-            # The last one seen: dicts and lists keep insertion order, the newest last.
             self.by_site[key] = obj
             self._count_type(key, obj)
 
@@ -424,40 +426,36 @@ class Samples:
 # -- the chain that keeps a sample alive ------------------------------------------------
 
 
-def find_chains(samples, meter):
-    """{id(sample): chain steps} for the samples reachable from a module."""
-    wanted = {id(s) for s in samples}
-    if not wanted:
-        return {}
-    parents = _walk_from_modules(wanted, meter)
-    chains = {}
-    for sample in samples:
-        if id(sample) in parents:
-            chains[id(sample)] = _steps(_path_to(sample, parents), meter)
-    parents.clear()
-    return chains
+class Walk:
+    """Breadth first over gc.get_referents from the modules: the parent of
+    each object reached, until every wanted sample is reached and every
+    line that wants an untracked sample has one, at most MAX_VISITED objects."""
 
+    def __init__(self, meter, wanted, samples, unsampled):
+        self.meter = meter
+        self.parents = {}
+        self.truncated = False
+        if wanted or unsampled:
+            self._walk({id(s) for s in wanted}, samples, unsampled)
 
-def _roots(meter):
-    """Modules, the project's first: of two equally short chains, the one
-    through the project's own globals is the one worth showing."""
-    modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
-    ours = [m for m in modules if meter.project_path(getattr(m, "__file__", None) or "")]
-    return ours + [m for m in modules if not meter.project_path(getattr(m, "__file__", None) or "")]
+    def _walk(self, wanted, samples, unsampled):
+        parents = self.parents
+        frontier = []
+        for module in _roots(self.meter):
+            if id(module) not in parents:
+                parents[id(module)] = (module, None)
+                frontier.append(module)
+        own = {id(parents), id(frontier), id(wanted), id(self), id(samples), id(self.meter), id(self.meter.measurements)}
+        missing = set(wanted) - set(parents)
+        # Once every line has a sample the walk stops: the breadth-first level it is on is finished.
+        while frontier and (missing or not set(unsampled) <= set(samples.by_site)):
+            if len(parents) >= MAX_VISITED:
+                self.truncated = True
+                return
+            frontier = self._step(frontier, own, missing, samples, unsampled)
 
-
-def _walk_from_modules(wanted, meter):
-    """Breadth first from the modules: {id(obj): (obj, parent)} until every
-    wanted id is reached (or the heap, or MAX_VISITED, is exhausted)."""
-    parents = {}
-    frontier = []
-    for module in _roots(meter):
-        if id(module) not in parents:
-            parents[id(module)] = (module, None)
-            frontier.append(module)
-    own = {id(parents), id(frontier), id(wanted), id(meter), id(meter.measurements)}
-    missing = set(wanted) - set(parents)
-    while frontier and missing and len(parents) < MAX_VISITED:
+    def _step(self, frontier, own, missing, samples, unsampled):
+        parents = self.parents
         following = []
         for obj in frontier:
             for ref in gc.get_referents(obj):
@@ -467,8 +465,25 @@ def _walk_from_modules(wanted, meter):
                 parents[key] = (ref, obj)
                 following.append(ref)
                 missing.discard(key)
-        frontier = following
-    return parents
+                if unsampled and not gc.is_tracked(ref):
+                    samples.offer_untracked(ref, unsampled)
+        return following
+
+    def chain_to(self, sample):
+        if id(sample) not in self.parents:
+            return None
+        return _steps(_path_to(sample, self.parents), self.meter)
+
+    def release(self):
+        self.parents.clear()
+
+
+def _roots(meter):
+    """Modules, the project's first: of two equally short chains, the one
+    through the project's own globals is the one worth showing."""
+    modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
+    ours = [m for m in modules if meter.project_path(getattr(m, "__file__", None) or "")]
+    return ours + [m for m in modules if not meter.project_path(getattr(m, "__file__", None) or "")]
 
 
 def _path_to(sample, parents):
