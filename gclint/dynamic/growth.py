@@ -239,6 +239,7 @@ def _attach_chain(item, samples, walk):
     if chain is not None:
         item["chain_steps"] = chain
         item["chain"] = chain_text(chain)
+        item["message"] += f"; kept by {item['chain']}"
     elif walk.truncated:
         item["chain_missing"] = f"the chain search stopped at its limit of {MAX_VISITED} objects"
 
