@@ -129,12 +129,15 @@ class Repeater:
                 inspector.rerun_results.pop(item.nodeid, None)
             failed.extend(r.when for r in reports if r.failed)
 
+        result = inspector.results[item.nodeid]
         try:
             items = growth.repeat(run_once, self.runs, growth.Meter(self.project_path, self.real_collect))
+        except Exception as exc:  # a bug in measuring must cost this test's growth, not the session
+            result["growth"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+            return
         finally:
             item.session._setupstate.teardown_exact(following)
         self.repeated += 1
-        result = inspector.results[item.nodeid]
         result["growth"] = {"runs": self.runs, "warmup_runs": growth.WARMUP_RUNS, "failed_runs": len(failed)}
         allowed = _allowed_kinds(item)
         for evidence in items:
