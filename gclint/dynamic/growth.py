@@ -132,6 +132,17 @@ class Meter:
                 totals[key] = (size + trace[1], blocks + 1)
         return {key: size for key, (size, _) in totals.items()}
 
+    def site_of(self, obj):
+        """[path, line]: the innermost project frame of the object's allocation."""
+        trace = tracemalloc.get_object_traceback(obj) if tracemalloc.is_tracing() else None
+        if trace is None:
+            return None
+        # A Traceback lists the oldest frame first; _innermost wants the newest.
+        raw = getattr(trace, "_frames", None)
+        frames = reversed(raw) if raw is not None else [(f.filename, f.lineno) for f in reversed(trace)]
+        site = self._innermost(frames, self._paths)
+        return list(site) if site else None
+
     def _innermost(self, frames, paths):
         for filename, line in frames or ():  # most recent frame first
             path = paths.get(filename, False)
@@ -386,14 +397,7 @@ class Samples:
         return f"{site[0]}:{site[1]}" if site else None
 
     def site_of(self, obj):
-        trace = tracemalloc.get_object_traceback(obj) if tracemalloc.is_tracing() else None
-        if trace is None:
-            return None
-        # A Traceback lists the oldest frame first; _innermost wants the newest.
-        raw = getattr(trace, "_frames", None)
-        frames = reversed(raw) if raw is not None else [(f.filename, f.lineno) for f in reversed(trace)]
-        site = self.meter._innermost(frames, self.meter._paths)
-        return list(site) if site else None
+        return self.meter.site_of(obj)
 
     def at_site(self, key):
         return self.by_site.get(key)
@@ -500,27 +504,25 @@ def _path_to(sample, parents):
 
 def _steps(path, meter):
     """The path as chain steps, each object's own __dict__ folded into the edge."""
-    samples = Samples.__new__(Samples)
-    samples.meter = meter
-    steps = [_step(path[0], None, samples)]
+    steps = [_step(path[0], None, meter)]
     position = 1
     while position < len(path):
         holder, target = path[position - 1], path[position]
         if _is_own_dict(holder, target) and position + 1 < len(path):
             value = path[position + 1]
-            steps.append(_step(value, {"kind": "attr", "label": _key_label(target, value, attribute=True)}, samples))
+            steps.append(_step(value, {"kind": "attr", "label": _key_label(target, value, attribute=True)}, meter))
             position += 2
             continue
-        steps.append(_step(target, _edge(holder, target), samples))
+        steps.append(_step(target, _edge(holder, target), meter))
         position += 1
     return steps[:MAX_CHAIN_STEPS]
 
 
-def _step(obj, edge, samples):
+def _step(obj, edge, meter):
     name = None
     if isinstance(obj, (types.ModuleType, type, types.FunctionType)):
         name = getattr(obj, "__name__", None)
-    return {"type": type(obj).__name__, "name": name, "edge": edge, "site": samples.site_of(obj)}
+    return {"type": type(obj).__name__, "name": name, "edge": edge, "site": meter.site_of(obj)}
 
 
 def _is_own_dict(holder, target):
