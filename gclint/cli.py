@@ -38,7 +38,7 @@ PROGRESS_MIN_FILES = 200
 # is a path.
 BEFORE_PATHS_ONLY = (
     "--dynamic", "--run", "--python", "--timeout", "--memory-limit", "--tracemalloc-frames",
-    "--target-output", "--output-file", "--write-baseline", "--add-noqa", "--graph",
+    "--target-output", "--output-file", "--write-baseline", "--add-noqa", "--graph", "--repeat",
 )
 # These, and the options that choose which files gclint trusts, are refused
 # wherever they are when the word is also an existing file (`gclint check *`
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     dynamic.add_argument("--memory-limit", type=_count(1), default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
     # tracemalloc.start() takes 1 to 65535 frames.
     dynamic.add_argument("--target-output", metavar="FILE", help="write each target's whole stdout and stderr to FILE (a failing target's last lines are in the diagnostic)")
-    dynamic.add_argument("--graph", metavar="DIR", help="draw each confirmed cycle in DIR: Graphviz DOT, and SVG when `dot` is on PATH")
+    dynamic.add_argument("--graph", "--repeat", metavar="DIR", help="draw each confirmed cycle in DIR: Graphviz DOT, and SVG when `dot` is on PATH")
     dynamic.add_argument("--tracemalloc-frames", type=_count(1, 65535), default=10, metavar="N", help="frames kept per allocation (default: 10)")
     check.set_defaults(_options=_value_options(check))
 
@@ -240,10 +240,10 @@ def _check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.add_noqa and "-" in args.paths:
         raise ConfigError("--add-noqa edits files; it cannot edit standard input")
-    if args.graph and not (args.dynamic or args.run):
+    if args.graph and not (args.dynamic or args.run or args.repeat):
         raise ConfigError("--graph draws what dynamic mode saw: add --dynamic (or --run)")
     result, files, stdin_text = _lint(args, settings)
-    outputs = _confirm(result, args, settings, files) if args.dynamic or args.run else []
+    outputs = _confirm(result, args, settings, files) if args.dynamic or args.run or args.repeat else []
     result.findings.sort(key=lambda f: f.sort_key)
     # Stdin's text wins over a checked file of the same (display) name.
     sources = SourceLines({**checked_sources(result.findings, set(files), settings.max_file_size * 1024), **stdin_text})
@@ -352,6 +352,7 @@ def _confirm(result: RunResult, args: argparse.Namespace, settings: Settings, fi
         memory_limit_mb=args.memory_limit,
         tracemalloc_frames=args.tracemalloc_frames,
         output_file=args.target_output,
+        repeat=args.repeat,
     )
     outcome = confirm(result.findings, files, options)
     result.findings = [f for f in outcome.findings if settings.is_enabled(f.code, f.path)]

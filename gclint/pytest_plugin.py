@@ -62,6 +62,18 @@ def _load_probe() -> types.ModuleType:
 
 probe = _load_probe()
 
+
+def _load_growth_mode() -> types.ModuleType:
+    # --gclint-repeat and the per-test gc profile live in their own module.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pytest_growth.py")
+    spec = importlib.util.spec_from_file_location("gclint_pytest_growth", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+growth_mode = _load_growth_mode()
+
 KINDS = ("cycle", "resource", "unraisable", "thread", "retained")
 # Objects of garbage looked at one by one per test; past that, counted.
 _EXAMINED_OBJECTS = 50000
@@ -101,6 +113,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gclint-no-rerun", action="store_true", help="do not re-run the tests that left evidence under tracemalloc to name allocation sites")
     group.addoption("--gclint-rerun-budget", type=float, default=_RERUN_BUDGET, metavar="FACTOR", help=f"re-runs may take FACTOR times the first run's test time, at least {_RERUN_BUDGET_FLOOR:g} s; the quickest tests run first (default: {_RERUN_BUDGET:g})")
     group.addoption("--gclint-graph", metavar="DIR", help="write each cycle as a Graphviz DOT file (and SVG when `dot` is on PATH) to DIR")
+    growth_mode.add_options(group)
     group.addoption("--gclint-thread-grace", type=float, default=_THREAD_GRACE_SECONDS, metavar="SECONDS", help=f"how long threads a test started may take to end before they count as left running (default: {_THREAD_GRACE_SECONDS:g})")
 
 
@@ -108,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gclint_allow(*kinds): accept these kinds of gclint evidence (all kinds without arguments) for this test")
     if config.getoption("gclint") or config.getoption("gclint_report"):
         config.pluginmanager.register(Inspector(config), "gclint-inspector")
+        growth_mode.register(config)
 
 
 # -- the project: which code is the user's -----------------------------------

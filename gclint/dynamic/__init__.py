@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from gclint.dynamic.child import ChildRun, Target, run_target
 from gclint.dynamic.contain import Containment
 from gclint.dynamic.confirm import Coverage, judge, real
+from gclint.dynamic.gcprofile import summary as gc_summary
 from gclint.model import Finding
 
 
@@ -26,6 +27,8 @@ class DynamicOptions:
     tracemalloc_frames: int = 10
     # Where each target's whole output goes (None: only a failing target's last lines, in its diagnostic).
     output_file: Optional[str] = None
+    # --repeat N: call each main() again, warm-up runs then N measured ones, and report what keeps growing.
+    repeat: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) 
     targets = program_targets(options.run) if options.run else main_targets(files)
     if not targets:
         return Outcome(list(findings), ["no target: no checked file defines main() without required arguments (use --run)"])
+    targets, repeat_notes = with_repeat(targets, options.repeat)
     watched = sorted({real(f) for f in files})
     containment = Containment()
     try:
@@ -58,13 +62,29 @@ def confirm(findings: List[Finding], files: List[str], options: DynamicOptions) 
     evidence = [item for run in runs for item in _items(run)]
     display = _display_paths(files)
     judged = judge(findings, evidence, _coverage(runs), display)
-    diagnostics = [f"{run.target.label}: {problem}" for run in runs for problem in run.problems + run.notes]
+    diagnostics = repeat_notes + [f"{run.target.label}: {problem}" for run in runs for problem in run.problems + run.notes]
+    diagnostics += gc_profile_notes(evidence)
     if orphans:
         diagnostics.append(f"{len(orphans)} process(es) with a scrubbed environment were left running by one of the targets; killed")
     if options.output_file:
         diagnostics.extend(_write_outputs(options.output_file, runs))
     outputs = [TargetOutput(run.target.label, "; ".join(run.problems) or "ran to its end", run.output) for run in runs]
     return Outcome(judged, diagnostics, outputs)
+
+
+def with_repeat(targets: Sequence[Target], runs: int) -> Tuple[List[Target], List[str]]:
+    """Targets that call main() carry the number of measured runs to the probe."""
+    if not runs:
+        return list(targets), []
+    repeated = [Target(t.label, {**t.spec, "repeat": runs}) if "file" in t.spec else t for t in targets]
+    if all("file" in t.spec for t in targets):
+        return repeated, []
+    return repeated, ["--repeat applies to files that define main(); a --run program runs once (for a test suite: --run '-m pytest --gclint-repeat N')"]
+
+
+def gc_profile_notes(evidence: Sequence[Dict[str, Any]]) -> List[str]:
+    """One line per target measured with --repeat: what its runs cost the collector."""
+    return [f"{e['target']}: gc during {e['runs']} runs of main(): {gc_summary(e)}" for e in evidence if e.get("kind") == "gc-profile"]
 
 
 def _write_outputs(path: str, runs: Sequence[ChildRun]) -> List[str]:

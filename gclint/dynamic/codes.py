@@ -81,6 +81,27 @@ DYNAMIC_CODES: Dict[str, RuleInfo] = {
             "bookkeeping off, but tracemalloc is on, which slows allocation.",
         },
     ),
+    "GCL906": RuleInfo(
+        code="GCL906",
+        name="growth-observed",
+        severity=Severity.WARNING,
+        summary="Run again and again (`--repeat N`), main() left more memory allocated at this line after every run.",
+        sections={
+            "What it flags": "A line of a checked file whose allocations still alive grew in every one "
+            "of the N measured runs of main() after two warm-up runs, by at least 64 bytes in all "
+            "(tracemalloc), or a class of a checked file whose live instances grew in every run; with a "
+            "sample object made in the last run and the chain of references from a module global or "
+            "class attribute that keeps it alive.",
+            "Why it matters": "Memory that grows with every request, job or call is a leak in a "
+            "long-running process even when no cycle is involved: a cache with no bound, listeners "
+            "never removed, exceptions (with their tracebacks and frames) stored for later.",
+            "Known limits": "Growth that stops after the warm-up runs (a cache filling once) is not "
+            "reported; a bounded cache still filling after all the runs looks like a leak: more runs "
+            "tell them apart. Strings and numbers have no gc identity, so their sample may come from "
+            "an earlier run. On Python 3.11, tracemalloc does not know plain instances: their growth "
+            "is placed at the class definition.",
+        },
+    ),
 }
 
 _CODE_FOR_KIND = {
@@ -89,6 +110,7 @@ _CODE_FOR_KIND = {
     "resurrection": "GCL903",
     "finalizer-exception": "GCL904",
     "gc-call": "GCL905",
+    "retained": "GCL906",
 }
 
 

@@ -73,8 +73,33 @@ _SHAPES: Dict[str, Tuple[Dict[str, Check], Dict[str, Check]]] = {
         {"calls": _int, "seconds": _number, "kept_objects": _int, "at_exit": _bool},
     ),
     "retained-object": ({}, {"objects": _int, "bytes": _int, "blocks": _int}),
+    # --repeat: what kept growing over the measured runs (gclint/dynamic/growth.py).
+    "retained": (
+        {"runs": _int},
+        {"warmup_runs": _int, "objects": _int, "bytes": _int, "objects_per_run": _list_of(_int), "bytes_per_run": _list_of(_int),
+         "types": _counts, "grown_by": _text, "message": _text, "chain": _optional(_text), "chain_steps": _list_of(lambda s: _chain_step(s)),
+         "chain_missing": _text},
+    ),
+    # --repeat: the collections the repeated runs of main() caused (gclint/dynamic/gcprofile.py).
+    "gc-profile": (
+        {"runs": _int, "collections": _counts},
+        {"collected": _int, "uncollectable": _int, "pause_seconds": _number, "longest_pause_seconds": _number, "gclint_collections": _int},
+    ),
 }
 KINDS = frozenset(_SHAPES)
+_EDGE_KINDS = frozenset({"attr", "key", "index", "cell", "item", "referent"})
+
+
+def _chain_step(value: Any) -> bool:
+    """One step of a retaining chain (growth.py's docstring); its site is checked with the places."""
+    if not isinstance(value, dict) or not _text(value.get("type")) or not _optional(_text)(value.get("name")):
+        return False
+    edge = value.get("edge")
+    edge_ok = edge is None or (isinstance(edge, dict) and edge.get("kind") in _EDGE_KINDS and _optional(_text)(edge.get("label")))
+    site = value.get("site")
+    return edge_ok and (site is None or (isinstance(site, list) and len(site) == 2))
+
+
 # Fields of every kind: the tests that showed it (a suite run through the pytest plugin).
 _COMMON: Dict[str, Check] = {"tests": _list_of(_text), "test_count": _int}
 
@@ -154,6 +179,9 @@ def _places_problem(item: Mapping[str, Any], places: Places) -> Optional[str]:
             return f"{kind}: {key!r} names a place outside the checked files"
     if "steps" in item and not _steps_ok(item["steps"], places):
         return f"{kind}: 'steps' malformed"
+    steps = item.get("chain_steps") if kind == "retained" else None
+    if steps and not all(s.get("site") is None or places.site(s["site"]) for s in steps):
+        return f"{kind}: 'chain_steps' names a place outside the checked files"
     if "function" in item and item["function"] is not None and not _function_ok(item["function"], places):
         return f"{kind}: 'function' malformed"
     if "classes" in item and not (isinstance(item["classes"], list) and all(_class_ok(places, c) for c in item["classes"][:MAX_LIST])):

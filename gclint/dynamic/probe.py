@@ -1261,13 +1261,61 @@ def _run_main(rec, path):
     rec.checkpoint("after import")
     before = (tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None, rec.count_instances())
     outcome = _call(rec, module.main)
+    main = module.main
     del module
     rec.checkpoint("after main() returned")
     try:
         rec.retained_since(*before)
     except Exception as exc:
         rec.note_error("measuring retained memory", exc)
+    if rec.config["target"].get("repeat") and outcome["status"] == "ok":
+        _repeat_main(rec, main, path)
     return outcome
+
+
+def _repeat_main(rec, main, path):
+    """--repeat N: main() again, warm-up runs then N measured ones, with
+    automatic collection as the target left it (gc.collect its real self),
+    and what kept growing as evidence (see growth.py)."""
+    runs = int(rec.config["target"]["repeat"])
+    try:
+        growth = _load_sibling("growth")
+        gcprofile = _load_sibling("gcprofile")
+        profile = gcprofile.GcProfile()
+
+        def run_once():
+            profile.install()
+            try:
+                _call(rec, main)
+            finally:
+                profile.remove()
+
+        items = _with_real_gc(rec, lambda: growth.repeat(run_once, runs, growth.Meter(rec.watched.path, _REAL_GC["collect"])))
+        rec.retained.extend(items)
+        line = getattr(getattr(main, "__code__", None), "co_firstlineno", 1)
+        rec.retained.append({"kind": "gc-profile", "path": os.path.realpath(path), "line": line, "runs": growth.WARMUP_RUNS + runs, **profile.as_dict()})
+    except Exception as exc:
+        rec.note_error("measuring growth", exc)
+
+
+def _with_real_gc(rec, work):
+    hooked = gc.collect
+    gc.collect = _REAL_GC["collect"]
+    if rec.virtual["enabled"] and rec.virtual["threshold"][0]:
+        _REAL_GC["enable"]()
+    try:
+        return work()
+    finally:
+        _REAL_GC["disable"]()  # noqa: GCL404
+        gc.collect = hooked
+
+
+def _load_sibling(name):
+    """growth.py, gcprofile.py: stdlib-only modules next to the probe, by path."""
+    spec = importlib.util.spec_from_file_location("gclint_probe_" + name, os.path.join(_HERE, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _call(rec, function):

@@ -114,6 +114,20 @@ def _retained(e: Evidence) -> str:
     return f"{size(e['bytes'])} in {e['blocks']} blocks allocated here still held after the target returned"
 
 
+def _growth(e: Evidence) -> str:
+    runs = e["runs"]
+    if "bytes" in e:
+        text = f"{size(e['bytes'])} more held after {runs} more runs (+{', +'.join(map(str, e.get('bytes_per_run', ())))} bytes per run)"
+    else:
+        name = next(iter(e.get("types") or {}), "object")
+        text = f"{_count(e.get('objects', 0), name + ' object')} more alive after {runs} more runs"
+    if e.get("chain"):
+        text += f"; kept by {e['chain']}"
+    if e.get("sites"):
+        text += "; also growing, in the same container: " + ", ".join(f"{os.path.basename(site[0])}:{site[1]}" for site in e["sites"])
+    return text
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -126,6 +140,7 @@ _SUMMARIES: Dict[str, Callable[[Evidence], str]] = {
     "gc-call": _gc_call,
     "gc-state": _gc_state,
     "retained-object": _retained,
+    "retained": _growth,
 }
 
 
@@ -163,4 +178,6 @@ def finding_message(e: Evidence) -> str:
         return f"{name}.__del__ resurrects its object: it is still referenced after the finalizer ran"
     if kind == "finalizer-exception":
         return f"exception raised in a finalizer and only printed: {e.get('exception')}"
+    if kind == "retained":
+        return f"memory kept growing over repeated runs: {_growth(e)}"
     return f"explicit gc.collect() ran {_times(e['calls'])}, {duration(e['seconds'])} in all, reclaiming {_count(e['reclaimed'], 'object')}"
