@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     dynamic.add_argument("--memory-limit", type=_count(1), default=2048, metavar="MB", help="address-space limit per target (default: 2048)")
     # tracemalloc.start() takes 1 to 65535 frames.
     dynamic.add_argument("--target-output", metavar="FILE", help="write each target's whole stdout and stderr to FILE (a failing target's last lines are in the diagnostic)")
-    dynamic.add_argument("--graph", "--repeat", metavar="DIR", help="draw each confirmed cycle in DIR: Graphviz DOT, and SVG when `dot` is on PATH")
+    dynamic.add_argument("--graph", metavar="DIR", help="draw each confirmed cycle in DIR: Graphviz DOT, and SVG when `dot` is on PATH")
+    dynamic.add_argument("--repeat", type=_count(2, 1000), default=0, metavar="N", help="call each main() again: 2 warm-up runs, then N measured ones; report what grew in every one (implies --dynamic)")
     dynamic.add_argument("--tracemalloc-frames", type=_count(1, 65535), default=10, metavar="N", help="frames kept per allocation (default: 10)")
     check.set_defaults(_options=_value_options(check))
 
