@@ -76,19 +76,21 @@ _FULL_COLLECTION_EVERY = 200
 # How long a thread the test started may take to end after it (joined, not
 # polled): a thread just finishing its last line is not left running.
 _THREAD_GRACE_SECONDS = 0.2
-# Frames kept per allocation when the tests that left evidence are re-run.
-_RERUN_FRAMES = 10
-# Tests re-run for one shape of evidence (kind, place, types): past that,
-# the others borrow the site the re-runs found, and say so.
-_RERUNS_PER_SHAPE = 2
+# Re-runs go shallow first: one frame names the site of most leaks at a
+# fifth of the cost of ten (tornado, 30 tests: 0.46 s against 2.1 s of CPU),
+# and only a shape that one frame could not place (made in a library the
+# project called) is re-run deeper. Per depth: (frames, tests re-run for one
+# shape of evidence at most); a re-run that names the site ends its shape's
+# re-runs, and the other tests of that shape borrow the site (and say so).
+_RERUN_DEPTHS = ((1, 2), (10, 1))
 # The re-runs' time budget, as a factor of the first run's time in tests
 # (pytest's durations; the re-runs' own CPU time is what is counted against
-# it, never less than the floor), and what tracing a
-# test at 10 frames multiplies its time by (bench/plugin_overhead.py: 14-18x),
-# to leave out a test that would overrun the budget before it starts.
+# it, never less than the floor), and what tracing a test at each depth
+# multiplies its time by (bench/plugin_overhead.py; tornado: 3-5x at 1 frame,
+# 10-15x at 10), to leave out a test that would overrun the budget before it starts.
 _RERUN_BUDGET = 0.5
-_RERUN_BUDGET_FLOOR = 2.0
-_TRACED_SLOWDOWN = 15.0
+_RERUN_BUDGET_FLOOR = 1.0
+_TRACED_SLOWDOWN = {1: 4.0, 10: 15.0}
 _INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
 
 
@@ -276,6 +278,8 @@ class Window:
         self.warnings: List[warnings.WarningMessage] = []
         self.unraisables: List[Dict[str, Any]] = []
         self.unattributed = 0
+        # Whether tracemalloc was started for this window (a traced re-run).
+        self.tracing = False
 
     # gc callback: save what each collection in the window finds
     def on_gc(self, phase: str, info: Dict[str, Any]) -> None:
@@ -366,6 +370,8 @@ class Inspector:
         self.rerunning = False
         self.rerun_results: Dict[str, Dict[str, Any]] = {}
         self.reruns = 0
+        # tracemalloc's depth for the test being re-run; traced only inside its window.
+        self.rerun_frames = 0
         self.tests_since_full = 0
         self._real_collect = gc.collect
         self._real_thread_start = threading.Thread.start
@@ -439,7 +445,17 @@ class Inspector:
             self._real_collect()
         window = self.window = Window(self.project, _test_site(item))
         self._results()[item.nodeid] = {"nodeid": item.nodeid, "outcome": "passed", "evidence": [], "unattributed_objects": 0}
+        if self.rerun_frames and not tracemalloc.is_tracing():
+            # Only the test is traced, not pytest's reporting around it.
+            tracemalloc.start(self.rerun_frames)
+            window.tracing = True
         gc.freeze()
+        if window.tracing:
+            # A full collection empties the interpreter's free lists (lists,
+            # tuples, dicts, frames): an object reused from one was allocated
+            # before tracing began, and tracemalloc would not know it. With
+            # the heap frozen it examines nothing older than this line.
+            self._real_collect()
         window.saving = True
         gc.callbacks.append(window.on_gc)
         gc.collect = self._collect_for_test
@@ -493,6 +509,8 @@ class Inspector:
             window.warnings.clear()  # their sources are the leaked objects
             self._real_collect()  # frees the saved garbage (the heap is still frozen: cheap)
             gc.unfreeze()
+            if window.tracing:
+                tracemalloc.stop()
         _apply_allowances(item, evidence)
         result = self._results()[item.nodeid]
         result["evidence"] = evidence
@@ -512,43 +530,41 @@ class Inspector:
     def _rerun_traced(self, session: pytest.Session) -> None:
         """Run again, under tracemalloc, the tests whose evidence has no
         allocation site: tracing every test costs 3-18x, these few cost it
-        once. A test whose every unnamed shape was re-run often enough in
-        other tests borrows the site found there (and says so)."""
-        chosen, borrowers = _tests_to_rerun(self.results)
-        if not chosen:
+        once. A test whose every unnamed shape was named by other tests'
+        re-runs borrows the site found there (and says so)."""
+        plan = RerunPlan(self.results)
+        if not plan.pending:
             return
         from _pytest.runner import runtestprotocol
 
         items = {item.nodeid: item for item in session.items}
-        started = not tracemalloc.is_tracing()
-        if started:
-            tracemalloc.start(_RERUN_FRAMES)
-        learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]] = {}
         first_run = sum(r.get("seconds", 0.0) for r in self.results.values())
         budget = max(_RERUN_BUDGET_FLOOR, self.rerun_budget * first_run)
         began = time.process_time()
+        over_budget: Set[str] = set()
         self.rerunning = True
         try:
-            for nodeid in chosen:
+            for nodeid, frames in plan.schedule():
                 item = items.get(nodeid)
                 if item is None:
                     continue
                 spent = time.process_time() - began
-                if spent + _TRACED_SLOWDOWN * self.results[nodeid].get("seconds", 0.0) > budget:
-                    self.results[nodeid]["rerun"] = "not re-run: over the re-run budget (--gclint-rerun-budget)"
-                    self.over_budget += 1
+                if spent + _TRACED_SLOWDOWN[frames] * self.results[nodeid].get("seconds", 0.0) > budget:
+                    self.results[nodeid].setdefault("rerun", "not re-run: over the re-run budget (--gclint-rerun-budget)")
+                    over_budget.add(nodeid)
                     continue
+                self.rerun_frames = frames
                 _fresh_request(item)
                 runtestprotocol(item, nextitem=None, log=False)
                 self.reruns += 1
                 again = self.rerun_results.pop(nodeid, None)
-                _adopt_sites(self.results[nodeid], again, nodeid, learned)
+                _adopt_sites(self.results[nodeid], again, nodeid, plan.learned, frames)
         finally:
             self.rerunning = False
-            if started:
-                tracemalloc.stop()
-        for nodeid in borrowers:
-            _borrow_sites(self.results[nodeid], learned)
+            self.rerun_frames = 0
+        self.over_budget = len(over_budget - {n for n, r in self.results.items() if str(r.get("rerun", "")).startswith("traced")})
+        for nodeid, _ in plan.pending:
+            _borrow_sites(self.results[nodeid], plan.learned)
 
     # evidence ---------------------------------------------------------------
     def _evidence(self, window: Window) -> List[Dict[str, Any]]:
@@ -830,27 +846,38 @@ _VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
 _UNATTRIBUTED = ("cycle", "no project member")
 
 
-def _tests_to_rerun(results: Dict[str, Dict[str, Any]]) -> Tuple[List[str], List[str]]:
-    """Tests to re-run traced, the quickest first (tracing multiplies a
-    test's time, and one slow test could cost more than all the others),
-    and tests that may borrow their sites. Unattributed garbage counts as
-    one shape: a test past its quota keeps it unattributed."""
-    reruns: Dict[Tuple[Any, ...], int] = {}
-    chosen: List[str] = []
-    borrowers: List[str] = []
-    for nodeid, result in sorted(results.items(), key=lambda pair: pair[1].get("seconds", 0.0)):
-        shapes = {_shape(e) for e in result["evidence"] if _needs_site(e)}
-        if result["unattributed_objects"]:
-            shapes.add(_UNATTRIBUTED)
-        if not shapes:
-            continue
-        if any(reruns.get(shape, 0) < _RERUNS_PER_SHAPE for shape in shapes):
-            chosen.append(nodeid)
-            for shape in shapes:
-                reruns[shape] = reruns.get(shape, 0) + 1
-        else:
-            borrowers.append(nodeid)
-    return chosen, borrowers
+def _shapes_needing_sites(result: Dict[str, Any]) -> Set[Tuple[Any, ...]]:
+    """Unattributed garbage counts as one shape, never named: only a re-run
+    under tracing can place it (cycles of plain containers)."""
+    shapes = {_shape(e) for e in result["evidence"] if _needs_site(e)}
+    if result["unattributed_objects"]:
+        shapes.add(_UNATTRIBUTED)
+    return shapes
+
+
+class RerunPlan:
+    """Which tests to re-run traced, and how deep: the quickest first
+    (tracing multiplies a test's time, and one slow test could cost more
+    than all the others), at each depth of _RERUN_DEPTHS in turn, and only
+    while one of the test's shapes is still unnamed and under its quota."""
+
+    def __init__(self, results: Dict[str, Dict[str, Any]]) -> None:
+        quickest = sorted(results.items(), key=lambda pair: pair[1].get("seconds", 0.0))
+        self.pending = [(nodeid, shapes) for nodeid, shapes in ((n, _shapes_needing_sites(r)) for n, r in quickest) if shapes]
+        # Filled by the re-runs (_adopt_sites): shape -> (evidence with its site, the test that named it).
+        self.learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]] = {}
+        self._attempts: Dict[Tuple[Tuple[Any, ...], int], int] = {}
+
+    def schedule(self):
+        """(nodeid, frames) to re-run next; reads what the re-runs so far learned."""
+        for frames, quota in _RERUN_DEPTHS:
+            for nodeid, shapes in self.pending:
+                wanted = [s for s in shapes if s not in self.learned and self._attempts.get((s, frames), 0) < quota]
+                if not wanted:
+                    continue
+                for shape in wanted:
+                    self._attempts[(shape, frames)] = self._attempts.get((shape, frames), 0) + 1
+                yield nodeid, frames
 
 
 def _fresh_request(item: pytest.Item) -> None:
@@ -860,10 +887,10 @@ def _fresh_request(item: pytest.Item) -> None:
         initrequest()
 
 
-def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid: str, learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]]) -> None:
+def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid: str, learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]], frames: int) -> None:
     """Give the first run's evidence the allocation sites its traced re-run
     found; add what only tracing could attribute (cycles of plain containers)."""
-    result["rerun"] = "traced"
+    result["rerun"] = f"traced ({frames} {'frame' if frames == 1 else 'frames'})"
     named = {}
     for evidence in (again or {}).get("evidence", ()):
         if evidence.get("site_from") == "allocation":
@@ -880,8 +907,9 @@ def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid
         used.add(id(found))
         _take_site(evidence, found)
     if result["unattributed_objects"]:
+        known = {_shape(e, placed=False) for e in result["evidence"]}
         for evidence in named.values():
-            if id(evidence) not in used and evidence["kind"] == "cycle":
+            if id(evidence) not in used and evidence["kind"] == "cycle" and _shape(evidence, placed=False) not in known:
                 result["evidence"].append({**evidence, "rerun": "found only when re-run traced"})
 
 
@@ -894,7 +922,8 @@ def _borrow_sites(result: Dict[str, Any], learned: Dict[Tuple[Any, ...], Tuple[D
 
 
 def _take_site(evidence: Dict[str, Any], traced: Dict[str, Any]) -> None:
-    evidence["first_seen_at"] = [evidence["path"], evidence["line"], evidence.get("site_from")]
+    evidence.setdefault("first_seen_at", [evidence["path"], evidence["line"], evidence.get("site_from")])
+    evidence.pop("rerun", None)  # "not seen again" by a shallower re-run
     for key in ("path", "line", "site_from", "sites", "allocated_at"):
         if key in traced:
             evidence[key] = traced[key]

@@ -85,10 +85,17 @@ def test_each_test_is_blamed_for_exactly_what_it_left(tmp_path):
     assert "gclint" in done.stdout and "6 left evidence" not in done.stdout
     assert "17 tests inspected, 7 left evidence" in done.stdout
     _check_sites_named(tests)
-    # Only the tests whose evidence had no allocation site ran again.
-    rerun = sorted(name for name, t in tests.items() if t.get("rerun"))
-    assert rerun == ["test_allowed_cycle", "test_exception_kept_in_frame", "test_parent_child_cycle", "test_unclosed_file"]
-    assert "4 of them re-run under tracemalloc" in done.stdout
+    # Only the tests whose evidence had no allocation site ran again, at one
+    # frame (each site is in the project's own code), and of the two tests
+    # with the same Node cycle only one: the other borrows the site it named.
+    rerun = {name: t["rerun"] for name, t in tests.items() if t.get("rerun")}
+    family = {"test_allowed_cycle", "test_parent_child_cycle"}
+    (named_by,) = family & set(rerun)
+    (borrower,) = family - {named_by}
+    assert rerun == {"test_exception_kept_in_frame": "traced (1 frame)", "test_unclosed_file": "traced (1 frame)", named_by: "traced (1 frame)"}
+    (borrowed,) = tests[borrower]["evidence"]
+    assert borrowed["site_borrowed_from"].endswith("::" + named_by) and borrowed["site_from"] == "allocation"
+    assert "3 of them re-run under tracemalloc" in done.stdout
 
 
 def _check_sites_named(tests):
@@ -124,14 +131,52 @@ def _cycle(line, site_from="class definition"):
     return {"kind": "cycle", "path": "/p/a.py", "line": line, "types": {"Node": 2, "list": 1}, "site_from": site_from, "message": "m"}
 
 
-def test_a_shape_is_rerun_a_few_times_then_the_others_borrow_its_site():
-    from gclint.pytest_plugin import _RERUNS_PER_SHAPE, _tests_to_rerun
+def _replay(plan, names_at):
+    """Run a RerunPlan as the plugin does; a re-run at `frames` names the
+    shapes names_at(nodeid, frames) says, as the plugin's _adopt_sites would."""
+    ran = []
+    for nodeid, frames in plan.schedule():
+        ran.append((nodeid, frames))
+        for shape in names_at(nodeid, frames):
+            plan.learned.setdefault(shape, ({}, nodeid))
+    return ran
 
-    results = dict(_result(f"t{n}", _cycle(9)) for n in range(_RERUNS_PER_SHAPE + 2))
-    results.update([_result("named", _cycle(9, "allocation")), _result("plain", unattributed=3), _result("clean")])
-    chosen, borrowers = _tests_to_rerun(results)
-    assert chosen == [f"t{n}" for n in range(_RERUNS_PER_SHAPE)] + ["plain"]
-    assert borrowers == [f"t{n}" for n in range(_RERUNS_PER_SHAPE, _RERUNS_PER_SHAPE + 2)]
+
+def _shape_of(results, nodeid):
+    from gclint.pytest_plugin import _shape
+
+    return _shape(results[nodeid]["evidence"][0])
+
+
+def test_a_shape_named_by_one_rerun_is_borrowed_by_the_other_tests():
+    from gclint.pytest_plugin import RerunPlan
+
+    results = dict(_result(f"t{n}", _cycle(9)) for n in range(4))
+    results.update([_result("named", _cycle(9, "allocation")), _result("clean")])
+    plan = RerunPlan(results)
+    assert [nodeid for nodeid, _ in plan.pending] == ["t0", "t1", "t2", "t3"]
+    assert _replay(plan, lambda nodeid, frames: [_shape_of(results, nodeid)]) == [("t0", 1)]
+
+
+def test_a_shape_one_frame_cannot_place_is_rerun_twice_then_once_deeper():
+    from gclint.pytest_plugin import RerunPlan
+
+    results = dict(_result(f"t{n}", _cycle(9)) for n in range(4))
+    results.update([_result("other", _cycle(20))])
+    plan = RerunPlan(results)
+    deep_only = _shape_of(results, "t0")
+    # t0..t3's shape is placed only at 10 frames; "other" at once.
+    ran = _replay(plan, lambda nodeid, frames: [_shape_of(results, nodeid)] if frames == 10 or nodeid == "other" else [])
+    assert ran == [("t0", 1), ("t1", 1), ("other", 1), ("t0", 10)]
+    assert plan.learned[deep_only][1] == "t0"
+
+
+def test_unattributed_garbage_is_rerun_within_its_quota_at_each_depth():
+    from gclint.pytest_plugin import RerunPlan
+
+    results = dict(_result(f"plain{n}", unattributed=3) for n in range(4))
+    ran = _replay(RerunPlan(results), lambda nodeid, frames: [])
+    assert ran == [("plain0", 1), ("plain1", 1), ("plain0", 10)]
 
 
 def test_gclint_fail_fails_each_leaking_test_but_the_allowed_one(tmp_path):
