@@ -91,6 +91,8 @@ _RERUN_DEPTHS = ((1, 2), (10, 1))
 _RERUN_BUDGET = 0.5
 _RERUN_BUDGET_FLOOR = 1.0
 _TRACED_SLOWDOWN = {1: 4.0, 10: 15.0}
+# gc functions that do not see frozen objects, given the whole heap inside a window.
+_HEAP_WALKS = ("get_objects", "get_referrers")
 _INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
 
 
@@ -278,6 +280,8 @@ class Window:
         self.warnings: List[warnings.WarningMessage] = []
         self.unraisables: List[Dict[str, Any]] = []
         self.unattributed = 0
+        # ids of the test's objects frozen with the heap by its own gc.collect() or heap walk.
+        self.refrozen: Set[int] = set()
         # Whether tracemalloc was started for this window (a traced re-run).
         self.tracing = False
 
@@ -374,6 +378,7 @@ class Inspector:
         self.rerun_frames = 0
         self.tests_since_full = 0
         self._real_collect = gc.collect
+        self._real_heap_walks = {name: getattr(gc, name) for name in _HEAP_WALKS}
         self._real_thread_start = threading.Thread.start
 
     # session --------------------------------------------------------------
@@ -459,6 +464,8 @@ class Inspector:
         window.saving = True
         gc.callbacks.append(window.on_gc)
         gc.collect = self._collect_for_test
+        for name, walk in self._real_heap_walks.items():
+            setattr(gc, name, self._whole_heap(walk))
         inspector = self
 
         def start(thread: threading.Thread, *args: Any, **kwargs: Any) -> Any:
@@ -477,12 +484,57 @@ class Inspector:
         if generation < 2 or window is None:
             return found
         window.saving = False
-        gc.unfreeze()
+        self._unfreeze(window)
         try:
             return found + self._real_collect(generation)
         finally:
             gc.freeze()
             window.saving = True
+
+    def _whole_heap(self, walk: Any) -> Any:
+        """gc.get_objects() and gc.get_referrers() skip frozen objects: inside
+        the window they see the whole heap, as they would without the plugin."""
+
+        def whole(*args: Any, **kwargs: Any) -> Any:
+            window = self.window
+            if window is None:
+                return walk(*args, **kwargs)
+            self._unfreeze(window)
+            try:
+                return walk(*args, **kwargs)
+            finally:
+                gc.freeze()
+
+        whole.__doc__ = walk.__doc__
+        return whole
+
+    def _unfreeze(self, window: "Window") -> None:
+        """Unfreeze the heap for a moment; the test's objects alive now are
+        frozen with the rest afterwards, so they are noted (see _collect_refrozen)."""
+        window.refrozen.update(map(id, self._real_heap_walks["get_objects"]()))
+        gc.unfreeze()
+
+    def _collect_refrozen(self, window: "Window") -> None:
+        """The test's objects that were frozen along with the heap by its own
+        gc.collect() or heap walk, and are garbage now: one collection of the
+        whole heap finds them; older garbage it finds is freed, not saved."""
+        if not window.refrozen:
+            return
+        window.saving = False
+        debug = gc.get_debug()
+        start = len(gc.garbage)
+        gc.unfreeze()
+        gc.set_debug(debug | gc.DEBUG_SAVEALL)  # noqa: GCL405 (restored at once, below)
+        try:
+            self._real_collect()
+        finally:
+            gc.set_debug(debug)
+            found = gc.garbage[start:]
+            del gc.garbage[start:]
+            gc.freeze()
+            window.saving = True
+        # An id noted then is this object's: what was garbage among those ids was collected earlier.
+        window.saved.extend(obj for obj in found if id(obj) in window.refrozen)
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_teardown")
     def pytest_runtest_teardown_collect(self, item: pytest.Item) -> None:
@@ -491,6 +543,7 @@ class Inspector:
         a finalizer error this collection triggers is still this test's."""
         if self.window is not None:
             self._real_collect()
+            self._collect_refrozen(self.window)
 
     def _close(self, item: pytest.Item) -> None:
         window = self.window
@@ -501,6 +554,8 @@ class Inspector:
         if window.on_gc in gc.callbacks:
             gc.callbacks.remove(window.on_gc)
         gc.collect = self._real_collect
+        for name, walk in self._real_heap_walks.items():
+            setattr(gc, name, walk)
         threading.Thread.start = self._real_thread_start
         try:
             evidence = self._evidence(window)
