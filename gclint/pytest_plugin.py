@@ -65,7 +65,6 @@ probe = _load_probe()
 KINDS = ("cycle", "resource", "unraisable", "thread", "retained")
 # Objects of garbage looked at one by one per test; past that, counted.
 _EXAMINED_OBJECTS = 50000
-_CHAIN_STEPS = 12
 # Members of one cycle looked at for the places they come from, and places kept.
 _DESCRIBED_MEMBERS = 200
 _MAX_SITES = 20
@@ -199,64 +198,17 @@ def strongly_connected(objects: Sequence[Any]) -> List[List[Any]]:
 
 def chain(members: Sequence[Any]) -> Optional[str]:
     """A readable path around the cycle through its own members, e.g.
-    `Node.children -> list[0] -> Node.parent -> Node`."""
-    inside = {id(o) for o in members}
-    start = next((o for o in members if not isinstance(o, (dict, list, tuple, set))), members[0])
-    previous: Dict[int, Any] = {}
-    frontier = [start]
-    for _ in range(_CHAIN_STEPS):
-        following = []
-        for obj in frontier:
-            for ref in gc.get_referents(obj):
-                if ref is start:
-                    return _describe_path(_unwind(previous, obj, start))
-                if id(ref) in inside and id(ref) not in previous:
-                    previous[id(ref)] = obj
-                    following.append(ref)
-        frontier = following
-    return None
-
-
-def _unwind(previous: Dict[int, Any], last: Any, start: Any) -> List[Any]:
-    path = [last]
-    while path[-1] is not start:
-        path.append(previous[id(path[-1])])
-    path.reverse()
-    return path + [start]
-
-
-def _describe_path(path: List[Any]) -> str:
-    steps = [_type_name(path[0])]
-    for holder, target in zip(path, path[1:]):
-        steps[-1] += _edge(holder, target)
-        steps.append(_type_name(target))
-    text = " -> ".join(steps)
-    return re.sub(r"\.__dict__ -> dict\['(\w+)'\]", r".\1", text)
+    `Node.children -> list[0] -> Node.parent -> Node` (the probe's formatter,
+    the one dynamic mode uses too)."""
+    return probe.cycle_chain(members)
 
 
 def _type_name(obj: Any) -> str:
     return type(obj).__name__
 
 
-def _edge(holder: Any, target: Any) -> str:
-    if isinstance(holder, dict):
-        key = next((k for k, v in holder.items() if v is target), None)
-        return f"[{key!r}]" if key is not None and len(repr(key)) < 40 else ""
-    if isinstance(holder, (list, tuple)):
-        return next((f"[{i}]" for i, v in enumerate(holder) if v is target), "")
-    if isinstance(holder, types.FrameType):
-        name = next((k for k, v in holder.f_locals.items() if v is target), None)
-        return f".f_locals[{name!r}]" if name else ""
-    for attribute in ("__traceback__", "tb_frame", "tb_next", "__context__", "__cause__"):
-        if getattr(holder, attribute, None) is target:
-            return "." + attribute
-    try:
-        attributes = object.__getattribute__(holder, "__dict__")
-    except Exception:  # no __dict__, or a hostile __getattribute__
-        return ""
-    if attributes is target:
-        return ".__dict__"
-    return next(("." + k for k, v in attributes.items() if v is target and isinstance(k, str)), "")
+# How a member refers to another, as a chain step: `.attribute`, `[key]`, `[index]`.
+_edge = probe.reference_label
 
 
 # -- one test's window -----------------------------------------------------------
