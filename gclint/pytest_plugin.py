@@ -234,6 +234,10 @@ class Window:
         self.unattributed = 0
         # ids of the test's objects frozen with the heap by its own gc.collect() or heap walk.
         self.refrozen: Set[int] = set()
+        # Python 3.11, traced re-runs: where each project __init__ was called
+        # from ({id: (type, site)}), as tracemalloc misses plain instances there.
+        self.instance_sites: Optional[Dict[int, Tuple[type, Tuple[str, int]]]] = None
+        self.profile_before: Any = None
         # Whether tracemalloc was started for this window (a traced re-run).
         self.tracing = False
 
@@ -267,10 +271,38 @@ class Window:
         where = getattr(obj, "__qualname__", None) or _short_repr(obj)
         self.unraisables.append({"site": site, "message": f"{text[:300]} raised in finalizer {where}", "exception": name})
 
+    def instance_site(self, obj: Any) -> Optional[Tuple[str, int]]:
+        entry = self.instance_sites.get(id(obj)) if self.instance_sites else None
+        # The type check guards against an id reused by another object.
+        return entry[1] if entry and entry[0] is type(obj) else None
+
     def on_thread_start(self, thread: threading.Thread, frame: Optional[types.FrameType]) -> None:
         site = self.project.frame_site(frame)
         if site:
             self.thread_sites[thread] = site
+
+
+def _instance_noter(window: Window) -> Any:
+    """A sys.setprofile function noting where each project class's __init__
+    is called from (the innermost project frame outside __init__s of the
+    same object), so an instance's cycle can be placed on 3.11."""
+    window.instance_sites = sites = {}
+    project = window.project
+
+    def note(frame: types.FrameType, event: str, arg: Any) -> None:
+        code = frame.f_code
+        if event != "call" or code.co_name != "__init__" or not code.co_argcount or not project.path(code.co_filename):
+            return
+        obj = frame.f_locals.get(code.co_varnames[0])
+        caller = frame.f_back
+        # A base class's __init__ run by the subclass's: the subclass's call site counts.
+        while caller is not None and caller.f_code.co_name == "__init__" and caller.f_code.co_argcount and caller.f_locals.get(caller.f_code.co_varnames[0]) is obj:
+            caller = caller.f_back
+        site = project.frame_site(caller)
+        if obj is not None and site:
+            sites[id(obj)] = (type(obj), site)
+
+    return note
 
 
 def _sizeof(obj: Any) -> int:
@@ -328,6 +360,8 @@ class Inspector:
         self.reruns = 0
         # tracemalloc's depth for the test being re-run; traced only inside its window.
         self.rerun_frames = 0
+        # Python 3.11: tracemalloc does not know plain instances (then re-runs note their __init__ calls).
+        self.instances_untraced = False
         self.tests_since_full = 0
         self._real_collect = gc.collect
         self._real_heap_walks = {name: getattr(gc, name) for name in _HEAP_WALKS}
@@ -337,6 +371,8 @@ class Inspector:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.trace_frames and not tracemalloc.is_tracing():
             tracemalloc.start(self.trace_frames)
+        if self.trace_frames:
+            self.instances_untraced = not probe._tracemalloc_sees_instances()
 
     # the window: opened before setup, closed after teardown ----------------
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -406,6 +442,9 @@ class Inspector:
             # Only the test is traced, not pytest's reporting around it.
             tracemalloc.start(self.rerun_frames)
             window.tracing = True
+        if self.instances_untraced and (window.tracing or self.trace_frames):
+            window.profile_before = sys.getprofile()
+            sys.setprofile(_instance_noter(window))
         gc.freeze()
         if window.tracing:
             # A full collection empties the interpreter's free lists (lists,
@@ -503,6 +542,8 @@ class Inspector:
             return
         self.window = None
         window.saving = False
+        if window.instance_sites is not None:
+            sys.setprofile(window.profile_before)
         if window.on_gc in gc.callbacks:
             gc.callbacks.remove(window.on_gc)
         gc.collect = self._real_collect
@@ -542,6 +583,7 @@ class Inspector:
         plan = RerunPlan(self.results)
         if not plan.pending:
             return
+        self.instances_untraced = not probe._tracemalloc_sees_instances()
         from _pytest.runner import runtestprotocol
 
         items = {item.nodeid: item for item in session.items}
@@ -588,7 +630,7 @@ class Inspector:
         for members in strongly_connected(objects):
             if any(_is_infrastructure(o) for o in members):
                 continue
-            site = self._cycle_site(members)
+            site = self._cycle_site(members, window)
             if site is None:
                 window.unattributed += len(members)
                 continue
@@ -598,10 +640,13 @@ class Inspector:
         window.unattributed += max(0, len(window.saved) - len(objects))
         return _merge_cycles(found)
 
-    def _cycle_site(self, members: Sequence[Any]) -> Optional[Tuple[Tuple[str, int], str]]:
+    def _cycle_site(self, members: Sequence[Any], window: Window) -> Optional[Tuple[Tuple[str, int], str]]:
         """Where the cycle was made, and how that is known."""
-        for obj in members:
-            site = self.project.allocation_site(obj)
+        # What tracemalloc knows first; where an __init__ was called from (3.11) only then.
+        for site in (self.project.allocation_site(obj) for obj in members):
+            if site:
+                return site, "allocation"
+        for site in (window.instance_site(obj) for obj in members):
             if site:
                 return site, "allocation"
         for obj in members:
