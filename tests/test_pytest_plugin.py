@@ -22,6 +22,7 @@ EXPECTED = {
     "test_task_left_pending": [("retained", SUITE_FILE)],
     "test_cycle_dropped_after_an_explicit_collect": [("cycle", "helpers.py")],
     "test_cycle_of_two_instances": [("cycle", SUITE_FILE)],
+    "test_collected_cycles_are_gone_from_the_heap": [("cycle", "helpers.py")],
     "test_allowed_cycle": [("cycle", "helpers.py")],
     "test_clean_arithmetic": [],
     "test_clean_pytest_raises": [],
@@ -86,13 +87,13 @@ def test_each_test_is_blamed_for_exactly_what_it_left(tmp_path):
     (allowed,) = tests["test_allowed_cycle"]["evidence"]
     assert allowed["allowed"] is True
     assert "gclint" in done.stdout and "6 left evidence" not in done.stdout
-    assert "20 tests inspected, 9 left evidence" in done.stdout
+    assert "21 tests inspected, 10 left evidence" in done.stdout
     _check_sites_named(tests)
     # Only the tests whose evidence had no allocation site ran again, at one
-    # frame (each site is in the project's own code), and of the three tests
+    # frame (each site is in the project's own code), and of the four tests
     # with the same Node cycle only one: the others borrow the site it named.
     rerun = {name: t["rerun"] for name, t in tests.items() if t.get("rerun")}
-    family = {"test_allowed_cycle", "test_parent_child_cycle", "test_cycle_dropped_after_an_explicit_collect"}
+    family = {"test_allowed_cycle", "test_parent_child_cycle", "test_cycle_dropped_after_an_explicit_collect", "test_collected_cycles_are_gone_from_the_heap"}
     (named_by,) = family & set(rerun)
     once = "traced (1 frame)"
     assert rerun == {"test_exception_kept_in_frame": once, "test_unclosed_file": once, "test_cycle_of_two_instances": once, named_by: once}
@@ -193,7 +194,7 @@ def test_gclint_fail_fails_each_leaking_test_but_the_allowed_one(tmp_path):
     outcomes = {name: t["outcome"] for name, t in _by_test(data).items()}
     failing = sorted(name for name, outcome in outcomes.items() if outcome != "passed")
     assert failing == sorted(name for name, kinds in EXPECTED.items() if kinds and name != "test_allowed_cycle")
-    assert "8 errors" in done.stdout.splitlines()[-1], done.stdout
+    assert "9 errors" in done.stdout.splitlines()[-1], done.stdout
 
 
 def test_cycle_sites_are_allocation_lines_under_tracing(tmp_path):
@@ -294,7 +295,7 @@ def _check_suite_run_statuses(done, findings):
     (pair,) = [key for key in statuses if key[:2] == (SUITE_FILE, "GCL901") and suite[key[2] - 1].strip() in ("first, second = Pair(), Pair()", "self.other = None")]
     assert statuses.pop(pair) == ("confirmed", [test + "test_cycle_of_two_instances"])
     assert statuses == {
-        ("helpers.py", "GCL204", line_of["self.parent = parent"]): ("confirmed", [test + "test_parent_child_cycle", test + "test_cycle_dropped_after_an_explicit_collect"]),
+        ("helpers.py", "GCL204", line_of["self.parent = parent"]): ("confirmed", [test + "test_parent_child_cycle", test + "test_cycle_dropped_after_an_explicit_collect", test + "test_collected_cycles_are_gone_from_the_heap"]),
         # Made between tests (the suite's own hook), so no test's: it ran, no test showed it.
         ("helpers.py", "GCL203", line_of["self.me = self"]): ("not reproduced", []),
         ("helpers.py", "GCL203", len(helpers)): ("not executed", []),
@@ -331,7 +332,8 @@ def test_each_cycle_is_drawn_as_a_dot_file_of_its_members(tmp_path):
     _check_attribution(done, data)
     drawn = {name: e["graph"] for name, t in _by_test(data).items() for e in t["evidence"] if e["kind"] == "cycle"}
     assert sorted(drawn) == [
-        "test_allowed_cycle", "test_cycle_dropped_after_an_explicit_collect", "test_cycle_of_two_instances", "test_exception_kept_in_frame", "test_parent_child_cycle",
+        "test_allowed_cycle", "test_collected_cycles_are_gone_from_the_heap", "test_cycle_dropped_after_an_explicit_collect", "test_cycle_of_two_instances",
+        "test_exception_kept_in_frame", "test_parent_child_cycle",
     ]
     for name, path in drawn.items():
         nodes, edges = _dot_graph(Path(path).read_text())
