@@ -5,12 +5,13 @@
 With no pytest arguments it writes an allocation-heavy suite with no leaks
 (200 tests, each building and dropping about 60,000 objects) to a temporary
 directory and measures that. Each mode runs in a fresh process; the figure is
-the best of N of the child's user+system CPU time:
+the best of N interleaved rounds of the child's user+system CPU time:
 
     plain            pytest
     gclint           pytest --gclint   (the default: tests that left evidence
                                         without an allocation site run again
-                                        under tracemalloc, 10 frames)
+                                        under tracemalloc, 1 frame, and
+                                        10 for what 1 could not place)
     gclint-no-rerun  pytest --gclint --gclint-no-rerun
     gclint+trace1    pytest --gclint --gclint-trace=1   (every test traced)
     gclint+trace10   pytest --gclint --gclint-trace=10
@@ -83,11 +84,13 @@ def main() -> int:
             Path(tmp, "test_heavy.py").write_text(HEAVY_SUITE)
             cwd, pytest_args = tmp, ["test_heavy.py"]
         base = [args.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "gclint.pytest_plugin", *pytest_args]
-        times = {}
         wanted = ["plain"] + [m for m in args.modes.split(",") if m in MODES and m != "plain"]
-        for mode in wanted:
-            extra = MODES[mode]
-            times[mode] = min(cpu_of(base + extra, cwd, environment) for _ in range(args.repeat))
+        # Interleaved rounds, so a change in the machine's load hits every mode alike.
+        runs = {mode: [] for mode in wanted}
+        for _ in range(args.repeat):
+            for mode in wanted:
+                runs[mode].append(cpu_of(base + MODES[mode], cwd, environment))
+        times = {mode: min(seconds) for mode, seconds in runs.items()}
     plain = times["plain"]
     print(f"{' '.join(pytest_args)} ({args.python}), CPU s, best of {args.repeat}:")
     for mode, seconds in times.items():

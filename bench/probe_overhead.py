@@ -11,11 +11,14 @@ process; the figure is the best of N of the child's user+system CPU time:
                   at checkpoints (automatic collection off); no tracemalloc, no lines
     +lines        and the executed lines (sys.monitoring on 3.12+, sys.settrace before)
     +trace1       and tracemalloc, 1 frame
-    +trace10      and tracemalloc, 10 frames (gclint's default)
+    +trace10      and tracemalloc, 10 frames (gclint's default); tracing starts
+                  after the target's imports
+    +trace10+imports  the same, tracing the imports too (before: always so)
 
-With no --target, a target of its own: builds and drops 300,000 small
-objects per round (dicts, lists, instances, a few cycles) for 20 rounds,
-with some arithmetic in between.
+With no --target, a target of its own: imports a few standard-library
+packages (asyncio, email, http.client, json, logging, xml, decimal), then
+builds and drops 300,000 small objects per round (dicts, lists, instances,
+a few cycles) for 20 rounds, with some arithmetic in between.
 """
 from __future__ import annotations
 
@@ -31,6 +34,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = ROOT / "gclint" / "dynamic" / "probe.py"
 
 HEAVY_TARGET = '''
+import asyncio
+import decimal
+import email.parser
+import http.client
+import json
+import logging.handlers
+import xml.etree.ElementTree
+
+
 class Record:
     def __init__(self, key):
         self.key = key
@@ -72,6 +84,7 @@ CONFIGURATIONS = {
     "+lines": {"tracemalloc_frames": 0, "record_lines": True},
     "+trace1": {"tracemalloc_frames": 1, "record_lines": True},
     "+trace10": {"tracemalloc_frames": 10, "record_lines": True},
+    "+trace10+imports": {"tracemalloc_frames": 10, "record_lines": True, "trace_imports": True},
 }
 
 
@@ -115,7 +128,7 @@ def main() -> int:
     plain = times["plain"]
     print(f"{target.name} ({args.python}), CPU s, best of {args.repeat}:")
     for name, seconds in times.items():
-        print(f"  {name:10} {seconds:7.2f} s  {seconds / plain:6.2f}x")
+        print(f"  {name:17} {seconds:7.2f} s  {seconds / plain:6.2f}x")
     return 0
 
 

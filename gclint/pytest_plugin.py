@@ -77,7 +77,6 @@ growth_mode = _load_growth_mode()
 KINDS = ("cycle", "resource", "unraisable", "thread", "retained")
 # Objects of garbage looked at one by one per test; past that, counted.
 _EXAMINED_OBJECTS = 50000
-_CHAIN_STEPS = 12
 # Members of one cycle looked at for the places they come from, and places kept.
 _DESCRIBED_MEMBERS = 200
 _MAX_SITES = 20
@@ -88,19 +87,23 @@ _FULL_COLLECTION_EVERY = 200
 # How long a thread the test started may take to end after it (joined, not
 # polled): a thread just finishing its last line is not left running.
 _THREAD_GRACE_SECONDS = 0.2
-# Frames kept per allocation when the tests that left evidence are re-run.
-_RERUN_FRAMES = 10
-# Tests re-run for one shape of evidence (kind, place, types): past that,
-# the others borrow the site the re-runs found, and say so.
-_RERUNS_PER_SHAPE = 2
+# Re-runs go shallow first: one frame names the site of most leaks at a
+# fifth of the cost of ten (tornado, 30 tests: 0.46 s against 2.1 s of CPU),
+# and only a shape that one frame could not place (made in a library the
+# project called) is re-run deeper. Per depth: (frames, tests re-run for one
+# shape of evidence at most); a re-run that names the site ends its shape's
+# re-runs, and the other tests of that shape borrow the site (and say so).
+_RERUN_DEPTHS = ((1, 2), (10, 1))
 # The re-runs' time budget, as a factor of the first run's time in tests
 # (pytest's durations; the re-runs' own CPU time is what is counted against
-# it, never less than the floor), and what tracing a
-# test at 10 frames multiplies its time by (bench/plugin_overhead.py: 14-18x),
-# to leave out a test that would overrun the budget before it starts.
+# it, never less than the floor), and what tracing a test at each depth
+# multiplies its time by (bench/plugin_overhead.py; tornado: 3-5x at 1 frame,
+# 10-15x at 10), to leave out a test that would overrun the budget before it starts.
 _RERUN_BUDGET = 0.5
-_RERUN_BUDGET_FLOOR = 2.0
-_TRACED_SLOWDOWN = 15.0
+_RERUN_BUDGET_FLOOR = 1.0
+_TRACED_SLOWDOWN = {1: 4.0, 10: 15.0}
+# gc functions that do not see frozen objects, given the whole heap inside a window.
+_HEAP_WALKS = ("get_objects", "get_referrers")
 _INFRASTRUCTURE = ("_pytest", "pytest", "pluggy", "importlib", "_frozen_importlib", "_frozen_importlib_external", "gclint", "py", "_pytest_cache")
 
 
@@ -209,72 +212,17 @@ def strongly_connected(objects: Sequence[Any]) -> List[List[Any]]:
 
 def chain(members: Sequence[Any]) -> Optional[str]:
     """A readable path around the cycle through its own members, e.g.
-    `Node.children -> list[0] -> Node.parent -> Node`."""
-    path = chain_path(members)
-    return _describe_path(path) if path else None
-
-
-def chain_path(members: Sequence[Any]) -> Optional[List[Any]]:
-    """The shortest way around the cycle, from its first instance back to it.
-    Once per cycle: naming an attribute makes 3.11+ build the instance's
-    __dict__, after which the same path no longer exists."""
-    inside = {id(o) for o in members}
-    start = next((o for o in members if not isinstance(o, (dict, list, tuple, set))), members[0])
-    previous: Dict[int, Any] = {}
-    frontier = [start]
-    for _ in range(_CHAIN_STEPS):
-        following = []
-        for obj in frontier:
-            for ref in gc.get_referents(obj):
-                if ref is start:
-                    return _unwind(previous, obj, start)
-                if id(ref) in inside and id(ref) not in previous:
-                    previous[id(ref)] = obj
-                    following.append(ref)
-        frontier = following
-    return None
-
-
-def _unwind(previous: Dict[int, Any], last: Any, start: Any) -> List[Any]:
-    path = [last]
-    while path[-1] is not start:
-        path.append(previous[id(path[-1])])
-    path.reverse()
-    return path + [start]
-
-
-def _describe_path(path: List[Any]) -> str:
-    steps = [_type_name(path[0])]
-    for holder, target in zip(path, path[1:]):
-        steps[-1] += _edge(holder, target)
-        steps.append(_type_name(target))
-    text = " -> ".join(steps)
-    return re.sub(r"\.__dict__ -> dict\['(\w+)'\]", r".\1", text)
+    `Node.children -> list[0] -> Node.parent -> Node` (the probe's formatter,
+    the one dynamic mode uses too)."""
+    return probe.cycle_chain(members)
 
 
 def _type_name(obj: Any) -> str:
     return type(obj).__name__
 
 
-def _edge(holder: Any, target: Any) -> str:
-    if isinstance(holder, dict):
-        key = next((k for k, v in holder.items() if v is target), None)
-        return f"[{key!r}]" if key is not None and len(repr(key)) < 40 else ""
-    if isinstance(holder, (list, tuple)):
-        return next((f"[{i}]" for i, v in enumerate(holder) if v is target), "")
-    if isinstance(holder, types.FrameType):
-        name = next((k for k, v in holder.f_locals.items() if v is target), None)
-        return f".f_locals[{name!r}]" if name else ""
-    for attribute in ("__traceback__", "tb_frame", "tb_next", "__context__", "__cause__"):
-        if getattr(holder, attribute, None) is target:
-            return "." + attribute
-    try:
-        attributes = object.__getattribute__(holder, "__dict__")
-    except Exception:  # no __dict__, or a hostile __getattribute__
-        return ""
-    if attributes is target:
-        return ".__dict__"
-    return next(("." + k for k, v in attributes.items() if v is target and isinstance(k, str)), "")
+# How a member refers to another, as a chain step: `.attribute`, `[key]`, `[index]`.
+_edge = probe.reference_label
 
 
 # -- one test's window -----------------------------------------------------------
@@ -298,6 +246,14 @@ class Window:
         self.warnings: List[warnings.WarningMessage] = []
         self.unraisables: List[Dict[str, Any]] = []
         self.unattributed = 0
+        # ids of the test's objects frozen with the heap by its own gc.collect() or heap walk.
+        self.refrozen: Set[int] = set()
+        # Python 3.11, traced re-runs: where each project __init__ was called
+        # from ({id: (type, site)}), as tracemalloc misses plain instances there.
+        self.instance_sites: Optional[Dict[int, Tuple[type, Tuple[str, int]]]] = None
+        self.profile_before: Any = None
+        # Whether tracemalloc was started for this window (a traced re-run).
+        self.tracing = False
 
     # gc callback: save what each collection in the window finds
     def on_gc(self, phase: str, info: Dict[str, Any]) -> None:
@@ -329,10 +285,38 @@ class Window:
         where = getattr(obj, "__qualname__", None) or _short_repr(obj)
         self.unraisables.append({"site": site, "message": f"{text[:300]} raised in finalizer {where}", "exception": name})
 
+    def instance_site(self, obj: Any) -> Optional[Tuple[str, int]]:
+        entry = self.instance_sites.get(id(obj)) if self.instance_sites else None
+        # The type check guards against an id reused by another object.
+        return entry[1] if entry and entry[0] is type(obj) else None
+
     def on_thread_start(self, thread: threading.Thread, frame: Optional[types.FrameType]) -> None:
         site = self.project.frame_site(frame)
         if site:
             self.thread_sites[thread] = site
+
+
+def _instance_noter(window: Window) -> Any:
+    """A sys.setprofile function noting where each project class's __init__
+    is called from (the innermost project frame outside __init__s of the
+    same object), so an instance's cycle can be placed on 3.11."""
+    window.instance_sites = sites = {}
+    project = window.project
+
+    def note(frame: types.FrameType, event: str, arg: Any) -> None:
+        code = frame.f_code
+        if event != "call" or code.co_name != "__init__" or not code.co_argcount or not project.path(code.co_filename):
+            return
+        obj = frame.f_locals.get(code.co_varnames[0])
+        caller = frame.f_back
+        # A base class's __init__ run by the subclass's: the subclass's call site counts.
+        while caller is not None and caller.f_code.co_name == "__init__" and caller.f_code.co_argcount and caller.f_locals.get(caller.f_code.co_varnames[0]) is obj:
+            caller = caller.f_back
+        site = project.frame_site(caller)
+        if obj is not None and site:
+            sites[id(obj)] = (type(obj), site)
+
+    return note
 
 
 def _sizeof(obj: Any) -> int:
@@ -388,14 +372,21 @@ class Inspector:
         self.rerunning = False
         self.rerun_results: Dict[str, Dict[str, Any]] = {}
         self.reruns = 0
+        # tracemalloc's depth for the test being re-run; traced only inside its window.
+        self.rerun_frames = 0
+        # Python 3.11: tracemalloc does not know plain instances (then re-runs note their __init__ calls).
+        self.instances_untraced = False
         self.tests_since_full = 0
         self._real_collect = gc.collect
+        self._real_heap_walks = {name: getattr(gc, name) for name in _HEAP_WALKS}
         self._real_thread_start = threading.Thread.start
 
     # session --------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.trace_frames and not tracemalloc.is_tracing():
             tracemalloc.start(self.trace_frames)
+        if self.trace_frames:
+            self.instances_untraced = not probe._tracemalloc_sees_instances()
 
     # the window: opened before setup, closed after teardown ----------------
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -461,10 +452,25 @@ class Inspector:
             self._real_collect()
         window = self.window = Window(self.project, _test_site(item))
         self._results()[item.nodeid] = {"nodeid": item.nodeid, "outcome": "passed", "evidence": [], "unattributed_objects": 0}
+        if self.rerun_frames and not tracemalloc.is_tracing():
+            # Only the test is traced, not pytest's reporting around it.
+            tracemalloc.start(self.rerun_frames)
+            window.tracing = True
+        if self.instances_untraced and (window.tracing or self.trace_frames):
+            window.profile_before = sys.getprofile()
+            sys.setprofile(_instance_noter(window))
         gc.freeze()
+        if window.tracing:
+            # A full collection empties the interpreter's free lists (lists,
+            # tuples, dicts, frames): an object reused from one was allocated
+            # before tracing began, and tracemalloc would not know it. With
+            # the heap frozen it examines nothing older than this line.
+            self._real_collect()
         window.saving = True
         gc.callbacks.append(window.on_gc)
         gc.collect = self._collect_for_test
+        for name, walk in self._real_heap_walks.items():
+            setattr(gc, name, self._whole_heap(walk))
         inspector = self
 
         def start(thread: threading.Thread, *args: Any, **kwargs: Any) -> Any:
@@ -483,12 +489,62 @@ class Inspector:
         if generation < 2 or window is None:
             return found
         window.saving = False
-        gc.unfreeze()
+        self._unfreeze(window)
         try:
             return found + self._real_collect(generation)
         finally:
             gc.freeze()
             window.saving = True
+
+    def _whole_heap(self, walk: Any) -> Any:
+        """gc.get_objects() and gc.get_referrers() skip frozen objects: inside
+        the window they see the whole heap, as they would without the plugin."""
+
+        def whole(*args: Any, **kwargs: Any) -> Any:
+            window = self.window
+            if window is None:
+                return walk(*args, **kwargs)
+            self._unfreeze(window)
+            try:
+                found = walk(*args, **kwargs)
+            finally:
+                gc.freeze()
+            # The garbage saved as evidence is freed only after the test: the
+            # test must not find it (werkzeug counts its Rules after collecting).
+            hidden = {id(obj) for obj in window.saved}
+            hidden.add(id(window.saved))
+            return [obj for obj in found if id(obj) not in hidden]
+
+        whole.__doc__ = walk.__doc__
+        return whole
+
+    def _unfreeze(self, window: "Window") -> None:
+        """Unfreeze the heap for a moment; the test's objects alive now are
+        frozen with the rest afterwards, so they are noted (see _collect_refrozen)."""
+        window.refrozen.update(map(id, self._real_heap_walks["get_objects"]()))
+        gc.unfreeze()
+
+    def _collect_refrozen(self, window: "Window") -> None:
+        """The test's objects that were frozen along with the heap by its own
+        gc.collect() or heap walk, and are garbage now: one collection of the
+        whole heap finds them; older garbage it finds is freed, not saved."""
+        if not window.refrozen:
+            return
+        window.saving = False
+        debug = gc.get_debug()
+        start = len(gc.garbage)
+        gc.unfreeze()
+        gc.set_debug(debug | gc.DEBUG_SAVEALL)  # noqa: GCL405 (restored at once, below)
+        try:
+            self._real_collect()
+        finally:
+            gc.set_debug(debug)
+            found = gc.garbage[start:]
+            del gc.garbage[start:]
+            gc.freeze()
+            window.saving = True
+        # An id noted then is this object's: what was garbage among those ids was collected earlier.
+        window.saved.extend(obj for obj in found if id(obj) in window.refrozen)
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_teardown")
     def pytest_runtest_teardown_collect(self, item: pytest.Item) -> None:
@@ -497,6 +553,7 @@ class Inspector:
         a finalizer error this collection triggers is still this test's."""
         if self.window is not None:
             self._real_collect()
+            self._collect_refrozen(self.window)
 
     def _close(self, item: pytest.Item) -> None:
         window = self.window
@@ -504,9 +561,13 @@ class Inspector:
             return
         self.window = None
         window.saving = False
+        if window.instance_sites is not None:
+            sys.setprofile(window.profile_before)
         if window.on_gc in gc.callbacks:
             gc.callbacks.remove(window.on_gc)
         gc.collect = self._real_collect
+        for name, walk in self._real_heap_walks.items():
+            setattr(gc, name, walk)
         threading.Thread.start = self._real_thread_start
         try:
             evidence = self._evidence(window)
@@ -515,6 +576,8 @@ class Inspector:
             window.warnings.clear()  # their sources are the leaked objects
             self._real_collect()  # frees the saved garbage (the heap is still frozen: cheap)
             gc.unfreeze()
+            if window.tracing:
+                tracemalloc.stop()
         _apply_allowances(item, evidence)
         result = self._results()[item.nodeid]
         result["evidence"] = evidence
@@ -534,43 +597,42 @@ class Inspector:
     def _rerun_traced(self, session: pytest.Session) -> None:
         """Run again, under tracemalloc, the tests whose evidence has no
         allocation site: tracing every test costs 3-18x, these few cost it
-        once. A test whose every unnamed shape was re-run often enough in
-        other tests borrows the site found there (and says so)."""
-        chosen, borrowers = _tests_to_rerun(self.results)
-        if not chosen:
+        once. A test whose every unnamed shape was named by other tests'
+        re-runs borrows the site found there (and says so)."""
+        plan = RerunPlan(self.results)
+        if not plan.pending:
             return
+        self.instances_untraced = not probe._tracemalloc_sees_instances()
         from _pytest.runner import runtestprotocol
 
         items = {item.nodeid: item for item in session.items}
-        started = not tracemalloc.is_tracing()
-        if started:
-            tracemalloc.start(_RERUN_FRAMES)
-        learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]] = {}
         first_run = sum(r.get("seconds", 0.0) for r in self.results.values())
         budget = max(_RERUN_BUDGET_FLOOR, self.rerun_budget * first_run)
         began = time.process_time()
+        over_budget: Set[str] = set()
         self.rerunning = True
         try:
-            for nodeid in chosen:
+            for nodeid, frames in plan.schedule():
                 item = items.get(nodeid)
                 if item is None:
                     continue
                 spent = time.process_time() - began
-                if spent + _TRACED_SLOWDOWN * self.results[nodeid].get("seconds", 0.0) > budget:
-                    self.results[nodeid]["rerun"] = "not re-run: over the re-run budget (--gclint-rerun-budget)"
-                    self.over_budget += 1
+                if spent + _TRACED_SLOWDOWN[frames] * self.results[nodeid].get("seconds", 0.0) > budget:
+                    self.results[nodeid].setdefault("rerun", "not re-run: over the re-run budget (--gclint-rerun-budget)")
+                    over_budget.add(nodeid)
                     continue
+                self.rerun_frames = frames
                 _fresh_request(item)
                 runtestprotocol(item, nextitem=None, log=False)
                 self.reruns += 1
                 again = self.rerun_results.pop(nodeid, None)
-                _adopt_sites(self.results[nodeid], again, nodeid, learned)
+                _adopt_sites(self.results[nodeid], again, nodeid, plan.learned, frames)
         finally:
             self.rerunning = False
-            if started:
-                tracemalloc.stop()
-        for nodeid in borrowers:
-            _borrow_sites(self.results[nodeid], learned)
+            self.rerun_frames = 0
+        self.over_budget = len(over_budget - {n for n, r in self.results.items() if str(r.get("rerun", "")).startswith("traced")})
+        for nodeid, _ in plan.pending:
+            _borrow_sites(self.results[nodeid], plan.learned)
 
     # evidence ---------------------------------------------------------------
     def _evidence(self, window: Window) -> List[Dict[str, Any]]:
@@ -587,7 +649,7 @@ class Inspector:
         for members in strongly_connected(objects):
             if any(_is_infrastructure(o) for o in members):
                 continue
-            site = self._cycle_site(members)
+            site = self._cycle_site(members, window)
             if site is None:
                 window.unattributed += len(members)
                 continue
@@ -597,10 +659,13 @@ class Inspector:
         window.unattributed += max(0, len(window.saved) - len(objects))
         return _merge_cycles(found)
 
-    def _cycle_site(self, members: Sequence[Any]) -> Optional[Tuple[Tuple[str, int], str]]:
+    def _cycle_site(self, members: Sequence[Any], window: Window) -> Optional[Tuple[Tuple[str, int], str]]:
         """Where the cycle was made, and how that is known."""
-        for obj in members:
-            site = self.project.allocation_site(obj)
+        # What tracemalloc knows first; where an __init__ was called from (3.11) only then.
+        for site in (self.project.allocation_site(obj) for obj in members):
+            if site:
+                return site, "allocation"
+        for site in (window.instance_site(obj) for obj in members):
             if site:
                 return site, "allocation"
         for obj in members:
@@ -639,14 +704,14 @@ class Inspector:
         for obj in members:
             types_count[type(obj).__name__] = types_count.get(type(obj).__name__, 0) + 1
         names = ", ".join(sorted(types_count, key=lambda n: (-types_count[n], n))[:4])
-        path = chain_path(members)
-        text = _describe_path(path) if path else None
+        steps = probe.cycle_steps(members, self.project.allocation_site)
+        text = probe.chain_text(steps)
         noun = "object" if len(members) == 1 else "objects"
         message = f"reference cycle of {len(members)} {noun} ({names}) freed only by the cycle collector"
         return _item(
             "cycle", site, message + (f": {text}" if text else ""), objects=len(members), types=types_count, chain=text, site_from=via, cycles=1,
             bytes=sum(_sizeof(o) for o in members), sites=self._member_sites(members), classes=self._member_classes(members),
-            steps=_path_steps(path or [], self.project),
+            steps=steps,
         )
 
     def _member_sites(self, members: Sequence[Any]) -> List[List[Any]]:
@@ -856,27 +921,38 @@ _VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
 _UNATTRIBUTED = ("cycle", "no project member")
 
 
-def _tests_to_rerun(results: Dict[str, Dict[str, Any]]) -> Tuple[List[str], List[str]]:
-    """Tests to re-run traced, the quickest first (tracing multiplies a
-    test's time, and one slow test could cost more than all the others),
-    and tests that may borrow their sites. Unattributed garbage counts as
-    one shape: a test past its quota keeps it unattributed."""
-    reruns: Dict[Tuple[Any, ...], int] = {}
-    chosen: List[str] = []
-    borrowers: List[str] = []
-    for nodeid, result in sorted(results.items(), key=lambda pair: pair[1].get("seconds", 0.0)):
-        shapes = {_shape(e) for e in result["evidence"] if _needs_site(e)}
-        if result["unattributed_objects"]:
-            shapes.add(_UNATTRIBUTED)
-        if not shapes:
-            continue
-        if any(reruns.get(shape, 0) < _RERUNS_PER_SHAPE for shape in shapes):
-            chosen.append(nodeid)
-            for shape in shapes:
-                reruns[shape] = reruns.get(shape, 0) + 1
-        else:
-            borrowers.append(nodeid)
-    return chosen, borrowers
+def _shapes_needing_sites(result: Dict[str, Any]) -> Set[Tuple[Any, ...]]:
+    """Unattributed garbage counts as one shape, never named: only a re-run
+    under tracing can place it (cycles of plain containers)."""
+    shapes = {_shape(e) for e in result["evidence"] if _needs_site(e)}
+    if result["unattributed_objects"]:
+        shapes.add(_UNATTRIBUTED)
+    return shapes
+
+
+class RerunPlan:
+    """Which tests to re-run traced, and how deep: the quickest first
+    (tracing multiplies a test's time, and one slow test could cost more
+    than all the others), at each depth of _RERUN_DEPTHS in turn, and only
+    while one of the test's shapes is still unnamed and under its quota."""
+
+    def __init__(self, results: Dict[str, Dict[str, Any]]) -> None:
+        quickest = sorted(results.items(), key=lambda pair: pair[1].get("seconds", 0.0))
+        self.pending = [(nodeid, shapes) for nodeid, shapes in ((n, _shapes_needing_sites(r)) for n, r in quickest) if shapes]
+        # Filled by the re-runs (_adopt_sites): shape -> (evidence with its site, the test that named it).
+        self.learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]] = {}
+        self._attempts: Dict[Tuple[Tuple[Any, ...], int], int] = {}
+
+    def schedule(self):
+        """(nodeid, frames) to re-run next; reads what the re-runs so far learned."""
+        for frames, quota in _RERUN_DEPTHS:
+            for nodeid, shapes in self.pending:
+                wanted = [s for s in shapes if s not in self.learned and self._attempts.get((s, frames), 0) < quota]
+                if not wanted:
+                    continue
+                for shape in wanted:
+                    self._attempts[(shape, frames)] = self._attempts.get((shape, frames), 0) + 1
+                yield nodeid, frames
 
 
 def _fresh_request(item: pytest.Item) -> None:
@@ -886,10 +962,10 @@ def _fresh_request(item: pytest.Item) -> None:
         initrequest()
 
 
-def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid: str, learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]]) -> None:
+def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid: str, learned: Dict[Tuple[Any, ...], Tuple[Dict[str, Any], str]], frames: int) -> None:
     """Give the first run's evidence the allocation sites its traced re-run
     found; add what only tracing could attribute (cycles of plain containers)."""
-    result["rerun"] = "traced"
+    result["rerun"] = f"traced ({frames} {'frame' if frames == 1 else 'frames'})"
     named = {}
     for evidence in (again or {}).get("evidence", ()):
         if evidence.get("site_from") == "allocation":
@@ -906,8 +982,9 @@ def _adopt_sites(result: Dict[str, Any], again: Optional[Dict[str, Any]], nodeid
         used.add(id(found))
         _take_site(evidence, found)
     if result["unattributed_objects"]:
+        known = {_shape(e, placed=False) for e in result["evidence"]}
         for evidence in named.values():
-            if id(evidence) not in used and evidence["kind"] == "cycle":
+            if id(evidence) not in used and evidence["kind"] == "cycle" and _shape(evidence, placed=False) not in known:
                 result["evidence"].append({**evidence, "rerun": "found only when re-run traced"})
 
 
@@ -920,7 +997,8 @@ def _borrow_sites(result: Dict[str, Any], learned: Dict[Tuple[Any, ...], Tuple[D
 
 
 def _take_site(evidence: Dict[str, Any], traced: Dict[str, Any]) -> None:
-    evidence["first_seen_at"] = [evidence["path"], evidence["line"], evidence.get("site_from")]
+    evidence.setdefault("first_seen_at", [evidence["path"], evidence["line"], evidence.get("site_from")])
+    evidence.pop("rerun", None)  # "not seen again" by a shallower re-run
     for key in ("path", "line", "site_from", "sites", "allocated_at", "steps"):
         if key in traced:
             evidence[key] = traced[key]
@@ -955,16 +1033,6 @@ def _member_edges(obj: Any, number: Dict[int, int]):
             for key, value in list(ref.items()):
                 if id(value) in number:
                     yield value, f".{key}"
-
-
-def _path_steps(path: Sequence[Any], project: Any) -> List[Dict[str, Any]]:
-    """A chain's steps as gclint.report.graph reads them: type, reference to
-    the next member, allocation site (when traced); `path` ends where it began."""
-    steps = [
-        {"type": _type_name(holder), "edge": _edge(holder, target), "site": project.allocation_site(holder)}
-        for holder, target in zip(path, path[1:])
-    ]
-    return probe._fold_instance_dicts(steps)
 
 
 def _graph() -> Optional[types.ModuleType]:

@@ -525,3 +525,36 @@ def test_the_probe_keeps_no_class_alive(version):
     outcome = confirm([], [str(target)], DynamicOptions(python=python, timeout=STARTUP_GUARD_SECONDS))
     # The target raises AssertionError naming each class that was not freed.
     assert outcome.diagnostics == []
+
+
+def _kept_exception():
+    try:
+        raise ValueError("kept")
+    except ValueError as error:
+        kept = error
+    return kept
+
+
+class _Node:
+    pass
+
+
+def test_cycle_chains_have_one_formatter_for_dynamic_mode_and_the_plugin():
+    from gclint import pytest_plugin
+
+    probe = pytest_plugin.probe
+    assert pytest_plugin._edge is probe.reference_label
+    parent, child = _Node(), _Node()
+    parent.children = [child]
+    child.parent = parent
+    family = [parent, vars(parent), parent.children, child, vars(child)]
+    kept = _kept_exception()
+    frame_cycle = [kept.__traceback__.tb_frame, kept, kept.__traceback__]
+    for members, expected in [
+        (family, "_Node.children -> list[0] -> _Node.parent -> _Node"),
+        (frame_cycle, "frame.f_locals['kept'] -> ValueError.__traceback__ -> traceback.tb_frame -> frame"),
+    ]:
+        assert probe.cycle_chain(members) == expected
+        assert pytest_plugin.chain(members) == expected
+    parent.children = child.parent = None
+    kept.__traceback__ = None

@@ -1,15 +1,17 @@
 """gclint's dynamic-mode probe: runs one target under gc inspection.
 
 Run by path in the child (gclint's pytest plugin imports only its pure
-cycle-graph helpers): any CPython 3.9-3.13 can run it with
-the standard library alone, in the user's own environment:
+cycle-graph helpers: strongly_connected, cycle_chain, reference_label): any
+CPython 3.9-3.13 can run it with the standard library alone, in the user's
+own environment:
 
     python probe.py CONFIG.json        (or: python -X tracemalloc=N probe.py CONFIG.json)
 
 CONFIG (written by gclint.dynamic.child) names the target, the watched files
 (the files gclint checked), the tracemalloc depth and the evidence file to
 write. tracemalloc starts (or, under -X tracemalloc, restarts its traces)
-just before the target is imported. While the target
+right after a main() target is imported (before, with "trace_imports"), and
+before a program (--run) starts. While the target
 runs, automatic collection stays off; the probe collects itself at
 checkpoints (each explicit gc.collect() of the target, after the target
 returns, at exit) with DEBUG_SAVEALL, records the unreachable objects, then
@@ -48,7 +50,7 @@ _REAL_GC = {name: getattr(gc, name) for name in _GC_NAMES}
 _REAL_OS_EXIT = os._exit
 _REAL_BUILD_CLASS = builtins.__build_class__
 # How many reference-chain steps and resurrection referrers are worth describing.
-_CHAIN_STEPS = 8
+_CHAIN_STEPS = 12
 _DESCRIBED_RESURRECTIONS = 20
 _RETAINED_SITES = 20
 # At most this many instance sites are noted on 3.11 (live ones, once
@@ -176,6 +178,8 @@ class Recorder:
         # Python 3.11 only: tracemalloc does not find plain instances, so the
         # line tracer notes where each __init__ of a watched class was called.
         self.track_instances = False
+        # tracemalloc's depth when it starts only after a main() target's import (0: not so).
+        self.trace_after_import = 0
         self.init_codes = set()
         self.instance_sites = {}
         # `--run "-m pytest ..."`: gclint's pytest plugin watches each test;
@@ -457,7 +461,7 @@ class Recorder:
             item = self.cycles[key] = {
                 "kind": "cycle", "path": site[0], "line": site[1], "frames": _all_frames(frames, traced), "site_from": via,
                 "sites": self._member_sites(traced, members), "classes": classes, "types": {},
-                "objects": 0, "bytes": 0, "cycles": 0, "chain": _chain(steps), "checkpoints": [],
+                "objects": 0, "bytes": 0, "cycles": 0, "chain": chain_text(steps), "checkpoints": [],
                 "steps": steps,
             }
         elif len(item["sites"]) < _MAX_SITES:
@@ -476,20 +480,13 @@ class Recorder:
             item["sampled"] = {"examined": checkpoint["examined"], "garbage": checkpoint["objects"]}
 
     def _steps(self, members):
-        """The shortest way around the cycle from its first member, as data
-        for pictures (gclint/report/graph.py) and the chain text: each step's
-        type, the reference to the next step, its allocation site. Once:
-        naming an attribute makes 3.11+ build the instance's __dict__, after
-        which the instance refers to that dict and the same path is gone."""
-        path = _path_back(members[0], {id(o): o for o in members})
-        if not path:
-            return []
-        ring = [members[0]] + path[:-1]
-        steps = []
-        for holder, target in zip(ring, ring[1:] + ring[:1]):
-            frames = self.allocation_frames(holder)
-            steps.append({"type": type(holder).__name__, "edge": _edge(holder, target), "site": frames[0] if frames else None})
-        return _fold_instance_dicts(steps)
+        """The cycle's steps with each member's allocation site (see cycle_steps)."""
+
+        def site_of(obj):
+            frames = self.allocation_frames(obj)
+            return frames[0] if frames else None
+
+        return cycle_steps(members, site_of)
 
     def _watched_classes(self, members):
         found = []
@@ -892,11 +889,37 @@ def strongly_connected(objects):
     return cyclic, rest
 
 
-def _chain(steps):
-    """A readable path around the cycle, e.g. `Node.parent -> Node.children -> list[0] -> Node`."""
+def cycle_steps(members, site_of=None):
+    """The shortest way around the cycle through its own members, from its
+    first member that is not a plain container, as data: each step's type,
+    its reference to the next step and (with `site_of`) its allocation site.
+    [] past _CHAIN_STEPS steps. Computed once per cycle: naming an attribute
+    makes 3.11+ build the instance's __dict__, after which the instance refers
+    to that dict and the same path is gone. Pictures (gclint/report/graph.py)
+    draw these steps; chain_text() writes them."""
+    inside = {id(o) for o in members}
+    start = next((o for o in members if not isinstance(o, (dict, list, tuple, set))), members[0])
+    path = _path_back(start, inside)
+    if path is None:
+        return []
+    steps = [
+        {"type": type(holder).__name__, "edge": reference_label(holder, target), "site": site_of(holder) if site_of else None}
+        for holder, target in zip(path, path[1:])
+    ]
+    return _fold_instance_dicts(steps)
+
+
+def chain_text(steps):
+    """The one formatter of cycle chains (dynamic mode and gclint's pytest
+    plugin), e.g. `Node.children -> list[0] -> Node.parent -> Node`."""
     if not steps:
         return None
     return " -> ".join(step["type"] + step["edge"] for step in steps) + " -> " + steps[0]["type"]
+
+
+def cycle_chain(members):
+    """The chain text of a cycle's members (cycle_steps, then chain_text)."""
+    return chain_text(cycle_steps(members))
 
 
 def _fold_instance_dicts(steps):
@@ -912,7 +935,7 @@ def _fold_instance_dicts(steps):
 
 
 def _path_back(start, inside):
-    """The shortest chain of references from `start` back to itself."""
+    """The shortest chain of references from `start` back to itself, both ends included."""
     previous = {}
     frontier = [start]
     for _ in range(_CHAIN_STEPS):
@@ -929,15 +952,16 @@ def _path_back(start, inside):
 
 
 def _unwind(previous, last, start):
-    path = [start]
-    obj = last
-    while obj is not start:
-        path.append(obj)
-        obj = previous[id(obj)]
-    return list(reversed(path))
+    path = [last]
+    while path[-1] is not start:
+        path.append(previous[id(path[-1])])
+    path.reverse()
+    return path + [start]
 
 
-def _edge(holder, target):
+def reference_label(holder, target):
+    """How `holder` refers to `target`: `[key]`, `[index]`, `.attribute`,
+    `.f_locals['name']`, or "" when it cannot be told."""
     if isinstance(holder, dict):
         key = next((k for k, v in holder.items() if v is target), None)
         return "[%r]" % (key,) if key is not None and len(repr(key)) < 40 else ""
@@ -948,7 +972,7 @@ def _edge(holder, target):
         return named
     try:
         attributes = object.__getattribute__(holder, "__dict__")
-    except Exception:
+    except Exception:  # no __dict__, or a hostile __getattribute__
         return ""
     if attributes is target:
         return ".__dict__"
@@ -1257,6 +1281,8 @@ def _run_main(rec, path):
         return {"status": "exit", "code": _exit_code(exc)}
     except BaseException as exc:
         return _failure(rec, "import-error", exc)
+    if rec.trace_after_import:
+        _start_tracing(rec.trace_after_import)
     # Garbage made at import is the target's too, but not its main()'s.
     rec.checkpoint("after import")
     before = (tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None, rec.count_instances())
@@ -1388,7 +1414,14 @@ def _tracemalloc_sees_instances():
     class Plain:
         pass
 
-    return tracemalloc.get_object_traceback(Plain()) is not None
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start(1)
+    try:
+        return tracemalloc.get_object_traceback(Plain()) is not None
+    finally:
+        if started:
+            tracemalloc.stop()
 
 
 def _start_tracing(frames):
@@ -1436,12 +1469,19 @@ def _run(config):
     atexit.register(_at_exit, rec)
     # Both can be turned off only by bench/probe_overhead.py, which measures what each costs.
     frames = config.get("tracemalloc_frames", 10)
+    target = config["target"]
     if frames:
-        _start_tracing(frames)
+        # Decided before the import: it registers the classes the import defines.
         rec.track_instances = not hasattr(sys, "monitoring") and not _tracemalloc_sees_instances()
+        # A main() target's import is traced only when asked: what it leaves
+        # is placed at its class or code, and tracing the libraries it
+        # imports costs more than its main() often does (bench/probe_overhead.py).
+        if "file" in target and not config.get("trace_imports", False):
+            rec.trace_after_import = frames
+        else:
+            _start_tracing(frames)
     if config.get("record_lines", True):
         _install_line_tracking(rec)
-    target = config["target"]
     outcome = _run_main(rec, target["file"]) if "file" in target else _run_program(rec, target)
     rec.outcome = outcome
     rec.rss["after"] = _rss_bytes()

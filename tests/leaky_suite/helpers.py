@@ -13,10 +13,14 @@ class Node:
             parent.children.append(self)
 
 
-def build_family():
+def make_family():
     root = Node()
     Node(root)
-    return len(root.children)
+    return root
+
+
+def build_family():
+    return len(make_family().children)
 
 
 class BetweenTestsJunk:
