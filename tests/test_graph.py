@@ -368,8 +368,8 @@ def test_an_instance_and_its_dict_fold_into_one_step():
     ]
     folded = _probe()._fold_instance_dicts([dict(s) for s in steps])
     assert [(s["type"], s["edge"]) for s in folded] == [("Node", ".parent"), ("Tree", ".__dict__"), ("dict", "[('a', 1)]")]
-    assert _probe()._chain(folded) == "Node.parent -> Tree.__dict__ -> dict[('a', 1)] -> Node"
-    assert _probe()._chain([]) is None
+    assert _probe().chain_text(folded) == "Node.parent -> Tree.__dict__ -> dict[('a', 1)] -> Node"
+    assert _probe().chain_text([]) is None
 
 
 INTERPRETERS = [
