@@ -2,6 +2,7 @@ import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,6 +12,14 @@ from typing import List, Optional, Set, Tuple
 # environment) keep their findings cache away from the user's own.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gclint-test-cache-")
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
+
+# A suite started in the background by a shell without job control (`cmd &`
+# in a script) inherits SIGINT ignored, and so would every gclint it starts:
+# a process that starts with SIGINT ignored keeps ignoring it, so the tests
+# that press Ctrl-C on gclint would wait for nothing. They test a terminal's
+# gclint, which starts with the default, so the suite restores it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
