@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, ModuleSummary, ParamRef
+from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, LocalSummaries, ModuleSummary, ParamRef
 from gclint.safeio import TooLarge, read_regular_file
 
 if TYPE_CHECKING:
@@ -134,8 +134,14 @@ class SummaryStore:
         summary = self.summary_of(path)
         return summary.digest() if summary is not None else ""
 
-    def remember(self, path: str, text: str, summary: ModuleSummary) -> None:
-        """The summary of a file just linted (so its importers need not parse it)."""
+    def remember(self, path: str, text: str, local: "LocalSummaries") -> None:
+        """The summary of a file just linted (so its importers need not parse
+        it), made whole only when some checked file imports it: a module no
+        one imports is summarised no further than its own rules asked."""
+        imported = self.cache.imported if self.cache is not None else None
+        if imported is not None and os.path.abspath(path) not in imported:
+            return
+        summary = local.complete()
         self._by_text[self._key(text)] = summary
         if self.cache is not None:
             self.cache.put_summary(self._key(text), summary)
@@ -180,7 +186,7 @@ class SummaryStore:
         except SourceError:
             return None
         self.parsed.append(path)
-        return FileAnalysis(module, NameResolver(module), self.factories).local_summary
+        return FileAnalysis(module, NameResolver(module), self.factories).local_summary.complete()
 
 
 class ModuleView:
@@ -394,30 +400,40 @@ def run_cache(cache: Optional["Cache"], settings: "Settings") -> Iterator["Cache
 _IMPORT_LINE = re.compile(rb"(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))")
 
 
-def dependency_order(files: Sequence[str], settings: "Settings") -> List[str]:
+def dependency_order(files: Sequence[str], settings: "Settings", cache: Optional["Cache"] = None) -> List[str]:
     """`files` with each file after the project modules it imports (as far
     as a scan of its import lines tells), so that a module's summary is
     usually made by the worker that checks it, before its importers need
-    it; otherwise in the given order. The order only changes the cost."""
+    it; otherwise in the given order. The order only changes the cost.
+    With `cache`, it also learns which of `files` some other one imports
+    (`Cache.imported`): only those need a whole summary."""
     layout = Layout(settings.root)
     wanted = {os.path.abspath(f): f for f in files}
     ordered: List[str] = []
     state: Dict[str, int] = {}
+    imported: set = set()
     for path in files:
         if os.path.abspath(path) not in state:
-            _visit(os.path.abspath(path), wanted, layout, state, ordered)
+            _visit(os.path.abspath(path), wanted, layout, state, ordered, imported)
+    if cache is not None:
+        cache.imported = frozenset(imported)
     return ordered
 
 
-def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[str, int], ordered: List[str]) -> None:
-    stack = [(start, iter(_scanned_imports(start, layout, wanted)))]
+def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[str, int], ordered: List[str], imported: set) -> None:
+    def scanned(path: str) -> Iterator[str]:
+        found = _scanned_imports(path, layout, wanted)
+        imported.update(f for f in found if f != path)
+        return iter(found)
+
+    stack = [(start, scanned(start))]
     state[start] = 1
     while stack:
         path, pending = stack[-1]
         following = next((d for d in pending if d not in state), None)
         if following is not None:
             state[following] = 1
-            stack.append((following, iter(_scanned_imports(following, layout, wanted))))
+            stack.append((following, scanned(following)))
             continue
         stack.pop()
         ordered.append(wanted[path])

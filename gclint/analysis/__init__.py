@@ -28,7 +28,7 @@ from gclint.analysis.bindings import FileIndex
 from gclint.analysis.classes import ClassFacts, Method, built_at_import, class_facts
 from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.references import ClassModel, build_model
-from gclint.analysis.summaries import ModuleSummary, summarise
+from gclint.analysis.summaries import LocalSummaries, ModuleSummary
 from gclint.names import NameResolver
 
 
@@ -55,7 +55,7 @@ class FileAnalysis:
         self._project = project
         self._facts: Dict[int, ClassFacts] = {}
         self._models: Dict[int, ClassModel] = {}
-        self._local: Optional[ModuleSummary] = None
+        self._local: Optional[LocalSummaries] = None
         self._summary: Optional[ModuleSummary] = None
         self._built_at_import: Optional[FrozenSet[str]] = None
 
@@ -75,10 +75,11 @@ class FileAnalysis:
         return cls.name.value in self._built_at_import
 
     @property
-    def local_summary(self) -> ModuleSummary:
-        """What this module's own text says (what other modules are told)."""
+    def local_summary(self) -> LocalSummaries:
+        """What this module's own text says (what other modules are told),
+        each name summarised when first asked about."""
         if self._local is None:
-            self._local = summarise(self.module, self.facts, self.index, self.factories)
+            self._local = LocalSummaries(self.module, self.facts, self.index, self.factories)
         return self._local
 
     @property
