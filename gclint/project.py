@@ -120,6 +120,8 @@ class SummaryStore:
         self.cache = cache
         self._by_text: Dict[str, Optional[ModuleSummary]] = {}
         self._by_file: Dict[str, Optional[ModuleSummary]] = {}
+        # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
+        self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
         self.parsed: List[str] = []
 
@@ -149,6 +151,35 @@ class SummaryStore:
     def still_valid(self, used: Iterable[Sequence[str]]) -> bool:
         """Whether the summaries a cached result used are still what they were."""
         return all(self.digest_of(path) == digest for path, digest in used)
+
+    def imports_factory(self, path: str, text: str, used: Dict[str, str]) -> bool:
+        """Whether the file imports, from a project module, a function that
+        returns a fresh resource or a class with a factory method (or a
+        module that defines one): the resource rules' text triggers name
+        only built-in factories. The summaries read are recorded in `used`,
+        as the rules' are, so a module that gains a factory re-checks it."""
+        for target in import_targets(text.encode("utf-8", "surrogateescape")):
+            resolved = self.layout.resolve(path, target)
+            if resolved is None or len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == os.path.abspath(path):
+                continue
+            key = (os.path.abspath(resolved[0]), resolved[1])
+            if key not in self._exports:
+                self._exports[key] = self._exported_factory(*key)
+            found, read = self._exports[key]
+            used.update(read)
+            if found:
+                return True
+        return False
+
+    def _exported_factory(self, path: str, inside: Tuple[str, ...]) -> Tuple[bool, Dict[str, str]]:
+        read: Dict[str, str] = {}
+        summary = self.summary_of(path)
+        read[path] = summary.digest() if summary is not None else ""
+        if summary is None:
+            return False, read
+        view = ModuleView(self, path, summary, read, 1)
+        names = inside or tuple(dict.fromkeys([*(f.name for f in summary.functions), *(c.name for c in summary.classes)]))
+        return any(_is_factory(view, name) for name in names), read
 
     def view(self, path: str, summary: ModuleSummary, used: Dict[str, str]) -> "ModuleView":
         return ModuleView(self, path, summary, used, 0)
@@ -236,6 +267,11 @@ class ModuleView:
         target = self.local.imported(first)
         return (target + dot + rest) if target else spelled
 
+    def _read(self, path: str) -> Optional[ModuleSummary]:
+        summary = self.store.summary_of(path)
+        self.used[os.path.abspath(path)] = summary.digest() if summary is not None else ""
+        return summary
+
     # -- finding
 
     def _find_class(self, name: str) -> Optional[ClassSummary]:
@@ -281,8 +317,7 @@ class ModuleView:
         path, inside = resolved
         if len(inside) != 1 or os.path.abspath(path) == os.path.abspath(self.path):
             return None
-        summary = self.store.summary_of(path)
-        self.used[os.path.abspath(path)] = summary.digest() if summary is not None else ""
+        summary = self._read(path)
         if summary is None:
             return None
         return ModuleView(self.store, path, summary, self.used, self.hops + 1), inside[0]
@@ -333,6 +368,11 @@ class ModuleView:
         if callee is not None and callee.resource:
             return replace(function, resource=callee.resource)
         return function
+
+
+def _is_factory(view: "ModuleView", name: str) -> bool:
+    function, cls = view.function(name), view.cls(name)
+    return bool((function is not None and function.resource) or (cls is not None and (cls.factory_methods or cls.configured)))
 
 
 def module_names(path: str, layout: Layout) -> Tuple[str, ...]:
@@ -445,12 +485,24 @@ def _scanned_imports(path: str, layout: Layout, wanted: Mapping[str, str]) -> Li
     except (OSError, ValueError, TooLarge):
         return []
     found = []
+    for target in import_targets(data):
+        resolved = layout.resolve(path, target)
+        if resolved is not None and os.path.abspath(resolved[0]) in wanted:
+            found.append(os.path.abspath(resolved[0]))
+    return found
+
+
+def import_targets(data: bytes) -> List[str]:
+    """What the import lines of a module's text name ("pkg.mod", ".parser.Parser"),
+    at any depth (imports inside functions too), as far as a line scan tells:
+    a parenthesised name list is read up to the end of its first line."""
+    found = []
     lines = (line.lstrip() for line in data.splitlines() if b"import" in line)
     for match in filter(None, (_IMPORT_LINE.match(line) for line in lines)):
         module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
-        targets = [n.split(" as ")[0].strip() for n in plain.split(",")] if plain else [f"{module}.{n.split(' as ')[0].strip()}" if not module.endswith(".") else module + n.split(" as ")[0].strip() for n in names.split(",") if n.strip()]
-        for target in targets:
-            resolved = layout.resolve(path, target)
-            if resolved is not None and os.path.abspath(resolved[0]) in wanted:
-                found.append(os.path.abspath(resolved[0]))
+        if plain:
+            found.extend(n.split(" as ")[0].strip() for n in plain.split(","))
+            continue
+        joiner = "" if module.endswith(".") else "."
+        found.extend(module + joiner + n.split(" as ")[0].strip() for n in names.split(",") if n.strip())
     return found

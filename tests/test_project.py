@@ -12,6 +12,7 @@ import pytest
 
 import gclint.runner as runner
 from conftest import FIXTURES, expectations
+from gclint.analysis.resources import FACTORY_TRIGGERS
 from gclint.analysis.summaries import ModuleSummary
 from gclint.cache import Cache
 from gclint.config import Settings
@@ -349,3 +350,34 @@ def test_a_class_whose_constructor_comes_from_an_unknown_base_stays_unknown(tmp_
         "pkg/user.py": "from .suite import Suite\n\nclass T:\n    def setUp(self):\n        self.suite = Suite([self.check])\n\n    def check(self):\n        pass\n",
     })
     assert found(root / "pkg" / "user.py") == alone(root / "pkg" / "user.py")
+
+
+# -- the resource rules' cheap pre-filter knows other modules' factories
+
+@pytest.mark.parametrize("user", [
+    "from .logs import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+    "from . import logs\n\ndef read(path):\n    f = logs.make_log(path)\n    return f.read()\n",
+    "from .reexport import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+], ids=["from-import", "module-import", "re-exported"])
+def test_a_file_naming_only_an_imported_factory_is_checked_by_the_resource_rules(tmp_path, user):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return open(path)\n",
+        "pkg/reexport.py": "from .logs import make_log\n",
+        "pkg/user.py": user,
+    })
+    assert not any(t in user for t in FACTORY_TRIGGERS)  # no built-in factory's name: the text alone skips the rules
+    assert found(root / "pkg" / "user.py") == [(4, "GCL301")]
+
+
+def test_a_module_that_becomes_a_factory_rechecks_a_file_the_pre_filter_skipped(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return path\n",
+        "pkg/user.py": "from .logs import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+    })
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
+    (root / "pkg" / "logs.py").write_text("def make_log(path):\n    return open(path)\n")
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 4, "GCL301")]
+    assert sorted(checked) == ["logs.py", "user.py"]
