@@ -261,6 +261,24 @@ class ModuleView:
             self._functions[name] = self._find_function(name)
         return self._functions[name]
 
+    def imported_cls(self, target: str) -> Optional[ClassSummary]:
+        """The class an import names (`.helpers.Keeper`, `pkg.mod.Cls`), as
+        the file's name resolution gives it: imports inside functions too."""
+        key = "\0" + target
+        if key not in self._classes:
+            self._classes[key] = None
+            found = self._member(target)
+            self._classes[key] = _known_constructor(found[0].cls(found[1])) if found is not None else None
+        return self._classes[key]
+
+    def imported_function(self, target: str) -> Optional[FunctionSummary]:
+        key = "\0" + target
+        if key not in self._functions:
+            self._functions[key] = None
+            found = self._member(target)
+            self._functions[key] = found[0].function(found[1]) if found is not None else None
+        return self._functions[key]
+
     def qualified(self, spelled: str) -> str:
         """`ABC` -> `abc.ABC` when the module imports it so."""
         first, dot, rest = spelled.partition(".")
@@ -282,10 +300,8 @@ class ModuleView:
         if found is None:
             return None
         view, member = found
-        summary = view.cls(member)
-        if summary is None or (not summary.has_init and not summary.bases_known):
-            return None  # its constructor comes from a base gclint cannot see: unknown, not "stores nothing"
-        return replace(summary, name=name)
+        summary = _known_constructor(view.cls(member))
+        return replace(summary, name=name) if summary is not None else None
 
     def _find_function(self, name: str) -> Optional[FunctionSummary]:
         local = self.local.function(name)
@@ -368,6 +384,12 @@ class ModuleView:
         if callee is not None and callee.resource:
             return replace(function, resource=callee.resource)
         return function
+
+
+def _known_constructor(summary: Optional[ClassSummary]) -> Optional[ClassSummary]:
+    if summary is None or (not summary.has_init and not summary.bases_known):
+        return None  # its constructor comes from a base gclint cannot see: unknown, not "stores nothing"
+    return summary
 
 
 def _is_factory(view: "ModuleView", name: str) -> bool:

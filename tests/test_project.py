@@ -381,3 +381,36 @@ def test_a_module_that_becomes_a_factory_rechecks_a_file_the_pre_filter_skipped(
     checked = _linted_files(monkeypatch)
     assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 4, "GCL301")]
     assert sorted(checked) == ["logs.py", "user.py"]
+
+
+# -- imports inside functions: followed, in their own scope only
+
+def test_an_import_inside_a_function_is_followed_in_that_function_only(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": HELPERS,
+        "pkg/plain.py": "class Keeper:\n    def __init__(self, owner):\n        self.name = str(owner)\n",
+        "pkg/user.py": """\
+            from .plain import Keeper
+
+            class Inside:
+                def __init__(self):
+                    from .helpers import Keeper
+                    self.k = Keeper(self)
+
+            class Outside:
+                def __init__(self):
+                    self.k = Keeper(self)
+        """,
+    })
+    # Only the function that imports the storing Keeper makes a cycle; the other uses plain.Keeper.
+    assert found(root / "pkg" / "user.py") == [(6, "GCL204")]
+
+
+def test_a_factory_imported_inside_a_function_is_followed(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return open(path)\n",
+        "pkg/user.py": "def read(path):\n    from .logs import make_log\n    f = make_log(path)\n    return f.read()\n",
+    })
+    assert found(root / "pkg" / "user.py") == [(3, "GCL301")]

@@ -215,11 +215,29 @@ def _function_from_dict(data: Mapping[str, Any]) -> FunctionSummary:
     )
 
 
-def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str]) -> Optional[str]:
+def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str], target: Optional[str] = None) -> Optional[str]:
     """The kind of resource an imported function (`open_log`, `helpers.open_log`)
-    returns fresh, by its module's summary; None when unknown."""
-    function = summary.function(spelled)
+    returns fresh, by its module's summary; None when unknown. `target` is
+    what the name imports where it is used (see named_function)."""
+    function = named_function(summary, spelled, target)
     return function.resource or None if function is not None else None
+
+
+def named_class(summary: ModuleSummary, spelled: Optional[str], target: Optional[str]) -> Optional[ClassSummary]:
+    """The class `spelled` names where it is used. `target` is what the
+    name's scope-aware resolution says it imports (".helpers.Keeper"): an
+    import inside a function is followed, and shadows a module-level one.
+    A target equal to the spelled name, or None, is no import."""
+    if target and target != spelled and callable(getattr(summary, "imported_cls", None)):
+        return summary.imported_cls(target)  # type: ignore[attr-defined]
+    return summary.cls(spelled)
+
+
+def named_function(summary: ModuleSummary, spelled: Optional[str], target: Optional[str]) -> Optional[FunctionSummary]:
+    """As named_class, for a function."""
+    if target and target != spelled and callable(getattr(summary, "imported_function", None)):
+        return summary.imported_function(target)  # type: ignore[attr-defined]
+    return summary.function(spelled)
 
 
 def inherited_factory_kind(summary: ModuleSummary, cls_name: str, method: str) -> Optional[str]:
