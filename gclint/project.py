@@ -51,20 +51,37 @@ class Layout:
         """(module file, names left inside it) for what `importer` imports
         as `target` ("pkg.mod.Cls", ".parser.Parser"); None when no project
         module is found."""
+        _, parts, bases = self._start(importer, target)
+        for cut in range(len(parts), 0, -1):
+            found = self._module_file(tuple(parts[:cut]), tuple(bases))
+            if found is not None:
+                return found, tuple(parts[cut:])
+        return None
+
+    def candidates(self, importer: str, target: str) -> Tuple[str, ...]:
+        """The files the module part of `target` (all but its last name)
+        would be, when the import looks like the project's: relative, or
+        under a package directory that exists (not a third-party name)."""
+        level, parts, bases = self._start(importer, target)
+        module = parts[:-1] if len(parts) > 1 else parts
+        if not module:
+            return ()
+        found = []
+        for base in bases:
+            if level or os.path.isdir(os.path.join(base, module[0])):
+                stem = os.path.join(base, *module)
+                found.extend((stem + ".py", os.path.join(stem, "__init__.py")))
+        return tuple(found)
+
+    def _start(self, importer: str, target: str) -> Tuple[int, List[str], Tuple[str, ...]]:
         level = len(target) - len(target.lstrip("."))
         parts = [p for p in target[level:].split(".") if p]
         if level:
             start = os.path.dirname(os.path.abspath(importer))
             for _ in range(level - 1):
                 start = os.path.dirname(start)
-            bases: Sequence[str] = (start,)
-        else:
-            bases = _unique((self._package_base(importer), *self.roots))
-        for cut in range(len(parts), 0, -1):
-            found = self._module_file(tuple(parts[:cut]), tuple(bases))
-            if found is not None:
-                return found, tuple(parts[cut:])
-        return None
+            return level, parts, (start,)
+        return level, parts, _unique((self._package_base(importer), *self.roots))
 
     def _package_base(self, path: str) -> str:
         directory = os.path.dirname(os.path.abspath(path))
@@ -160,7 +177,10 @@ class SummaryStore:
         as the rules' are, so a module that gains a factory re-checks it."""
         for target in import_targets(text.encode("utf-8", "surrogateescape")):
             resolved = self.layout.resolve(path, target)
-            if resolved is None or len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == os.path.abspath(path):
+            if resolved is None:
+                self.note_absent(path, target, used)
+                continue
+            if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == os.path.abspath(path):
                 continue
             key = (os.path.abspath(resolved[0]), resolved[1])
             if key not in self._exports:
@@ -170,6 +190,13 @@ class SummaryStore:
             if found:
                 return True
         return False
+
+    def note_absent(self, importer: str, target: str, used: Dict[str, str]) -> None:
+        """An import of the project that names no module yet: the files it
+        would be are recorded as read and empty, so a result cached now is
+        re-checked once one of them appears."""
+        for candidate in self.layout.candidates(importer, target):
+            used.setdefault(candidate, "")
 
     def _exported_factory(self, path: str, inside: Tuple[str, ...]) -> Tuple[bool, Dict[str, str]]:
         read: Dict[str, str] = {}
@@ -329,6 +356,7 @@ class ModuleView:
             return None
         resolved = self.store.layout.resolve(self.path, target)
         if resolved is None:
+            self.store.note_absent(self.path, target, self.used)
             return None
         path, inside = resolved
         if len(inside) != 1 or os.path.abspath(path) == os.path.abspath(self.path):

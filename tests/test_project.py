@@ -414,3 +414,20 @@ def test_a_factory_imported_inside_a_function_is_followed(tmp_path):
         "pkg/user.py": "def read(path):\n    from .logs import make_log\n    f = make_log(path)\n    return f.read()\n",
     })
     assert found(root / "pkg" / "user.py") == [(3, "GCL301")]
+
+
+# -- a module that appears later re-checks the files that import it
+
+def test_a_module_created_after_a_cached_run_rechecks_its_importers(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", {
+        "pkg/__init__.py": "",
+        "pkg/user.py": USERS["relative"][1],
+        "pkg/other.py": "import numpy\n\nclass Other:\n    pass\n",
+    })
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [] and checked == []  # nothing appeared: all cached
+    (root / "pkg" / "helpers.py").write_text(HELPERS)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 5, "GCL204")]
+    # The new module and the file whose import it resolves; not other.py (its import is third-party).
+    assert sorted(checked) == ["helpers.py", "user.py"]
