@@ -20,6 +20,7 @@ each, computed lazily once per file and kept on the file context
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Dict, FrozenSet, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -63,10 +64,7 @@ class FileAnalysis:
         return self.index.resolve(expr, scopes)
 
     def facts(self, cls: cst.ClassDef) -> ClassFacts:
-        found = self._facts.get(id(cls))
-        if found is None:
-            found = self._facts[id(cls)] = class_facts(cls, self.index)
-        return found
+        return _facts_of(self._facts, self.index, cls)
 
     def built_at_import(self, cls: cst.ClassDef) -> bool:
         """The module instantiates `cls` only at import (see classes.built_at_import)."""
@@ -79,7 +77,8 @@ class FileAnalysis:
         """What this module's own text says (what other modules are told),
         each name summarised when first asked about."""
         if self._local is None:
-            self._local = LocalSummaries(self.module, self.facts, self.index, self.factories)
+            # Not self.facts: a bound method would make this analysis and its summaries a cycle.
+            self._local = LocalSummaries(self.module, partial(_facts_of, self._facts, self.index), self.index, self.factories)
         return self._local
 
     @property
@@ -112,6 +111,13 @@ class FileAnalysis:
         """A Keeper for `target` outside any method (a plain function or the module)."""
         closures = local_functions(function, self.index) if function is not None else None
         return Keeper(target, lambda expr: self.resolve(expr, scopes), None, closures, self.summary)
+
+
+def _facts_of(known: Dict[int, ClassFacts], index: FileIndex, cls: cst.ClassDef) -> ClassFacts:
+    found = known.get(id(cls))
+    if found is None:
+        found = known[id(cls)] = class_facts(cls, index)
+    return found
 
 
 def _default_factories() -> Mapping[str, str]:
