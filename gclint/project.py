@@ -137,6 +137,7 @@ class SummaryStore:
         self.cache = cache
         self._by_text: Dict[str, Optional[ModuleSummary]] = {}
         self._by_file: Dict[str, Optional[ModuleSummary]] = {}
+        self._holders: Dict[str, bool] = {}
         # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
         self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
@@ -183,6 +184,9 @@ class SummaryStore:
             if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == os.path.abspath(path):
                 continue
             key = (os.path.abspath(resolved[0]), resolved[1])
+            if not self._may_hold_factory(key[0]):
+                used.setdefault(key[0], self._text_mark(key[0]))
+                continue
             if key not in self._exports:
                 self._exports[key] = self._exported_factory(*key)
             found, read = self._exports[key]
@@ -190,6 +194,31 @@ class SummaryStore:
             if found:
                 return True
         return False
+
+    def _may_hold_factory(self, path: str) -> bool:
+        """Whether the module's text could make it a factory's home: it names
+        a built-in or configured factory, or imports another project module
+        (a factory may be followed or re-exported). Most modules are ruled
+        out by this without being parsed."""
+        key = os.path.abspath(path)
+        if key not in self._holders:
+            self._holders[key] = self._text_may_hold_factory(key)
+        return self._holders[key]
+
+    def _text_may_hold_factory(self, path: str) -> bool:
+        try:
+            data = read_regular_file(path, self.settings.max_file_size * 1024, follow=True)
+        except (OSError, ValueError, TooLarge):
+            return False
+        names = {n.rsplit(".", 1)[-1].encode() for n in self.factories}
+        if any(n in data for n in names):
+            return True
+        return any(self.layout.resolve(path, t) is not None for t in import_targets(data))
+
+    def _text_mark(self, path: str) -> str:
+        # The digest a cached result records for a module ruled out by its text:
+        # the summary's own digest (so an edit that makes it a factory re-checks).
+        return self.digest_of(path) if self.cache is not None and self.cache.findings else ""
 
     def note_absent(self, importer: str, target: str, used: Dict[str, str]) -> None:
         """An import of the project that names no module yet: the files it
