@@ -234,8 +234,13 @@ class SummaryStore:
         if summary is None:
             return False, read
         view = ModuleView(self, path, summary, read, 1)
-        names = inside or tuple(dict.fromkeys([*(f.name for f in summary.functions), *(c.name for c in summary.classes)]))
-        return any(_is_factory(view, name) for name in names), read
+        if inside:
+            return _is_factory(view, inside[0]), read
+        # A whole module: its own factories, and functions returning another
+        # module's (followed); methods inherited from other modules' bases are
+        # not looked for here (that would read every base of every class).
+        own = any(c.factory_methods or c.configured for c in summary.classes)
+        return own or any(f.resource or (f.returns_call and _is_factory(view, f.name)) for f in summary.functions), read
 
     def view(self, path: str, summary: ModuleSummary, used: Dict[str, str]) -> "ModuleView":
         return ModuleView(self, path, summary, used, 0)
