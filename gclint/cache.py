@@ -21,7 +21,7 @@ import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     from gclint.analysis.summaries import ModuleSummary
@@ -99,6 +99,9 @@ class Cache:
         self._chain_real: Optional[bool] = None
         # Per settings, the summary store of this process (gclint/project.py).
         self.stores: Dict[str, Any] = {}
+        # The checked files some other checked file imports, when the run
+        # scanned them (project.dependency_order); None: not known.
+        self.imported: Optional[FrozenSet[str]] = None
 
     def __getstate__(self) -> Dict[str, Any]:
         # A worker process gets the cache, not what this process learned.

@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from gclint import nesting
+from gclint.analysis.resources import FACTORY_TRIGGERS
 from gclint.config import Settings
 from gclint.context import FileContext, Options, Report
 from gclint.model import Finding, Severity
@@ -166,9 +167,27 @@ def _check_without_rules(text: str, path: str) -> None:
         return
 
 
-def select_rules(settings: Settings, path: str, text: str) -> List[Type[Rule]]:
+def select_rules(
+    settings: Settings, path: str, text: str, project: Optional[SummaryStore] = None, used: Optional[Dict[str, str]] = None
+) -> List[Type[Rule]]:
+    """The enabled rules whose trigger strings the text contains; with
+    `project`, also the resource rules when the file imports a project
+    module's factory (its name is no built-in factory's)."""
     options = settings.options_for(path)
-    return [r for r in all_rules() if settings.is_enabled(r.code, path) and r.triggered_by(text, options)]
+    enabled = [r for r in all_rules() if settings.is_enabled(r.code, path)]
+    chosen = [r for r in enabled if r.triggered_by(text, options)]
+    waiting = [r for r in enabled if r not in chosen and _triggered_by_factories(r)]
+    if waiting and project is not None and project.imports_factory(path, text, {} if used is None else used):
+        return [r for r in enabled if r in chosen or r in waiting]
+    return chosen
+
+
+def _triggered_by_factories(rule: Type[Rule]) -> bool:
+    """A rule whose trigger strings are resource factories' names."""
+    return bool(rule.TRIGGERS) and set(rule.TRIGGERS) <= _FACTORY_NAMES
+
+
+_FACTORY_NAMES = frozenset(FACTORY_TRIGGERS)
 
 
 def lint_source(
@@ -203,7 +222,7 @@ def _analyse(text: str, path: str, settings: Settings, project: Optional[Summary
         # libcst needs about a kilobyte of memory per byte of dense literal
         # data, and minutes; a multi-megabyte module is almost always data.
         raise SourceError(f"not analysed: {len(text) / 1048576:.1f} MiB is over max-file-size ({settings.max_file_size} KiB)")
-    rule_classes = select_rules(settings, path, text)
+    rule_classes = select_rules(settings, path, text, project, used)
     if not rule_classes:
         # No rule wants this file: its summary is made only if an importer asks.
         _check_without_rules(text, path)

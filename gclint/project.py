@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, ModuleSummary, ParamRef
+from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, LocalSummaries, ModuleSummary, ParamRef
 from gclint.safeio import TooLarge, read_regular_file
 
 if TYPE_CHECKING:
@@ -51,20 +51,37 @@ class Layout:
         """(module file, names left inside it) for what `importer` imports
         as `target` ("pkg.mod.Cls", ".parser.Parser"); None when no project
         module is found."""
+        _, parts, bases = self._start(importer, target)
+        for cut in range(len(parts), 0, -1):
+            found = self._module_file(tuple(parts[:cut]), tuple(bases))
+            if found is not None:
+                return found, tuple(parts[cut:])
+        return None
+
+    def candidates(self, importer: str, target: str) -> Tuple[str, ...]:
+        """The files the module part of `target` (all but its last name)
+        would be, when the import looks like the project's: relative, or
+        under a package directory that exists (not a third-party name)."""
+        level, parts, bases = self._start(importer, target)
+        module = parts[:-1] if len(parts) > 1 else parts
+        if not module:
+            return ()
+        found = []
+        for base in bases:
+            if level or os.path.isdir(os.path.join(base, module[0])):
+                stem = os.path.join(base, *module)
+                found.extend((stem + ".py", os.path.join(stem, "__init__.py")))
+        return tuple(found)
+
+    def _start(self, importer: str, target: str) -> Tuple[int, List[str], Tuple[str, ...]]:
         level = len(target) - len(target.lstrip("."))
         parts = [p for p in target[level:].split(".") if p]
         if level:
             start = os.path.dirname(os.path.abspath(importer))
             for _ in range(level - 1):
                 start = os.path.dirname(start)
-            bases: Sequence[str] = (start,)
-        else:
-            bases = _unique((self._package_base(importer), *self.roots))
-        for cut in range(len(parts), 0, -1):
-            found = self._module_file(tuple(parts[:cut]), tuple(bases))
-            if found is not None:
-                return found, tuple(parts[cut:])
-        return None
+            return level, parts, (start,)
+        return level, parts, _unique((self._package_base(importer), *self.roots))
 
     def _package_base(self, path: str) -> str:
         directory = os.path.dirname(os.path.abspath(path))
@@ -120,6 +137,9 @@ class SummaryStore:
         self.cache = cache
         self._by_text: Dict[str, Optional[ModuleSummary]] = {}
         self._by_file: Dict[str, Optional[ModuleSummary]] = {}
+        self._holders: Dict[str, bool] = {}
+        # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
+        self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
         self.parsed: List[str] = []
 
@@ -134,8 +154,14 @@ class SummaryStore:
         summary = self.summary_of(path)
         return summary.digest() if summary is not None else ""
 
-    def remember(self, path: str, text: str, summary: ModuleSummary) -> None:
-        """The summary of a file just linted (so its importers need not parse it)."""
+    def remember(self, path: str, text: str, local: "LocalSummaries") -> None:
+        """The summary of a file just linted (so its importers need not parse
+        it), made whole only when some checked file imports it: a module no
+        one imports is summarised no further than its own rules asked."""
+        imported = self.cache.imported if self.cache is not None else None
+        if imported is not None and os.path.abspath(path) not in imported:
+            return
+        summary = local.complete()
         self._by_text[self._key(text)] = summary
         if self.cache is not None:
             self.cache.put_summary(self._key(text), summary)
@@ -143,6 +169,78 @@ class SummaryStore:
     def still_valid(self, used: Iterable[Sequence[str]]) -> bool:
         """Whether the summaries a cached result used are still what they were."""
         return all(self.digest_of(path) == digest for path, digest in used)
+
+    def imports_factory(self, path: str, text: str, used: Dict[str, str]) -> bool:
+        """Whether the file imports, from a project module, a function that
+        returns a fresh resource or a class with a factory method (or a
+        module that defines one): the resource rules' text triggers name
+        only built-in factories. The summaries read are recorded in `used`,
+        as the rules' are, so a module that gains a factory re-checks it."""
+        for target in import_targets(text.encode("utf-8", "surrogateescape")):
+            resolved = self.layout.resolve(path, target)
+            if resolved is None:
+                self.note_absent(path, target, used)
+                continue
+            if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == os.path.abspath(path):
+                continue
+            key = (os.path.abspath(resolved[0]), resolved[1])
+            if not self._may_hold_factory(key[0]):
+                used.setdefault(key[0], self._text_mark(key[0]))
+                continue
+            if key not in self._exports:
+                self._exports[key] = self._exported_factory(*key)
+            found, read = self._exports[key]
+            used.update(read)
+            if found:
+                return True
+        return False
+
+    def _may_hold_factory(self, path: str) -> bool:
+        """Whether the module's text could make it a factory's home: it names
+        a built-in or configured factory, or imports another project module
+        (a factory may be followed or re-exported). Most modules are ruled
+        out by this without being parsed."""
+        key = os.path.abspath(path)
+        if key not in self._holders:
+            self._holders[key] = self._text_may_hold_factory(key)
+        return self._holders[key]
+
+    def _text_may_hold_factory(self, path: str) -> bool:
+        try:
+            data = read_regular_file(path, self.settings.max_file_size * 1024, follow=True)
+        except (OSError, ValueError, TooLarge):
+            return False
+        names = {n.rsplit(".", 1)[-1].encode() for n in self.factories}
+        if any(n in data for n in names):
+            return True
+        return any(self.layout.resolve(path, t) is not None for t in import_targets(data))
+
+    def _text_mark(self, path: str) -> str:
+        # The digest a cached result records for a module ruled out by its text:
+        # the summary's own digest (so an edit that makes it a factory re-checks).
+        return self.digest_of(path) if self.cache is not None and self.cache.findings else ""
+
+    def note_absent(self, importer: str, target: str, used: Dict[str, str]) -> None:
+        """An import of the project that names no module yet: the files it
+        would be are recorded as read and empty, so a result cached now is
+        re-checked once one of them appears."""
+        for candidate in self.layout.candidates(importer, target):
+            used.setdefault(candidate, "")
+
+    def _exported_factory(self, path: str, inside: Tuple[str, ...]) -> Tuple[bool, Dict[str, str]]:
+        read: Dict[str, str] = {}
+        summary = self.summary_of(path)
+        read[path] = summary.digest() if summary is not None else ""
+        if summary is None:
+            return False, read
+        view = ModuleView(self, path, summary, read, 1)
+        if inside:
+            return _is_factory(view, inside[0]), read
+        # A whole module: its own factories, and functions returning another
+        # module's (followed); methods inherited from other modules' bases are
+        # not looked for here (that would read every base of every class).
+        own = any(c.factory_methods or c.configured for c in summary.classes)
+        return own or any(f.resource or (f.returns_call and _is_factory(view, f.name)) for f in summary.functions), read
 
     def view(self, path: str, summary: ModuleSummary, used: Dict[str, str]) -> "ModuleView":
         return ModuleView(self, path, summary, used, 0)
@@ -180,7 +278,7 @@ class SummaryStore:
         except SourceError:
             return None
         self.parsed.append(path)
-        return FileAnalysis(module, NameResolver(module), self.factories).local_summary
+        return FileAnalysis(module, NameResolver(module), self.factories).local_summary.complete()
 
 
 class ModuleView:
@@ -224,11 +322,34 @@ class ModuleView:
             self._functions[name] = self._find_function(name)
         return self._functions[name]
 
+    def imported_cls(self, target: str) -> Optional[ClassSummary]:
+        """The class an import names (`.helpers.Keeper`, `pkg.mod.Cls`), as
+        the file's name resolution gives it: imports inside functions too."""
+        key = "\0" + target
+        if key not in self._classes:
+            self._classes[key] = None
+            found = self._member(target)
+            self._classes[key] = _known_constructor(found[0].cls(found[1])) if found is not None else None
+        return self._classes[key]
+
+    def imported_function(self, target: str) -> Optional[FunctionSummary]:
+        key = "\0" + target
+        if key not in self._functions:
+            self._functions[key] = None
+            found = self._member(target)
+            self._functions[key] = found[0].function(found[1]) if found is not None else None
+        return self._functions[key]
+
     def qualified(self, spelled: str) -> str:
         """`ABC` -> `abc.ABC` when the module imports it so."""
         first, dot, rest = spelled.partition(".")
         target = self.local.imported(first)
         return (target + dot + rest) if target else spelled
+
+    def _read(self, path: str) -> Optional[ModuleSummary]:
+        summary = self.store.summary_of(path)
+        self.used[os.path.abspath(path)] = summary.digest() if summary is not None else ""
+        return summary
 
     # -- finding
 
@@ -240,10 +361,8 @@ class ModuleView:
         if found is None:
             return None
         view, member = found
-        summary = view.cls(member)
-        if summary is None or (not summary.has_init and not summary.bases_known):
-            return None  # its constructor comes from a base gclint cannot see: unknown, not "stores nothing"
-        return replace(summary, name=name)
+        summary = _known_constructor(view.cls(member))
+        return replace(summary, name=name) if summary is not None else None
 
     def _find_function(self, name: str) -> Optional[FunctionSummary]:
         local = self.local.function(name)
@@ -271,12 +390,12 @@ class ModuleView:
             return None
         resolved = self.store.layout.resolve(self.path, target)
         if resolved is None:
+            self.store.note_absent(self.path, target, self.used)
             return None
         path, inside = resolved
         if len(inside) != 1 or os.path.abspath(path) == os.path.abspath(self.path):
             return None
-        summary = self.store.summary_of(path)
-        self.used[os.path.abspath(path)] = summary.digest() if summary is not None else ""
+        summary = self._read(path)
         if summary is None:
             return None
         return ModuleView(self.store, path, summary, self.used, self.hops + 1), inside[0]
@@ -327,6 +446,17 @@ class ModuleView:
         if callee is not None and callee.resource:
             return replace(function, resource=callee.resource)
         return function
+
+
+def _known_constructor(summary: Optional[ClassSummary]) -> Optional[ClassSummary]:
+    if summary is None or (not summary.has_init and not summary.bases_known):
+        return None  # its constructor comes from a base gclint cannot see: unknown, not "stores nothing"
+    return summary
+
+
+def _is_factory(view: "ModuleView", name: str) -> bool:
+    function, cls = view.function(name), view.cls(name)
+    return bool((function is not None and function.resource) or (cls is not None and (cls.factory_methods or cls.configured)))
 
 
 def module_names(path: str, layout: Layout) -> Tuple[str, ...]:
@@ -394,30 +524,40 @@ def run_cache(cache: Optional["Cache"], settings: "Settings") -> Iterator["Cache
 _IMPORT_LINE = re.compile(rb"(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))")
 
 
-def dependency_order(files: Sequence[str], settings: "Settings") -> List[str]:
+def dependency_order(files: Sequence[str], settings: "Settings", cache: Optional["Cache"] = None) -> List[str]:
     """`files` with each file after the project modules it imports (as far
     as a scan of its import lines tells), so that a module's summary is
     usually made by the worker that checks it, before its importers need
-    it; otherwise in the given order. The order only changes the cost."""
+    it; otherwise in the given order. The order only changes the cost.
+    With `cache`, it also learns which of `files` some other one imports
+    (`Cache.imported`): only those need a whole summary."""
     layout = Layout(settings.root)
     wanted = {os.path.abspath(f): f for f in files}
     ordered: List[str] = []
     state: Dict[str, int] = {}
+    imported: set = set()
     for path in files:
         if os.path.abspath(path) not in state:
-            _visit(os.path.abspath(path), wanted, layout, state, ordered)
+            _visit(os.path.abspath(path), wanted, layout, state, ordered, imported)
+    if cache is not None:
+        cache.imported = frozenset(imported)
     return ordered
 
 
-def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[str, int], ordered: List[str]) -> None:
-    stack = [(start, iter(_scanned_imports(start, layout, wanted)))]
+def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[str, int], ordered: List[str], imported: set) -> None:
+    def scanned(path: str) -> Iterator[str]:
+        found = _scanned_imports(path, layout, wanted)
+        imported.update(f for f in found if f != path)
+        return iter(found)
+
+    stack = [(start, scanned(start))]
     state[start] = 1
     while stack:
         path, pending = stack[-1]
         following = next((d for d in pending if d not in state), None)
         if following is not None:
             state[following] = 1
-            stack.append((following, iter(_scanned_imports(following, layout, wanted))))
+            stack.append((following, scanned(following)))
             continue
         stack.pop()
         ordered.append(wanted[path])
@@ -429,12 +569,24 @@ def _scanned_imports(path: str, layout: Layout, wanted: Mapping[str, str]) -> Li
     except (OSError, ValueError, TooLarge):
         return []
     found = []
+    for target in import_targets(data):
+        resolved = layout.resolve(path, target)
+        if resolved is not None and os.path.abspath(resolved[0]) in wanted:
+            found.append(os.path.abspath(resolved[0]))
+    return found
+
+
+def import_targets(data: bytes) -> List[str]:
+    """What the import lines of a module's text name ("pkg.mod", ".parser.Parser"),
+    at any depth (imports inside functions too), as far as a line scan tells:
+    a parenthesised name list is read up to the end of its first line."""
+    found = []
     lines = (line.lstrip() for line in data.splitlines() if b"import" in line)
     for match in filter(None, (_IMPORT_LINE.match(line) for line in lines)):
         module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
-        targets = [n.split(" as ")[0].strip() for n in plain.split(",")] if plain else [f"{module}.{n.split(' as ')[0].strip()}" if not module.endswith(".") else module + n.split(" as ")[0].strip() for n in names.split(",") if n.strip()]
-        for target in targets:
-            resolved = layout.resolve(path, target)
-            if resolved is not None and os.path.abspath(resolved[0]) in wanted:
-                found.append(os.path.abspath(resolved[0]))
+        if plain:
+            found.extend(n.split(" as ")[0].strip() for n in plain.split(","))
+            continue
+        joiner = "" if module.endswith(".") else "."
+        found.extend(module + joiner + n.split(" as ")[0].strip() for n in names.split(",") if n.strip())
     return found

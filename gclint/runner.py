@@ -190,7 +190,7 @@ def _lint_files(
         tally.add(sizes[path])
     # Largest files first, so one big file does not finish the run alone.
     misses.sort(key=sizes.__getitem__, reverse=True)
-    misses = dependency_order(misses, settings)  # and imported modules before their importers
+    misses = dependency_order(misses, settings, cache)  # and imported modules before their importers
     with collector_tuned():
         for path, (findings, error) in _map(misses, settings, jobs, cache):
             result.findings.extend(findings)

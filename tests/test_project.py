@@ -12,6 +12,7 @@ import pytest
 
 import gclint.runner as runner
 from conftest import FIXTURES, expectations
+from gclint.analysis.resources import FACTORY_TRIGGERS
 from gclint.analysis.summaries import ModuleSummary
 from gclint.cache import Cache
 from gclint.config import Settings
@@ -349,3 +350,84 @@ def test_a_class_whose_constructor_comes_from_an_unknown_base_stays_unknown(tmp_
         "pkg/user.py": "from .suite import Suite\n\nclass T:\n    def setUp(self):\n        self.suite = Suite([self.check])\n\n    def check(self):\n        pass\n",
     })
     assert found(root / "pkg" / "user.py") == alone(root / "pkg" / "user.py")
+
+
+# -- the resource rules' cheap pre-filter knows other modules' factories
+
+@pytest.mark.parametrize("user", [
+    "from .logs import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+    "from . import logs\n\ndef read(path):\n    f = logs.make_log(path)\n    return f.read()\n",
+    "from .reexport import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+], ids=["from-import", "module-import", "re-exported"])
+def test_a_file_naming_only_an_imported_factory_is_checked_by_the_resource_rules(tmp_path, user):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return open(path)\n",
+        "pkg/reexport.py": "from .logs import make_log\n",
+        "pkg/user.py": user,
+    })
+    assert not any(t in user for t in FACTORY_TRIGGERS)  # no built-in factory's name: the text alone skips the rules
+    assert found(root / "pkg" / "user.py") == [(4, "GCL301")]
+
+
+def test_a_module_that_becomes_a_factory_rechecks_a_file_the_pre_filter_skipped(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return path\n",
+        "pkg/user.py": "from .logs import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+    })
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
+    (root / "pkg" / "logs.py").write_text("def make_log(path):\n    return open(path)\n")
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 4, "GCL301")]
+    assert sorted(checked) == ["logs.py", "user.py"]
+
+
+# -- imports inside functions: followed, in their own scope only
+
+def test_an_import_inside_a_function_is_followed_in_that_function_only(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": HELPERS,
+        "pkg/plain.py": "class Keeper:\n    def __init__(self, owner):\n        self.name = str(owner)\n",
+        "pkg/user.py": """\
+            from .plain import Keeper
+
+            class Inside:
+                def __init__(self):
+                    from .helpers import Keeper
+                    self.k = Keeper(self)
+
+            class Outside:
+                def __init__(self):
+                    self.k = Keeper(self)
+        """,
+    })
+    # Only the function that imports the storing Keeper makes a cycle; the other uses plain.Keeper.
+    assert found(root / "pkg" / "user.py") == [(6, "GCL204")]
+
+
+def test_a_factory_imported_inside_a_function_is_followed(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return open(path)\n",
+        "pkg/user.py": "def read(path):\n    from .logs import make_log\n    f = make_log(path)\n    return f.read()\n",
+    })
+    assert found(root / "pkg" / "user.py") == [(3, "GCL301")]
+
+
+# -- a module that appears later re-checks the files that import it
+
+def test_a_module_created_after_a_cached_run_rechecks_its_importers(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", {
+        "pkg/__init__.py": "",
+        "pkg/user.py": USERS["relative"][1],
+        "pkg/other.py": "import numpy\n\nclass Other:\n    pass\n",
+    })
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [] and checked == []  # nothing appeared: all cached
+    (root / "pkg" / "helpers.py").write_text(HELPERS)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 5, "GCL204")]
+    # The new module and the file whose import it resolves; not other.py (its import is third-party).
+    assert sorted(checked) == ["helpers.py", "user.py"]

@@ -20,6 +20,7 @@ each, computed lazily once per file and kept on the file context
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Dict, FrozenSet, Mapping, Optional, Tuple
 
 import libcst as cst
@@ -28,7 +29,7 @@ from gclint.analysis.bindings import FileIndex
 from gclint.analysis.classes import ClassFacts, Method, built_at_import, class_facts
 from gclint.analysis.keeps import Keeper, local_functions
 from gclint.analysis.references import ClassModel, build_model
-from gclint.analysis.summaries import ModuleSummary, summarise
+from gclint.analysis.summaries import LocalSummaries, ModuleSummary
 from gclint.names import NameResolver
 
 
@@ -55,7 +56,7 @@ class FileAnalysis:
         self._project = project
         self._facts: Dict[int, ClassFacts] = {}
         self._models: Dict[int, ClassModel] = {}
-        self._local: Optional[ModuleSummary] = None
+        self._local: Optional[LocalSummaries] = None
         self._summary: Optional[ModuleSummary] = None
         self._built_at_import: Optional[FrozenSet[str]] = None
 
@@ -63,10 +64,7 @@ class FileAnalysis:
         return self.index.resolve(expr, scopes)
 
     def facts(self, cls: cst.ClassDef) -> ClassFacts:
-        found = self._facts.get(id(cls))
-        if found is None:
-            found = self._facts[id(cls)] = class_facts(cls, self.index)
-        return found
+        return _facts_of(self._facts, self.index, cls)
 
     def built_at_import(self, cls: cst.ClassDef) -> bool:
         """The module instantiates `cls` only at import (see classes.built_at_import)."""
@@ -75,10 +73,12 @@ class FileAnalysis:
         return cls.name.value in self._built_at_import
 
     @property
-    def local_summary(self) -> ModuleSummary:
-        """What this module's own text says (what other modules are told)."""
+    def local_summary(self) -> LocalSummaries:
+        """What this module's own text says (what other modules are told),
+        each name summarised when first asked about."""
         if self._local is None:
-            self._local = summarise(self.module, self.facts, self.index, self.factories)
+            # Not self.facts: a bound method would make this analysis and its summaries a cycle.
+            self._local = LocalSummaries(self.module, partial(_facts_of, self._facts, self.index), self.index, self.factories)
         return self._local
 
     @property
@@ -111,6 +111,13 @@ class FileAnalysis:
         """A Keeper for `target` outside any method (a plain function or the module)."""
         closures = local_functions(function, self.index) if function is not None else None
         return Keeper(target, lambda expr: self.resolve(expr, scopes), None, closures, self.summary)
+
+
+def _facts_of(known: Dict[int, ClassFacts], index: FileIndex, cls: cst.ClassDef) -> ClassFacts:
+    found = known.get(id(cls))
+    if found is None:
+        found = known[id(cls)] = class_facts(cls, index)
+    return found
 
 
 def _default_factories() -> Mapping[str, str]:

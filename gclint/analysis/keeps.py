@@ -29,7 +29,7 @@ from gclint.analysis.bindings import (
     is_weak_factory,
 )
 from gclint.analysis.classes import ClassFacts
-from gclint.analysis.summaries import ModuleSummary, stored_arguments
+from gclint.analysis.summaries import ModuleSummary, named_class, named_function, stored_arguments
 from gclint.names import dotted
 from gclint.tree import descendants, is_scope, names_in_target
 
@@ -154,11 +154,11 @@ class Keeper:
 
     def _in_file_keeps(self, call: cst.Call) -> Optional[bool]:
         """What the module's own summaries say; None when they do not know the callee."""
-        name = dotted(call.func)
-        cls = self.summary.cls(name)
+        name, target = dotted(call.func), self.resolve(call.func)
+        cls = named_class(self.summary, name, target)
         if cls is not None:
             return any(self.keeps(value) for value, _ in stored_arguments(call, cls.stored_params))
-        function = self.summary.function(name)
+        function = named_function(self.summary, name, target)
         if function is not None and function.wraps:
             positional = [a.value for a in call.args if a.keyword is None and not a.star]
             return any(self.keeps(positional[i], callable_position=True) for i in function.wraps if i < len(positional))

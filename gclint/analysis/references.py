@@ -47,7 +47,7 @@ from gclint.analysis.bindings import (
 )
 from gclint.analysis.classes import ClassFacts, class_facts, decorator_names, receiver_of
 from gclint.analysis.keeps import Keeper, local_functions
-from gclint.analysis.summaries import ModuleSummary, stored_arguments
+from gclint.analysis.summaries import ModuleSummary, named_class, stored_arguments
 from gclint.names import dotted
 from gclint.tree import descendants, is_scope, names_in_target
 
@@ -332,7 +332,7 @@ def _built_by_class(value: cst.BaseExpression, scan: _Scan) -> Optional[str]:
     stores that argument: "Mapping._owner"."""
     if not isinstance(value, cst.Call):
         return None
-    summary = scan.summary.cls(dotted(value.func))
+    summary = named_class(scan.summary, dotted(value.func), scan.keeper.resolve(value.func))
     if summary is None:
         return None
     for argument, param in stored_arguments(value, summary.stored_params):
@@ -345,7 +345,7 @@ def _built_undoes(value: cst.BaseExpression, path: str, scan: _Scan, index: File
     """`self._reporting = Results(self)` where Results, a class of this
     module, undoes the link itself: its `__exit__` sets
     `self._reporter._reporting = None` (or drops `_reporter`)."""
-    summary = scan.summary.cls(dotted(value.func)) if type(value) is cst.Call else None
+    summary = named_class(scan.summary, dotted(value.func), scan.keeper.resolve(value.func)) if type(value) is cst.Call else None
     built = index.class_named(summary.name) if summary is not None else None
     if built is None:
         return False

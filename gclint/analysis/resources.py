@@ -200,8 +200,11 @@ def in_file_factory_kind(func: cst.BaseExpression, resolver: Resolver, table: Ma
     module-level `make_pool()`."""
     factories = per_file(resolver.ctx, _InFileFactories, lambda: _find_in_file_factories(resolver, table))
     if isinstance(func, cst.Name):
-        if any(isinstance(s, (cst.FunctionDef, cst.Lambda)) and func.value in resolver.ctx.names.bindings(s) for s in resolver.scopes):
-            return None
+        functions = (s for s in resolver.scopes if isinstance(s, (cst.FunctionDef, cst.Lambda)))
+        local = next((b for b in map(resolver.ctx.names.bindings, functions) if func.value in b), None)
+        if local is not None:
+            # A local name is no module-level factory; an import inside the function may be another module's.
+            return _imported_factory(func, resolver) if isinstance(local[func.value], str) else None
         return factories.get(("", func.value)) or _imported_factory(func, resolver)
     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
         owner = _receiver_class(resolver.scopes, func.value.value)
@@ -217,7 +220,7 @@ def _imported_factory(func: cst.BaseExpression, resolver: Resolver) -> Optional[
     name = resolver.name(func)
     if name is None or name == dotted(func):  # not an import
         return None
-    return _summaries().imported_factory_kind(resolver.ctx.analysis.summary, dotted(func))
+    return _summaries().imported_factory_kind(resolver.ctx.analysis.summary, dotted(func), name)
 
 
 def _summaries():

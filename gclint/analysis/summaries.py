@@ -215,11 +215,29 @@ def _function_from_dict(data: Mapping[str, Any]) -> FunctionSummary:
     )
 
 
-def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str]) -> Optional[str]:
+def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str], target: Optional[str] = None) -> Optional[str]:
     """The kind of resource an imported function (`open_log`, `helpers.open_log`)
-    returns fresh, by its module's summary; None when unknown."""
-    function = summary.function(spelled)
+    returns fresh, by its module's summary; None when unknown. `target` is
+    what the name imports where it is used (see named_function)."""
+    function = named_function(summary, spelled, target)
     return function.resource or None if function is not None else None
+
+
+def named_class(summary: ModuleSummary, spelled: Optional[str], target: Optional[str]) -> Optional[ClassSummary]:
+    """The class `spelled` names where it is used. `target` is what the
+    name's scope-aware resolution says it imports (".helpers.Keeper"): an
+    import inside a function is followed, and shadows a module-level one.
+    A target equal to the spelled name, or None, is no import."""
+    if target and target != spelled and callable(getattr(summary, "imported_cls", None)):
+        return summary.imported_cls(target)  # type: ignore[attr-defined]
+    return summary.cls(spelled)
+
+
+def named_function(summary: ModuleSummary, spelled: Optional[str], target: Optional[str]) -> Optional[FunctionSummary]:
+    """As named_class, for a function."""
+    if target and target != spelled and callable(getattr(summary, "imported_function", None)):
+        return summary.imported_function(target)  # type: ignore[attr-defined]
+    return summary.function(spelled)
 
 
 def inherited_factory_kind(summary: ModuleSummary, cls_name: str, method: str) -> Optional[str]:
@@ -252,17 +270,78 @@ def stored_arguments(call: cst.Call, params: Tuple[ParamRef, ...]) -> Iterator[T
 def summarise(
     module: cst.Module, facts: Callable[[cst.ClassDef], ClassFacts], index: FileIndex, factories: Mapping[str, str] = {}
 ) -> ModuleSummary:
-    """The module's summary; `factories` is the resource factory table
+    """The module's whole summary; `factories` is the resource factory table
     (dotted name -> kind) that "returns a fresh resource" starts from."""
-    classes = {s.name.value: s for s in statements(module) if isinstance(s, cst.ClassDef)}
-    imports = {k: v for k, v in index.names.bindings(module).items() if isinstance(v, str)}
-    shared = _Shared(index, factories, {}, imports)
-    shared = shared._replace(fresh=_fresh_functions(module, shared))
-    done: Dict[str, ClassSummary] = {}
-    for name in classes:
-        _summarise_class(name, classes, facts, shared, done, ())
-    functions = tuple(_summarise_function(f, index, shared.fresh) for f in functions_in(module))
-    return ModuleSummary(tuple(done[n] for n in classes), functions, tuple(sorted(imports.items())))
+    return LocalSummaries(module, facts, index, factories).complete()
+
+
+class LocalSummaries:
+    """A module's own summary, each class and function summarised the first
+    time it is asked about: the file's rules ask about a few of its names,
+    and its importers about the names they import, rarely about all."""
+
+    def __init__(
+        self, module: cst.Module, facts: Callable[[cst.ClassDef], ClassFacts], index: FileIndex, factories: Mapping[str, str] = {}
+    ) -> None:
+        self._class_nodes = {s.name.value: s for s in statements(module) if isinstance(s, cst.ClassDef)}
+        self._function_nodes = {f.name.value: f for f in functions_in(module)}
+        self._module, self._facts = module, facts
+        self._imports = {k: v for k, v in index.names.bindings(module).items() if isinstance(v, str)}
+        self._base = _Shared(index, factories, {}, self._imports)
+        self._shared: Optional[_Shared] = None
+        self._classes: Dict[str, ClassSummary] = {}
+        self._functions: Dict[str, FunctionSummary] = {}
+        self._complete: Optional[ModuleSummary] = None
+
+    def cls(self, name: Optional[str]) -> Optional[ClassSummary]:
+        if not name or name not in self._class_nodes:
+            return None
+        return _summarise_class(name, self._class_nodes, self._facts, self.shared(), self._classes, ())
+
+    def function(self, name: Optional[str]) -> Optional[FunctionSummary]:
+        node = self._function_nodes.get(name) if name else None
+        if node is None:
+            return None
+        if name not in self._functions:
+            self._functions[name] = _summarise_function(node, self._base.index, self.shared().fresh)
+        return self._functions[name]
+
+    def imported(self, name: str) -> Optional[str]:
+        return self._imports.get(name)
+
+    def shared(self) -> _Shared:
+        # Module-level factories reach a fixed point together: made once, when first needed.
+        if self._shared is None:
+            self._shared = self._base._replace(fresh=_fresh_functions(self._module, self._base))
+        return self._shared
+
+    def complete(self) -> ModuleSummary:
+        """Every class and function: what the cache keeps for any importer."""
+        if self._complete is None:
+            classes = tuple(c for c in map(self.cls, self._class_nodes) if c is not None)
+            functions = tuple(_summarise_function(f, self._base.index, self.shared().fresh) for f in functions_in(self._module))
+            self._complete = ModuleSummary(classes, functions, tuple(sorted(self._imports.items())))
+        return self._complete
+
+    # The rest of ModuleSummary's interface, on the whole summary.
+    @property
+    def classes(self) -> Tuple[ClassSummary, ...]:
+        return self.complete().classes
+
+    @property
+    def functions(self) -> Tuple[FunctionSummary, ...]:
+        return self.complete().functions
+
+    def to_dict(self) -> Dict[str, Any]:
+        return self.complete().to_dict()
+
+    def digest(self) -> str:
+        return self.complete().digest()
+
+    def __eq__(self, other: object) -> bool:
+        return self.complete() == (other.complete() if isinstance(other, LocalSummaries) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class _Shared(NamedTuple):
