@@ -1,10 +1,12 @@
 """Where gclint's CPU time goes, on a real corpus, in one process.
 
-    python bench/breakdown.py [CORPUS] [--select GCL] [--profile N] [--out FILE]
+    python bench/breakdown.py [CORPUS] [--select GCL|default|CODES] [--profile N] [--floor] [--in-process] [--out FILE]
 
 CORPUS defaults to the running interpreter's standard library without its
-tests (the corpus of bench/bench.py). Every file is linted once through
-`lint_source`, with a light section clock around the engine's stages: the
+tests (the corpus of bench/bench.py). Every file is linted once as
+`gclint check --no-cache --jobs 1` does (the runner, with the project's
+module summaries; `--in-process`: each file alone through `lint_source`),
+with a light section clock around the engine's stages: the
 nesting pre-check, the libcst parse, the walk and its dispatch, each rule's
 hooks, the shared analysis the rules ask for (gclint.analysis, names),
 metadata, positions, noqa, and the cycle collector (timed through
@@ -16,6 +18,10 @@ loaded machine slows the figures less than it does wall time. The table
 gives each as a share
 of the total and as a ratio to the parse measured in the same run, so
 figures from a loaded machine stay comparable.
+
+--floor also parses every file of the corpus once with libcst (the floor of
+bench/bench.py, which parses files gclint skips when no selected rule is
+triggered by their text) and gives gclint's total as a ratio to it.
 
 With --profile N a second pass runs the same corpus under cProfile and
 lists, per gclint source file, its own time and its N hottest functions by
@@ -140,8 +146,12 @@ def instrument(clock: Clock) -> None:
         for attr in attrs:
             label = f"{'names' if cls is names.NameResolver else 'analysis'} {cls.__name__}.{attr}"
             setattr(cls, attr, clock.timed(label, getattr(cls, attr)))
-    summary = FileAnalysis.summary
-    FileAnalysis.summary = property(clock.timed("analysis FileAnalysis.summary", summary.fget))
+    for attr in ("summary", "local_summary"):
+        prop = getattr(FileAnalysis, attr)
+        setattr(FileAnalysis, attr, property(clock.timed(f"summaries FileAnalysis.{attr}", prop.fget)))
+    from gclint import project
+
+    project.SummaryStore._load = clock.timed("summaries of modules not linted (project.py)", project.SummaryStore._load)
     _time_analysis_entry_points(clock)
 
 
@@ -172,9 +182,14 @@ def read_all(files: Sequence[Path]) -> List[Tuple[str, bytes]]:
     return [(str(f), f.read_bytes()) for f in files]
 
 
-def lint_all(sources: Sequence[Tuple[str, bytes]], settings: Settings) -> int:
-    """Lint every file as `gclint check` does in one process (with the
-    runner's collector settings, where the checked-out gclint has them)."""
+def lint_all(sources: Sequence[Tuple[str, bytes]], settings: Settings, in_process: bool = False) -> int:
+    """Lint every file as `gclint check --no-cache --jobs 1` does (the
+    runner: dependency order, project summaries, collector settings), or
+    with `in_process` each file alone through lint_source (no project)."""
+    if not in_process:
+        from gclint.runner import lint_files
+
+        return len(lint_files([path for path, _ in sources], settings, jobs=1).findings)
     found = 0
     with _as_the_runner_does():
         for path, data in sources:
@@ -189,14 +204,14 @@ def _as_the_runner_does():
     return tuned() if tuned is not None else contextlib.nullcontext()
 
 
-def measure(sources: Sequence[Tuple[str, bytes]], settings: Settings) -> Tuple[Clock, float, int]:
+def measure(sources: Sequence[Tuple[str, bytes]], settings: Settings, in_process: bool) -> Tuple[Clock, float, int]:
     clock = Clock()
     instrument(clock)
     gc.callbacks.append(clock.on_gc)
     start = time.process_time()
     clock.enter("other (engine glue)")
     try:
-        found = lint_all(sources, settings)
+        found = lint_all(sources, settings, in_process)
     finally:
         clock.leave()
         gc.callbacks.remove(clock.on_gc)
@@ -221,6 +236,8 @@ def family(label: str) -> str:
         return "shared analysis (gclint/analysis)"
     if label.startswith("names"):
         return "names (gclint/names.py)"
+    if label.startswith("summaries"):
+        return "module summaries (analysis/summaries.py, project.py)"
     return label
 
 
@@ -243,16 +260,16 @@ def render_table(clock: Clock, total: float, per_call: float, files: int, found:
     for name, seconds in sorted(families.items(), key=lambda kv: -kv[1]):
         out.append(f"| {name} | {seconds:.2f} | {100 * seconds / measured:.1f}% | {seconds / parse:.3f} |")
     out += ["", "Rules and analysis entry points, one by one:", "", "| section | seconds | calls | × parse |", "|---|---|---|---|"]
-    detailed = [label for label in own if label.startswith(("rule GCL", "analysis", "names"))]
+    detailed = [label for label in own if label.startswith(("rule GCL", "analysis", "names", "summaries"))]
     for label in sorted(detailed, key=lambda x: -own[x]):
         out.append(f"| {label} | {own[label]:.2f} | {clock.calls[label]} | {own[label] / parse:.3f} |")
     return "\n".join(out)
 
 
-def profile(sources: Sequence[Tuple[str, bytes]], settings: Settings, top: int) -> str:
+def profile(sources: Sequence[Tuple[str, bytes]], settings: Settings, top: int, in_process: bool) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
-    lint_all(sources, settings)
+    lint_all(sources, settings, in_process)
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = sum(entry[2] for entry in stats.stats.values())
@@ -277,6 +294,18 @@ def profile(sources: Sequence[Tuple[str, bytes]], settings: Settings, top: int) 
     return "\n".join(out)
 
 
+def parse_every_file(sources: Sequence[Tuple[str, bytes]]) -> float:
+    import libcst
+
+    start = time.process_time()
+    for _, data in sources:
+        try:
+            libcst.parse_module(data)
+        except Exception:  # a file libcst refuses costs what it cost
+            pass
+    return time.process_time() - start
+
+
 def _short(filename: str) -> Optional[str]:
     path = Path(filename)
     try:
@@ -293,22 +322,33 @@ def _short(filename: str) -> Optional[str]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", default=sysconfig.get_paths()["stdlib"])
-    parser.add_argument("--select", default="GCL", help="codes to run (default: every rule)")
+    parser.add_argument("--select", default="GCL", help="codes to run (default: every rule; 'default': the default rule set)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also profile: N hottest functions per file")
     parser.add_argument("--out", help="also write the report to this file")
+    parser.add_argument("--floor", action="store_true", help="also time libcst's parse of every file (bench.py's floor)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="lint each file alone through lint_source (no project summaries), not as `gclint check` does")
     args = parser.parse_args(argv)
 
     files = corpus_files(Path(args.corpus))
     sources = read_all(files)
     # Every file analysed, whatever the default max-file-size of this checkout.
-    settings = Settings(select=tuple(args.select.split(",")), max_file_size=4096)
+    select = None if args.select == "default" else tuple(args.select.split(","))
+    settings = Settings(select=select, max_file_size=4096)
     all_rules()
     # The profiled pass first, so that it does not see the clock's wrappers.
-    hotspots = profile(sources, settings, args.profile) if args.profile else ""
+    hotspots = profile(sources, settings, args.profile, args.in_process) if args.profile else ""
     per_call = overhead_per_call()
-    clock, total, found = measure(sources, settings)
+    clock, total, found = measure(sources, settings, args.in_process)
+    if args.floor:
+        floor = parse_every_file(sources)
+        without_clock = total - per_call * sum(clock.calls.values())
+        report_floor = (f"libcst's parse of every file (the floor of bench/bench.py): {floor:.1f} s CPU; "
+                        f"gclint without the clock, estimated: {without_clock / floor:.2f}x it")
     report = [f"# CPU breakdown: `python bench/breakdown.py {' '.join(argv if argv is not None else sys.argv[1:])}`", "",
               f"Corpus: {args.corpus} without tests.", "", render_table(clock, total, per_call, len(files), found, args.select)]
+    if args.floor:
+        report += ["", report_floor]
     if hotspots:
         report += ["", "## Hottest functions per file", "", hotspots]
     text = "\n".join(report) + "\n"

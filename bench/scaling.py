@@ -8,7 +8,10 @@ every size the script times libcst's parse and gclint's whole
 `lint_source` (all rules selected) in this process, in CPU seconds, takes
 the minimum of `--repeat` runs, and fits the growth exponent k of
 `time ~ n**k` by least squares on the log-log points: k close to 1 is
-linear, 2 is quadratic. The exponent, not the seconds, is the figure to
+linear, 2 is quadratic. The parse's own exponent is printed beside it: where
+the parse itself grows faster than linearly (long chains), gclint cannot do
+better than the parse; the ratio to the parse at each size then says
+whether gclint's own work grows faster than the parse does. The exponent, not the seconds, is the figure to
 compare between machines. The last column names the gclint file and
 function with the most own time at the largest size (cProfile): where a
 super-linear dimension spends it.
@@ -84,8 +87,27 @@ def nesting_depth(n: int) -> str:
     return "\n".join(lines) + "\n" + "    " * depth + "pass\n" + functions_per_file(n)
 
 
+# libcst's parse of one chain grows faster than linearly with its length
+# (about n**2.3 past a few hundred links): chains stop at _CHAIN links and
+# longer sizes repeat the statement, so the parse stays affordable.
+_CHAIN = 800
+
+
 def long_plus_chain(n: int) -> str:
-    return _function(["total = " + " + ".join(f"a{i}" for i in range(min(n, 500)))] * max(1, n // 500))
+    links = min(n, _CHAIN)
+    return _function(["total = " + " + ".join(f"a{i}" for i in range(links))] * max(1, n // links))
+
+
+def long_method_chain(n: int) -> str:
+    links = min(n, _CHAIN)
+    chain = "".join(f".m{i}()" for i in range(links))
+    return _function([f"result = self.start{chain}"] * max(1, n // links), "method", "self")
+
+
+def attributes_per_class(n: int) -> str:
+    stores = "".join(f"        self.a{i} = [self]\n" for i in range(n))
+    clears = "".join(f"        self.a{i} = None\n" for i in range(n))
+    return "class C:\n    def __init__(self):\n" + stores + "    def close(self):\n" + clears
 
 
 DIMENSIONS: Dict[str, Callable[[int], str]] = {
@@ -94,7 +116,7 @@ DIMENSIONS: Dict[str, Callable[[int], str]] = {
         functions_per_file, statements_per_function, opens_per_function, opens_reusing_one_name,
         try_blocks_per_function, excepts_kept_in_a_list, names_in_one_scope,
         methods_storing_bound_methods, files_opened_on_self, atexit_registrations,
-        nesting_depth, long_plus_chain,
+        nesting_depth, long_plus_chain, long_method_chain, attributes_per_class,
     )
 }
 
@@ -121,14 +143,16 @@ def growth(points: Sequence[Tuple[int, float]]) -> float:
 def measure(name: str, sizes: Sequence[int], repeat: int) -> List[str]:
     settings = Settings(select=("GCL",))
     make = DIMENSIONS[name]
-    lint_points, rows = [], []
+    lint_points, parse_points, rows = [], [], []
     for n in sizes:
         source = make(n)
         parse = _best(lambda: libcst.parse_module(source), repeat)
         lint = _best(lambda: lint_source(source, "scaling.py", settings), repeat)
         lint_points.append((n, lint))
+        parse_points.append((n, parse))
         rows.append(f"{n}: {lint:.3f}s ({lint / parse:.1f}x parse)")
-    return [f"| {name} | " + " · ".join(rows) + f" | {growth(lint_points):.2f} | {hottest(make(sizes[-1]), settings)} |"]
+    fitted = f"{growth(lint_points):.2f} | {growth(parse_points):.2f}"
+    return [f"| {name} | " + " · ".join(rows) + f" | {fitted} | {hottest(make(sizes[-1]), settings)} |"]
 
 
 def hottest(source: str, settings: Settings) -> str:
@@ -156,8 +180,8 @@ def main(argv: Sequence[str] = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     # The first lint pays for imports and rule set-up; keep it out of the table.
     lint_source(functions_per_file(10), "warm-up.py", Settings(select=("GCL",)))
-    print("| dimension | gclint CPU time per size | growth k (time ~ n**k) | most own time at the largest size |")
-    print("|---|---|---|---|")
+    print("| dimension | gclint CPU time per size | growth k (time ~ n**k) | the parse's own k | most own time at the largest size |")
+    print("|---|---|---|---|---|")
     for name in args.only or DIMENSIONS:
         for row in measure(name, sizes, args.repeat):
             print(row, flush=True)

@@ -51,8 +51,8 @@ class FileContext:
         self.reports: List[Report] = []
         self.metadata_cache: Dict[type, Any] = {}
         self._analysis: Optional[FileAnalysis] = None
-        self._scopes_at: Optional[Tuple[cst.CSTNode, int]] = None
-        self._scopes: Tuple[Scope, ...] = ()
+        # The scope chain of each node on the current path (see scopes()).
+        self._scope_chain: List[Tuple[cst.CSTNode, Tuple[Scope, ...]]] = []
         self._project = project
 
     @property
@@ -95,19 +95,24 @@ class FileContext:
         decorators and defaults are evaluated in the enclosing scope.
         """
         stack = self.stack
-        # Every rule asks at the same node: the answer is kept for the
-        # current path (a node is at one place in the tree, so the node on
-        # top and the depth name the path).
-        at = (stack[-1], len(stack)) if stack else None
-        if at is not None and self._scopes_at is not None and self._scopes_at[0] is at[0] and self._scopes_at[1] == at[1]:
-            return self._scopes
-        found = []
-        for i in range(len(stack) - 2, -1, -1):
+        known = self._scope_chain
+        # known[i] = (stack[i] when it was computed, scopes of that node). A
+        # node is at one place in the tree, so once known[i] names stack[i]
+        # every entry under it still holds: only the levels the walk has left
+        # since the last question are redone, never the whole path (a chain
+        # of a thousand calls is a thousand levels deep).
+        depth = min(len(known), len(stack))
+        while depth and known[depth - 1][0] is not stack[depth - 1]:
+            depth -= 1
+        del known[depth:]
+        for i in range(depth, len(stack)):
             node = stack[i]
-            if type(node) in SCOPE_TYPES and stack[i + 1] is node.body:
-                found.append(node)
-        self._scopes_at, self._scopes = at, tuple(found)
-        return self._scopes
+            outer = known[i - 1][1] if i else ()
+            parent = stack[i - 1] if i else None
+            if parent is not None and type(parent) in SCOPE_TYPES and node is parent.body:
+                outer = (parent, *outer)
+            known.append((node, outer))
+        return known[-1][1] if known else ()
 
     def enclosing_function(self) -> Optional[cst.FunctionDef]:
         for scope in self.scopes():

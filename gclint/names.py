@@ -56,9 +56,11 @@ class _Bindings:
             todo = []
         else:
             todo = list(children(scope.body))
+        binding_types = _BINDING_TYPES
         while todo:
             node = todo.pop()
-            if self._binds(node):
+            # Most nodes bind nothing: one set lookup here, no call.
+            if type(node) in binding_types and self._binds(node):
                 continue
             todo.extend(children(node))
         for name in self.declared_elsewhere:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from operator import attrgetter
-from typing import Callable, Dict, Iterable, Iterator, List, Sequence, Tuple, Type
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -167,17 +167,46 @@ def walk(
 _LEAVE = object()
 
 
-def descendants(node: cst.CSTNode, stop: Callable[[cst.CSTNode], bool] = lambda n: False) -> Iterator[cst.CSTNode]:
+def descendants(node: cst.CSTNode, stop: Optional[Callable[[cst.CSTNode], bool]] = None) -> Iterator[cst.CSTNode]:
     """Every node under `node` (not itself); does not enter nodes where stop() holds."""
     todo = children(node)
     todo.reverse()
+    if stop is is_scope:
+        # The common question ("this scope's own code"): a type test inline
+        # instead of a call per node.
+        scopes = SCOPE_TYPES
+        while todo:
+            current = todo.pop()
+            yield current
+            if type(current) not in scopes:
+                below = children(current)
+                below.reverse()
+                todo.extend(below)
+        return
     while todo:
         current = todo.pop()
         yield current
-        if not stop(current):
+        if stop is None or not stop(current):
             below = children(current)
             below.reverse()
             todo.extend(below)
+
+
+def scope_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """descendants(node, stop=is_scope) as a list: nested scopes are listed
+    but not entered."""
+    found: List[cst.CSTNode] = []
+    todo = children(node)
+    todo.reverse()
+    scopes = SCOPE_TYPES
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        if type(current) not in scopes:
+            below = children(current)
+            below.reverse()
+            todo.extend(below)
+    return found
 
 
 SCOPE_TYPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})

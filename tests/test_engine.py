@@ -126,3 +126,56 @@ def test_a_failing_rule_costs_only_its_own_findings(monkeypatch):
     assert ("GCL401", 2, 1) in found
     # Reported once, where it first failed; the rule is then switched off.
     assert [c for c in found if c[0] == "GCL002"] == [("GCL002", 2, 1)]
+
+
+def _scopes_from_scratch(stack):
+    """The scope chain as the whole path says it (what the kept chain must equal)."""
+    from gclint.tree import SCOPE_TYPES
+
+    found = [stack[i] for i in range(len(stack) - 2, -1, -1) if type(stack[i]) in SCOPE_TYPES and stack[i + 1] is stack[i].body]
+    return tuple(found)
+
+
+def test_kept_scope_chain_equals_the_whole_path_at_every_node():
+    # ctx.scopes() keeps one entry per level of the path and redoes only the
+    # levels the walk left: it must answer as a rebuild from the whole stack.
+    import libcst as cst
+
+    from gclint.context import FileContext, Options
+    from gclint.tree import walk
+
+    source = (
+        "class A:\n"
+        "    x = [lambda y: y + 1 for _ in range(3)]\n"
+        "    @decorate(lambda: 0)\n"
+        "    def m(self, d=lambda: 1):\n"
+        "        def inner():\n"
+        "            class B:\n"
+        "                def n(self):\n"
+        "                    return self.a.b().c().d(lambda z: z)\n"
+        "            return B\n"
+        "        return inner\n"
+        "def f():\n"
+        "    return g(h(i(j)))\n"
+    )
+    module = cst.parse_module(source)
+    ctx = FileContext("m.py", source, module, Options())
+    checked = []
+
+    def check(node):
+        assert ctx.scopes() == _scopes_from_scratch(ctx.stack)
+        checked.append(node)
+
+    every_type = {t: [check] for t in {type(n) for n in _all_nodes(module)}}
+    walk(module, every_type, every_type, ctx.stack, _reraise)
+    assert len(checked) == 2 * len(_all_nodes(module))
+
+
+def _reraise(hook, node, exc):
+    raise exc
+
+
+def _all_nodes(module):
+    from gclint.tree import descendants
+
+    return [module, *descendants(module)]

@@ -11,7 +11,7 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, NamedTuple, Option
 import libcst as cst
 
 from gclint.names import NameResolver, dotted
-from gclint.tree import children, descendants, is_scope, names_in_target
+from gclint.tree import children, descendants, is_scope, names_in_target, scope_nodes
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ class FileIndex:
     def nodes(self, function: cst.CSTNode) -> Tuple[cst.CSTNode, ...]:
         found = self._nodes.get(id(function))
         if found is None:
-            found = self._nodes[id(function)] = tuple(descendants(function.body, stop=is_scope))
+            found = self._nodes[id(function)] = tuple(scope_nodes(function.body))
         return found
 
     def class_named(self, name: Optional[str]) -> Optional[cst.ClassDef]:

@@ -206,8 +206,13 @@ def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, str
         return
     scopes = (function, cls)
     for node in index.nodes(function):
-        if type(node) is cst.Return and type(node.value) is cst.Attribute and dotted(node.value.value) == me:
-            exposed.add(node.value.attr.value)
+        kind = type(node)
+        if kind is cst.Return:
+            if type(node.value) is cst.Attribute and dotted(node.value.value) == me:
+                exposed.add(node.value.attr.value)
+            continue
+        if kind not in _ASSIGNMENTS:
+            continue  # most nodes: nothing below can hold for them
         for target in _self_targets(node, me):
             attrs.add(target)
         for store in attribute_stores(node):
@@ -216,6 +221,9 @@ def _instance_stores(function, cls, index: FileIndex, attrs: set, weak: set, str
             value = store.values[0]
             name = index.resolve(value.func, scopes) if _may_be_weak_call(value) else None
             (weak if is_weak_factory(name) else strong).add(store.attribute)
+
+
+_ASSIGNMENTS = frozenset({cst.Assign, cst.AnnAssign, cst.AugAssign})
 
 
 def _may_be_weak_call(value: cst.BaseExpression) -> bool:

@@ -198,7 +198,7 @@ def in_file_factory_kind(func: cst.BaseExpression, resolver: Resolver, table: Ma
     """The kind of resource a function or method of this file returns fresh:
     `self._connect()` in a class whose `_connect` returns a new socket, or a
     module-level `make_pool()`."""
-    factories = per_file(resolver.ctx, _InFileFactories, lambda: _find_in_file_factories(resolver, table))
+    factories = per_file(resolver.ctx, _InFileFactories, lambda: _InFileFactoryTable(resolver, table))
     if isinstance(func, cst.Name):
         functions = (s for s in resolver.scopes if isinstance(s, (cst.FunctionDef, cst.Lambda)))
         local = next((b for b in map(resolver.ctx.names.bindings, functions) if func.value in b), None)
@@ -241,21 +241,37 @@ def _receiver_class(scopes: Sequence[cst.CSTNode], name: str) -> Optional[cst.Cl
     return None
 
 
-def _find_in_file_factories(resolver: Resolver, table: Mapping[str, str]) -> Dict[Tuple[str, str], str]:
+class _InFileFactoryTable:
     """{(class name or "", function name): kind} for the module's functions
-    and its classes' methods that return a resource they just made."""
-    module = resolver.ctx.module
-    found: Dict[Tuple[str, str], str] = {}
-    for stmt in module.body:
-        members = [(stmt, "")] if isinstance(stmt, cst.FunctionDef) else []
-        if isinstance(stmt, cst.ClassDef):
-            members = [(f, stmt.name.value) for f in functions_in(stmt)]
-        for function, owner in members:
-            scopes = (function, stmt) if owner else (function,)
-            kind = _returned_fresh(function, type(resolver)(resolver.ctx, scopes), table)
+    and its classes' methods that return a resource they just made, each
+    worked out when a call first names it (most are never called as a
+    factory could be, and each answer walks the function's body). The
+    file's context drops it with its other per-file facts (release())."""
+
+    def __init__(self, resolver: Resolver, table: Mapping[str, str]) -> None:
+        self._resolver, self._table = resolver, table
+        self._members: Dict[Tuple[str, str], List[Tuple[cst.FunctionDef, Tuple[cst.CSTNode, ...]]]] = {}
+        for stmt in resolver.ctx.module.body:
+            if isinstance(stmt, cst.FunctionDef):
+                self._members.setdefault(("", stmt.name.value), []).append((stmt, (stmt,)))
+            elif isinstance(stmt, cst.ClassDef):
+                for function in functions_in(stmt):
+                    self._members.setdefault((stmt.name.value, function.name.value), []).append((function, (function, stmt)))
+        self._kinds: Dict[Tuple[str, str], Optional[str]] = {}
+
+    def get(self, key: Tuple[str, str]) -> Optional[str]:
+        if key not in self._kinds:
+            self._kinds[key] = self._kind_of(key)
+        return self._kinds[key]
+
+    def _kind_of(self, key: Tuple[str, str]) -> Optional[str]:
+        # Several definitions of one name: the last that returns a fresh resource says.
+        found = None
+        for function, scopes in self._members.get(key, ()):
+            kind = _returned_fresh(function, type(self._resolver)(self._resolver.ctx, scopes), self._table)
             if kind is not None:
-                found[(owner, function.name.value)] = kind
-    return found
+                found = kind
+        return found
 
 
 def _returned_fresh(function: cst.FunctionDef, resolver: Resolver, table: Mapping[str, str]) -> Optional[str]:

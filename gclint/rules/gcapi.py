@@ -7,6 +7,7 @@ leave a cycle that was promoted to the oldest generation in place.
 """
 from __future__ import annotations
 
+import re
 from textwrap import dedent
 from typing import Iterator, List, Optional
 
@@ -20,6 +21,19 @@ from gclint.analysis.resolver import Resolver
 from gclint.tree import descendants
 
 _TRIGGERS = ("gc",)
+_GC_WORD = re.compile(r"\bgc\b")
+
+
+class _NamesGc:
+    """These rules find gc calls through the file's own imports of the gc
+    module (`import gc`, `from gc import collect`, `import gc as _gc`), each
+    of which has `gc` as a whole word: a file that has it only inside other
+    words (`logcat`, `gcd`) cannot give them a finding, so it is not
+    parsed for them."""
+
+    @classmethod
+    def triggered_by(cls, text: str, options=None) -> bool:
+        return "gc" in text and _GC_WORD.search(text) is not None
 
 
 def _generation(call: cst.Call) -> Optional[int]:
@@ -29,7 +43,7 @@ def _generation(call: cst.Call) -> Optional[int]:
     return 2 if arg is None else int_value(arg)
 
 
-class YoungGenerationCollect(Rule):
+class YoungGenerationCollect(_NamesGc, Rule):
     """`gc.collect(0)` or `gc.collect(1)` used where a full collection is expected.
 
     What it flags:
@@ -104,7 +118,7 @@ class YoungGenerationCollect(Rule):
         self.report(node, message)
 
 
-class CollectInLoop(Rule):
+class CollectInLoop(_NamesGc, Rule):
     """A full `gc.collect()` inside a loop body or a comprehension.
 
     What it flags:
@@ -255,7 +269,7 @@ def _small_literal_range(loop: cst.CSTNode) -> bool:
 _SETTLING_ROUNDS = 10
 
 
-class CollectAfterDrop(Rule):
+class CollectAfterDrop(_NamesGc, Rule):
     """`del x` or `x = None` immediately followed by `gc.collect()`.
 
     What it flags:
@@ -355,7 +369,7 @@ def _collect_call(small: Optional[cst.CSTNode]) -> Optional[cst.Call]:
     return value if isinstance(value, cst.Call) and argument(value, 0, "generation") is None else None
 
 
-class DisableNotRestored(Rule):
+class DisableNotRestored(_NamesGc, Rule):
     """`gc.disable()` not undone by `gc.enable()` on every path.
 
     What it flags:
@@ -586,7 +600,7 @@ def _names_saved_from(module: cst.Module, resolver: Resolver, function: str) -> 
 _SAVE_FLAGS = ("gc.DEBUG_SAVEALL", "gc.DEBUG_LEAK")
 
 
-class SaveAllLeftOn(Rule):
+class SaveAllLeftOn(_NamesGc, Rule):
     """`gc.set_debug()` with `DEBUG_SAVEALL` or `DEBUG_LEAK` outside tests.
 
     What it flags:
@@ -663,7 +677,7 @@ class SaveAllLeftOn(Rule):
         return found
 
 
-class ThresholdZero(Rule):
+class ThresholdZero(_NamesGc, Rule):
     """`gc.set_threshold(0, ...)` turns automatic collection off.
 
     What it flags:
