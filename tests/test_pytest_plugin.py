@@ -275,6 +275,7 @@ def test_a_suite_run_confirms_findings_with_the_test_that_showed_them(autoload):
     _check_suite_run_statuses(*_check_through_the_suite(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", autoload)))
 
 
+@pytest.mark.slow  # other interpreters: in .ci/run's slow step
 @pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
 def test_a_suite_run_confirms_the_same_on_other_interpreters(version, venv_root):
     # Lines recorded with sys.settrace on 3.9, sys.monitoring on 3.13; gclint is not installed there.
