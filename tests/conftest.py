@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional, Set, Tuple
 
+import pytest
+
 # The suite's gclint runs (in-process and in subprocesses, which inherit the
 # environment) keep their findings cache away from the user's own.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gclint-test-cache-")
@@ -48,3 +50,25 @@ def pyenv_python(version: str) -> Optional[str]:
         return None
     path = Path(root) / "versions" / version / "bin" / "python"
     return str(path) if path.exists() else None
+
+
+# A hang guard for making a venv and installing pytest into it, not a measure.
+VENV_GUARD_SECONDS = 900
+
+
+def python_with_pytest(version: str, root: Path) -> str:
+    """A venv of pyenv's `version` under `root` with pytest installed (made
+    once per root); the test is skipped where that cannot be had."""
+    interpreter = pyenv_python(version)
+    if interpreter is None:
+        pytest.skip(f"Python {version} is not installed")
+    home = root / version
+    python = home / "bin" / "python"
+    if not python.exists():
+        made = subprocess.run([interpreter, "-m", "venv", str(home)], capture_output=True, text=True, timeout=VENV_GUARD_SECONDS)
+        if made.returncode != 0:
+            pytest.skip(f"cannot make a venv for Python {version}: {made.stderr[-200:]}")
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "pytest"], capture_output=True, text=True, timeout=VENV_GUARD_SECONDS)
+    if installed.returncode != 0:
+        pytest.skip(f"cannot install pytest for Python {version} (offline?): {installed.stderr[-200:]}")
+    return str(python)

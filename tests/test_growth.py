@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, pyenv_python
+from conftest import ROOT, pyenv_python, python_with_pytest
 
 TARGETS = ROOT / "tests" / "growth_targets"
 SUITE = TARGETS / "suite"
@@ -201,19 +201,7 @@ def test_repeat_needs_two_measured_runs():
 
 
 def _python_with_pytest(version, root):
-    if version == "3.11.7":
-        return sys.executable
-    interpreter = _interpreter(version)
-    home = root / version
-    python = home / "bin" / "python"
-    if not python.exists():
-        made = subprocess.run([interpreter, "-m", "venv", str(home)], capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
-        if made.returncode != 0:
-            pytest.skip(f"cannot make a venv for Python {version}")
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "pytest"], capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
-    if installed.returncode != 0:
-        pytest.skip(f"cannot install pytest for Python {version} (offline?)")
-    return str(python)
+    return sys.executable if version == "3.11.7" else python_with_pytest(version, root)
 
 
 @pytest.fixture(scope="module", params=["3.11.7", pytest.param("3.13.0", marks=pytest.mark.slow)])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, pyenv_python
+from conftest import ROOT, python_with_pytest
 
 SUITE = ROOT / "tests" / "leaky_suite"
 SUITE_FILE = "leaks_tests.py"
@@ -230,26 +230,10 @@ def venv_root(tmp_path_factory):
     return tmp_path_factory.mktemp("plugin-venvs")
 
 
-def _python_with_pytest(version, root):
-    interpreter = pyenv_python(version)
-    if interpreter is None:
-        pytest.skip(f"Python {version} is not installed")
-    home = root / version
-    python = home / "bin" / "python"
-    if not python.exists():
-        made = subprocess.run([interpreter, "-m", "venv", str(home)], capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
-        if made.returncode != 0:
-            pytest.skip(f"cannot make a venv for Python {version}: {made.stderr[-200:]}")
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "pytest"], capture_output=True, text=True, timeout=RUN_GUARD_SECONDS)
-    if installed.returncode != 0:
-        pytest.skip(f"cannot install pytest for Python {version} (offline?): {installed.stderr[-200:]}")
-    return str(python)
-
-
 @pytest.mark.slow  # other interpreters: in .ci/run's slow step
 @pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
 def test_the_attribution_holds_on_other_interpreters(version, venv_root, tmp_path):
-    python = _python_with_pytest(version, venv_root)
+    python = python_with_pytest(version, venv_root)
     # Only the plugin's own module is needed there: gclint's package imports nothing heavy at first.
     done, data = _run_suite(python, tmp_path, pythonpath=str(ROOT))
     _check_attribution(done, data)
@@ -279,7 +263,7 @@ def test_a_suite_run_confirms_findings_with_the_test_that_showed_them(autoload):
 @pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
 def test_a_suite_run_confirms_the_same_on_other_interpreters(version, venv_root):
     # Lines recorded with sys.settrace on 3.9, sys.monitoring on 3.13; gclint is not installed there.
-    python = _python_with_pytest(version, venv_root)
+    python = python_with_pytest(version, venv_root)
     _check_suite_run_statuses(*_check_through_the_suite(("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"), python=python))
 
 
