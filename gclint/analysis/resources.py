@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, Iterator, List, Map
 
 import libcst as cst
 
-from gclint.analysis.bindings import functions_in
+from gclint.analysis.bindings import functions_in, statements
 from gclint.names import dotted
 from gclint.tree import children, descendants, is_scope
 
@@ -211,7 +211,9 @@ def in_file_factory_kind(func: cst.BaseExpression, resolver: Resolver, table: Ma
         if owner is None:
             return _imported_factory(func, resolver)
         found = factories.get((owner.name.value, func.attr.value))
-        return found or _summaries().inherited_factory_kind(resolver.ctx.analysis.summary, owner.name.value, func.attr.value)
+        if found or factories.defines(owner, func.attr.value):
+            return found  # its own method: no base's is called
+        return _summaries().inherited_factory_kind(resolver.ctx.analysis.summary, owner.name.value, func.attr.value)
     return None
 
 
@@ -258,6 +260,19 @@ class _InFileFactoryTable:
                 for function in functions_in(stmt):
                     self._members.setdefault((stmt.name.value, function.name.value), []).append((function, (function, stmt)))
         self._kinds: Dict[Tuple[str, str], Optional[str]] = {}
+        # The class each module-level name means, as the module's summary reads it.
+        self._classes = {s.name.value: s for s in statements(resolver.ctx.module) if isinstance(s, cst.ClassDef)}
+        # (class, method) pairs extend-resource-factories may name as `module.Class.method`.
+        self._configurable = {tuple(name.rsplit(".", 2)[-2:]) for name in table if name.count(".") >= 2}
+
+    def defines(self, owner: cst.ClassDef, method: str) -> bool:
+        """Whether `method` is defined in `owner` itself, the module-level
+        class its name means, and no configured factory: then the in-file
+        answer is the whole answer, with no class summary to make."""
+        name = owner.name.value
+        if self._classes.get(name) is not owner or (name, method) in self._configurable:
+            return False
+        return any(f.name.value == method for f in functions_in(owner))
 
     def get(self, key: Tuple[str, str]) -> Optional[str]:
         if key not in self._kinds:
