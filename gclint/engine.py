@@ -8,6 +8,7 @@ import threading
 import sys
 import tokenize
 import warnings
+from contextlib import nullcontext
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
@@ -244,7 +245,8 @@ def _analyse(text: str, path: str, settings: Settings, project: Optional[Summary
         ctx.report("GCL002", Severity.ERROR, node, f"internal error: rule {rule.code} failed here ({where}); please report it. Other rules' findings for this file are kept")
 
     try:
-        walk(module, on_enter, on_leave, ctx.stack, rule_failed)
+        with project.checking(path, ctx.analysis.local_summary) if project is not None else nullcontext():
+            walk(module, on_enter, on_leave, ctx.stack, rule_failed)
         if project is not None:
             # Phase 1 rides on phase 2's parse: importers read this summary.
             project.remember(path, text, ctx.analysis.local_summary)

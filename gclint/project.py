@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, LocalSummaries, ModuleSummary, ParamRef
 from gclint.safeio import TooLarge, read_regular_file
@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 
 # Re-exports and base classes are followed this many modules deep at most.
 _MAX_HOPS = 8
+# How a cached result's record of a module ruled out by its text begins
+# (a summary's digest is hex).
+_TEXT_MARK = "text:"
+# Imports are followed this many modules deep to rule a module out as a
+# factory's home without parsing it; deeper, it is parsed.
+_MAX_JUDGING = 64
 
 
 class Layout:
@@ -134,10 +140,20 @@ class SummaryStore:
         self.settings = settings
         self.layout = Layout(settings.root)
         self.factories = factory_table(settings.extend_resource_factories)
+        # A factory's home names one of these (a call, a configured method's def).
+        self._factory_names = tuple(sorted({n.rsplit(".", 1)[-1] for n in self.factories}))
         self.cache = cache
         self._by_text: Dict[str, Optional[ModuleSummary]] = {}
         self._by_file: Dict[str, Optional[ModuleSummary]] = {}
-        self._holders: Dict[str, bool] = {}
+        self._checking: Dict[str, "LocalSummaries"] = {}
+        # Per module file: the hash of the text judged, and whether it may be
+        # a factory's home with what that answer read (see ruled_out).
+        self._verdicts: Dict[str, Tuple[int, Tuple[bool, Dict[str, str]]]] = {}
+        # The judgement under way: modules being judged, those taken as
+        # none meanwhile, and the verdicts waiting on that (see _verdict).
+        self._judging: set = set()
+        self._assumed: set = set()
+        self._tentative: Dict[str, Tuple[int, Tuple[bool, Dict[str, str]]]] = {}
         # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
         self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
@@ -147,8 +163,21 @@ class SummaryStore:
         """The summary of the module in `path`, None when it cannot be read or parsed."""
         key = os.path.abspath(path)
         if key not in self._by_file:
-            self._by_file[key] = self._load(path)
+            checking = self._checking.get(key)
+            self._by_file[key] = checking.complete() if checking is not None else self._load(path)
         return self._by_file[key]
+
+    @contextmanager
+    def checking(self, path: str, local: "LocalSummaries") -> Iterator[None]:
+        """While `path` is being checked, its own summary comes from its
+        tree (a module in an import cycle is asked about by its own
+        rules' questions about the others)."""
+        key = os.path.abspath(path)
+        self._checking[key] = local
+        try:
+            yield
+        finally:
+            del self._checking[key]
 
     def digest_of(self, path: str) -> str:
         summary = self.summary_of(path)
@@ -167,8 +196,10 @@ class SummaryStore:
             self.cache.put_summary(self._key(text), summary)
 
     def still_valid(self, used: Iterable[Sequence[str]]) -> bool:
-        """Whether the summaries a cached result used are still what they were."""
-        return all(self.digest_of(path) == digest for path, digest in used)
+        """Whether the summaries a cached result used are still what they
+        were: a summary's digest, or a text mark for a module ruled out by
+        its text (any edit of it re-checks; it was never parsed)."""
+        return all((self._current_mark(path) if digest.startswith(_TEXT_MARK) else self.digest_of(path)) == digest for path, digest in used)
 
     def imports_factory(self, path: str, text: str, used: Dict[str, str]) -> bool:
         """Whether the file imports, from a project module, a function that
@@ -176,49 +207,118 @@ class SummaryStore:
         module that defines one): the resource rules' text triggers name
         only built-in factories. The summaries read are recorded in `used`,
         as the rules' are, so a module that gains a factory re-checks it."""
+        key = os.path.abspath(path)
+        found, read = self._scan_imports(key, text) if self._names_factory(text) else self._verdict(key, text)
+        for module, digest in read.items():
+            if module != key:
+                used.setdefault(module, digest)
+        return found
+
+    def ruled_out(self, path: str) -> Optional[Dict[str, str]]:
+        """None when the module may be a factory's home (a function
+        returning a fresh resource, a class with a factory method, or a
+        re-export of one); else what a result relying on its being none
+        must record ({file: digest or text mark}).
+
+        Told without parsing it: a module that names no factory can only
+        be one by importing one, so its imports are judged the same way.
+        Only a module naming a factory, or importing a possible one, is
+        parsed, to see which of its names are."""
+        home, read = self._verdict(os.path.abspath(path), None)
+        return None if home else read
+
+    def _verdict(self, key: str, text: Optional[str]) -> Tuple[bool, Dict[str, str]]:
+        """(whether the module may be a factory's home, what that read).
+
+        Modules in an import cycle are judged together: one being judged
+        is taken as none while its imports are, and every verdict of "none"
+        made after that waits until the outermost judgement ends. If each
+        module so taken proved none, they all stand (each recording what
+        all of them read); else they are made again, knowing which proved
+        a possible home (that is never taken back: it is only ever found
+        by parsing). So each verdict is what parsing every module would say."""
+        known = self._verdicts.get(key) or self._tentative.get(key)
+        if known is not None and (text is None or known[0] == hash(text)):
+            return known[1]
+        if key in self._judging:
+            self._assumed.add(key)
+            return False, {}
+        if len(self._judging) >= _MAX_JUDGING:
+            return True, {}  # too deep to follow: parsed instead, never wrong
+        outermost = not self._judging
+        while True:
+            verdict = self._judge(key, text)
+            if not outermost or not self._assumed:
+                return verdict
+            proved = not any(self._verdicts[k][1][0] for k in self._assumed if k in self._verdicts)
+            if proved:
+                together: Dict[str, str] = {}
+                for _, (_, read) in self._tentative.values():
+                    together.update(read)
+                for k, (digest, (home, read)) in self._tentative.items():
+                    self._verdicts[k] = (digest, (home, {**together, **read}))
+            self._assumed.clear()
+            self._tentative.clear()
+            if proved:
+                return self._verdicts[key][1]
+
+    def _judge(self, key: str, text: Optional[str]) -> Tuple[bool, Dict[str, str]]:
+        self._judging.add(key)
+        try:
+            text = self._text(key) if text is None else text
+            if text is None:
+                verdict: Tuple[bool, Dict[str, str]] = (False, {key: ""})  # unreadable: no summary either
+            elif self._names_factory(text):
+                verdict = (True, {})
+            else:
+                found, read = self._scan_imports(key, text)
+                verdict = (found, read if found else {key: self._mark_of(text) if self._marking else "", **read})
+        finally:
+            self._judging.discard(key)
+        # A "none" made after a module was taken as none waits for that to be proved.
+        waiting = not verdict[0] and self._assumed
+        (self._tentative if waiting else self._verdicts)[key] = (hash(text), verdict)
+        return verdict
+
+    def _scan_imports(self, path: str, text: str) -> Tuple[bool, Dict[str, str]]:
+        """Whether the module in `path` with `text` imports a factory, and
+        the summaries and marks that answer read."""
+        read: Dict[str, str] = {}
         for target in import_targets(text.encode("utf-8", "surrogateescape")):
             resolved = self.layout.resolve(path, target)
             if resolved is None:
-                self.note_absent(path, target, used)
+                self.note_absent(path, target, read)
                 continue
-            if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == os.path.abspath(path):
+            if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == path:
                 continue
             key = (os.path.abspath(resolved[0]), resolved[1])
-            if not self._may_hold_factory(key[0]):
-                used.setdefault(key[0], self._text_mark(key[0]))
+            ruled_out = self.ruled_out(key[0])
+            if ruled_out is not None:
+                for module, digest in ruled_out.items():
+                    read.setdefault(module, digest)
                 continue
             if key not in self._exports:
                 self._exports[key] = self._exported_factory(*key)
-            found, read = self._exports[key]
-            used.update(read)
+            found, exported = self._exports[key]
+            read.update(exported)
             if found:
-                return True
-        return False
+                return True, read
+        return False, read
 
-    def _may_hold_factory(self, path: str) -> bool:
-        """Whether the module's text could make it a factory's home: it names
-        a built-in or configured factory, or imports another project module
-        (a factory may be followed or re-exported). Most modules are ruled
-        out by this without being parsed."""
-        key = os.path.abspath(path)
-        if key not in self._holders:
-            self._holders[key] = self._text_may_hold_factory(key)
-        return self._holders[key]
+    def _names_factory(self, text: str) -> bool:
+        return any(n in text for n in self._factory_names)
 
-    def _text_may_hold_factory(self, path: str) -> bool:
-        try:
-            data = read_regular_file(path, self.settings.max_file_size * 1024, follow=True)
-        except (OSError, ValueError, TooLarge):
-            return False
-        names = {n.rsplit(".", 1)[-1].encode() for n in self.factories}
-        if any(n in data for n in names):
-            return True
-        return any(self.layout.resolve(path, t) is not None for t in import_targets(data))
+    @property
+    def _marking(self) -> bool:
+        # Text marks matter only to a cache of findings.
+        return self.cache is not None and self.cache.findings
 
-    def _text_mark(self, path: str) -> str:
-        # The digest a cached result records for a module ruled out by its text:
-        # the summary's own digest (so an edit that makes it a factory re-checks).
-        return self.digest_of(path) if self.cache is not None and self.cache.findings else ""
+    def _current_mark(self, path: str) -> str:
+        text = self._text(path)
+        return self._mark_of(text) if text is not None else ""
+
+    def _mark_of(self, text: str) -> str:
+        return _TEXT_MARK + self._key(text.lstrip("\ufeff"))
 
     def note_absent(self, importer: str, target: str, used: Dict[str, str]) -> None:
         """An import of the project that names no module yet: the files it
@@ -250,12 +350,17 @@ class SummaryStore:
 
         return summary_key(text, self.factories)
 
-    def _load(self, path: str) -> Optional[ModuleSummary]:
+    def _text(self, path: str) -> Optional[str]:
         from gclint.engine import SourceError, decode
 
         try:
-            text = decode(read_regular_file(path, self.settings.max_file_size * 1024, follow=True))
+            return decode(read_regular_file(path, self.settings.max_file_size * 1024, follow=True))
         except (OSError, ValueError, SourceError):
+            return None
+
+    def _load(self, path: str) -> Optional[ModuleSummary]:
+        text = self._text(path)
+        if text is None:
             return None
         key = self._key(text)
         if key in self._by_text:
@@ -339,6 +444,19 @@ class ModuleView:
             found = self._member(target)
             self._functions[key] = found[0].function(found[1]) if found is not None else None
         return self._functions[key]
+
+    def imported_factory_kind(self, target: str) -> Optional[str]:
+        """The kind of resource the function an import names returns fresh,
+        None when none or unknown: a module ruled out as a factory's home
+        is not parsed to learn that it has none."""
+        resolved = self.store.layout.resolve(self.path, target)
+        ruled_out = self.store.ruled_out(resolved[0]) if resolved is not None else None
+        if ruled_out is not None:
+            for module, digest in ruled_out.items():
+                self.used.setdefault(module, digest)
+            return None
+        function = self.imported_function(target)
+        return function.resource or None if function is not None else None
 
     def qualified(self, spelled: str) -> str:
         """`ABC` -> `abc.ABC` when the module imports it so."""
@@ -522,6 +640,10 @@ def run_cache(cache: Optional["Cache"], settings: "Settings") -> Iterator["Cache
 
 
 _IMPORT_LINE = re.compile(rb"(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))")
+# A line that starts a statement, not a name in an import's list.
+_STATEMENT = re.compile(rb"(?:def|class|if|for|while|with|try|return|from|import)\b|\w+[ \t]*=")
+# An import's name list is read this many lines at most.
+_MAX_CONTINUED = 500
 
 
 def dependency_order(files: Sequence[str], settings: "Settings", cache: Optional["Cache"] = None) -> List[str]:
@@ -529,60 +651,104 @@ def dependency_order(files: Sequence[str], settings: "Settings", cache: Optional
     as a scan of its import lines tells), so that a module's summary is
     usually made by the worker that checks it, before its importers need
     it; otherwise in the given order. The order only changes the cost.
+
+    Modules in an import cycle come together; first those naming a
+    resource factory, whose summaries the others' questions need (a module
+    naming none is judged from its imports without being parsed).
     With `cache`, it also learns which of `files` some other one imports
     (`Cache.imported`): only those need a whole summary."""
+    from gclint.analysis.resources import factory_table
+
     layout = Layout(settings.root)
     wanted = {os.path.abspath(f): f for f in files}
-    ordered: List[str] = []
-    state: Dict[str, int] = {}
+    names = tuple({n.rsplit(".", 1)[-1].encode() for n in factory_table(settings.extend_resource_factories)})
     imported: set = set()
-    for path in files:
-        if os.path.abspath(path) not in state:
-            _visit(os.path.abspath(path), wanted, layout, state, ordered, imported)
+    home: Dict[str, bool] = {}
+
+    def scanned(path: str) -> Iterator[str]:
+        found, home[path] = _scanned_imports(path, layout, wanted, names)
+        imported.update(f for f in found if f != path)
+        return iter(found)
+
+    ordered: List[str] = []
+    finished: Dict[str, int] = {}
+    for component in _components([os.path.abspath(f) for f in files], scanned, finished):
+        ordered.extend(wanted[m] for m in sorted(component, key=lambda m: (not home[m], finished[m])))
     if cache is not None:
         cache.imported = frozenset(imported)
     return ordered
 
 
-def _visit(start: str, wanted: Mapping[str, str], layout: Layout, state: Dict[str, int], ordered: List[str], imported: set) -> None:
-    def scanned(path: str) -> Iterator[str]:
-        found = _scanned_imports(path, layout, wanted)
-        imported.update(f for f in found if f != path)
-        return iter(found)
-
-    stack = [(start, scanned(start))]
-    state[start] = 1
-    while stack:
-        path, pending = stack[-1]
-        following = next((d for d in pending if d not in state), None)
-        if following is not None:
-            state[following] = 1
-            stack.append((following, scanned(following)))
+def _components(roots: Sequence[str], edges: Callable[[str], Iterator[str]], finished: Dict[str, int]) -> Iterator[List[str]]:
+    """The strongly connected components of the graph from `roots`, each
+    after every component it reaches (Tarjan's, without recursion);
+    `finished` receives each node's place in the depth-first finish order."""
+    index: Dict[str, int] = {}
+    low: Dict[str, int] = {}
+    stack: List[str] = []
+    on_stack: set = set()
+    for root in roots:
+        if root in index:
             continue
-        stack.pop()
-        ordered.append(wanted[path])
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, edges(root))]
+        while work:
+            path, pending = work[-1]
+            following = next(pending, None)
+            if following is not None:
+                if following not in index:
+                    index[following] = low[following] = len(index)
+                    stack.append(following)
+                    on_stack.add(following)
+                    work.append((following, edges(following)))
+                elif following in on_stack:
+                    low[path] = min(low[path], index[following])
+                continue
+            work.pop()
+            finished[path] = len(finished)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[path])
+            if low[path] == index[path]:
+                component = []
+                while not component or component[-1] != path:
+                    component.append(stack.pop())
+                    on_stack.discard(component[-1])
+                yield component
 
 
-def _scanned_imports(path: str, layout: Layout, wanted: Mapping[str, str]) -> List[str]:
+def _scanned_imports(path: str, layout: Layout, wanted: Mapping[str, str], names: Sequence[bytes]) -> Tuple[List[str], bool]:
+    """The files of `wanted` that the module imports, and whether its text
+    names a resource factory."""
     try:  # never blocks on a FIFO, never reads more than the scan needs
         data = read_regular_file(path, 1 << 20, follow=True)
     except (OSError, ValueError, TooLarge):
-        return []
+        return [], False
     found = []
     for target in import_targets(data):
         resolved = layout.resolve(path, target)
         if resolved is not None and os.path.abspath(resolved[0]) in wanted:
             found.append(os.path.abspath(resolved[0]))
-    return found
+    return found, any(n in data for n in names)
 
 
 def import_targets(data: bytes) -> List[str]:
-    """What the import lines of a module's text name ("pkg.mod", ".parser.Parser"),
-    at any depth (imports inside functions too), as far as a line scan tells:
-    a parenthesised name list is read up to the end of its first line."""
+    """What the import statements of a module's text name ("pkg.mod",
+    ".parser.Parser"), at any depth (imports inside functions too), as far
+    as a line scan tells: a parenthesised name list and backslash
+    continuations are read to their end, comments left out."""
     found = []
-    lines = (line.lstrip() for line in data.splitlines() if b"import" in line)
-    for match in filter(None, (_IMPORT_LINE.match(line) for line in lines)):
+    lines = data.splitlines()
+    for index, line in enumerate(lines):
+        if b"import" not in line:
+            continue
+        match = _IMPORT_LINE.match(line.lstrip())
+        if match is not None and _continues(line):
+            match = _IMPORT_LINE.match(_logical_line(lines, index))
+        if match is None:
+            continue
         module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
         if plain:
             found.extend(n.split(" as ")[0].strip() for n in plain.split(","))
@@ -590,3 +756,26 @@ def import_targets(data: bytes) -> List[str]:
         joiner = "" if module.endswith(".") else "."
         found.extend(module + joiner + n.split(" as ")[0].strip() for n in names.split(",") if n.strip())
     return found
+
+
+def _continues(line: bytes) -> bool:
+    """Whether an import statement goes on past this line: an open
+    parenthesis not closed on it, or a trailing backslash."""
+    code = line.split(b"#", 1)[0].rstrip()
+    return code.endswith(b"\\") or (b"(" in code and b")" not in code)
+
+
+def _logical_line(lines: Sequence[bytes], start: int) -> bytes:
+    """The import statement that starts at `start`, its lines joined and
+    comments dropped; a name list that is never closed (a syntax error)
+    ends where the next statement begins."""
+    parenthesised = b"(" in lines[start].split(b"#", 1)[0]
+    parts: List[bytes] = []
+    for line in lines[start:start + _MAX_CONTINUED]:
+        code = line.split(b"#", 1)[0].strip()
+        if parts and parenthesised and _STATEMENT.match(code):
+            break
+        parts.append(code.rstrip(b"\\"))
+        if (b")" in code) if parenthesised else not code.endswith(b"\\"):
+            break
+    return b" ".join(parts).replace(b"(", b" ").replace(b")", b" ")

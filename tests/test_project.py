@@ -431,3 +431,137 @@ def test_a_module_created_after_a_cached_run_rechecks_its_importers(tmp_path, mo
     assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 5, "GCL204")]
     # The new module and the file whose import it resolves; not other.py (its import is third-party).
     assert sorted(checked) == ["helpers.py", "user.py"]
+
+
+# -- a module's being no factory's home is told without parsing it
+
+DEFAULT = Settings()
+
+
+def _names(paths):
+    return sorted(p.rsplit("/", 1)[-1] for p in paths)
+
+
+def test_a_module_naming_no_factory_is_ruled_out_from_its_imports_without_a_parse(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "def make(path):\n    return path\n",
+        "pkg/mid.py": "from .base import make\n\ndef twice(path):\n    return make(make(path))\n",
+        "pkg/user.py": "from .mid import twice\n\ndef read(path):\n    f = twice(path)\n    return f.read()\n",
+    })
+    store = SummaryStore(DEFAULT)
+    user = root / "pkg" / "user.py"
+    assert lint_source(user.read_bytes(), str(user), DEFAULT, store) == []
+    assert store.parsed == []  # mid imports a project module, but none that could make it a factory's home
+
+
+def test_a_module_importing_a_possible_factory_is_still_parsed_and_followed(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "def make(path):\n    return open(path)\n",
+        "pkg/mid.py": "from .base import make\n\ndef again(path):\n    return make(path)\n",
+        "pkg/user.py": "from .mid import again\n\ndef read(path):\n    f = again(path)\n    return f.read()\n",
+    })
+    store = SummaryStore(DEFAULT)
+    user = root / "pkg" / "user.py"
+    assert [(f.line, f.code) for f in lint_source(user.read_bytes(), str(user), DEFAULT, store)] == [(4, "GCL301")]
+    assert _names(store.parsed) == ["base.py", "mid.py"]
+
+
+CYCLE = {
+    "pkg/__init__.py": "",
+    "pkg/logs.py": "def make_log(path):\n    return open(path)\n",
+    # d and e import each other; e re-exports d's factory, d re-exports e's name.
+    "pkg/d.py": "from .e import f as g\nfrom .logs import make_log as f\n",
+    "pkg/e.py": "from .d import f\n",
+    "pkg/via_d.py": "from .d import g\n\ndef read(path):\n    x = g(path)\n    return x.read()\n",
+    "pkg/via_e.py": "from .e import f\n\ndef read(path):\n    x = f(path)\n    return x.read()\n",
+}
+
+
+@pytest.mark.parametrize("first", ["via_d.py", "via_e.py"])
+def test_modules_in_an_import_cycle_are_judged_as_parsing_them_would(tmp_path, first):
+    # Judging d takes e as none while e's own import of d is judged; d then
+    # proves a factory's home, so e's verdict is made again, not kept.
+    root = write(tmp_path, CYCLE)
+    store = SummaryStore(DEFAULT)
+    order = [first, ({"via_d.py", "via_e.py"} - {first}).pop()]
+    results = {}
+    for name in order:
+        path = root / "pkg" / name
+        results[name] = sorted((f.line, f.code) for f in lint_source(path.read_bytes(), str(path), DEFAULT, store))
+    assert results == {"via_d.py": [(4, "GCL301")], "via_e.py": [(4, "GCL301")]}
+
+
+def test_a_module_deep_in_a_chain_that_becomes_a_factory_rechecks_the_importers(tmp_path, monkeypatch):
+    root = write(tmp_path / "src", {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "def make(path):\n    return path\n",
+        "pkg/mid.py": "from .base import make\n",
+        "pkg/user.py": "from .mid import make\n\ndef read(path):\n    f = make(path)\n    return f.read()\n",
+    })
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
+    (root / "pkg" / "base.py").write_text("def make(path):\n    return open(path)\n")
+    checked = _linted_files(monkeypatch)
+    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 4, "GCL301")]
+    assert sorted(checked) == ["base.py", "mid.py", "user.py"]
+
+
+def test_the_module_being_checked_is_not_parsed_again_for_its_own_summary(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from .b import helper\n\ndef make(path):\n    return open(path)\n\ndef use():\n    f = helper()\n    return f.read()\n",
+        "pkg/b.py": "from .a import make\n\ndef helper():\n    return make('x')\n",
+    })
+    store = SummaryStore(DEFAULT)
+    a = root / "pkg" / "a.py"
+    assert [(f.line, f.code) for f in lint_source(a.read_bytes(), str(a), DEFAULT, store)] == [(7, "GCL301")]
+    assert _names(store.parsed) == ["b.py"]
+
+
+def test_modules_in_an_import_cycle_are_ordered_those_naming_a_factory_first(tmp_path):
+    from gclint.project import dependency_order
+
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/plain.py": "from . import io_side\n\ndef name():\n    return 'x'\n",
+        "pkg/io_side.py": "from . import plain\n\ndef make(path):\n    return open(path)\n",
+        "pkg/top.py": "from . import plain\n",
+        "pkg/leaf.py": "X = 1\n",
+    })
+    files = [str(root / "pkg" / n) for n in ("io_side.py", "plain.py", "top.py", "leaf.py", "__init__.py")]
+    ordered = [p.rsplit("/", 1)[-1] for p in dependency_order(files, DEFAULT)]
+    assert ordered.index("io_side.py") < ordered.index("plain.py") < ordered.index("top.py")
+    assert sorted(ordered) == sorted(p.rsplit("/", 1)[-1] for p in files)
+
+
+# -- the import scan reads whole statements
+
+def test_the_import_scan_reads_parenthesised_lists_and_continued_lines():
+    from gclint.project import import_targets
+
+    text = textwrap.dedent("""\
+        import os, sys as system
+        from . import (a,
+            b,  # the b
+            c as d)
+        from .x import \\
+            y, z
+        def f():
+            from ..p.q import (
+                r,
+            )
+        from broken import (
+        value = 1
+        from .m import *
+    """).encode()
+    assert import_targets(text) == ["os", "sys", ".a", ".b", ".c", ".x.y", ".x.z", "..p.q.r"]
+
+
+def test_a_factory_imported_in_a_parenthesised_list_is_followed(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/logs.py": "def make_log(path):\n    return open(path)\n\ndef other():\n    pass\n",
+        "pkg/user.py": "from .logs import (\n    other,\n    make_log,\n)\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
+    })
+    assert found(root / "pkg" / "user.py", DEFAULT) == [(7, "GCL301")]

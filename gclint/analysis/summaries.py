@@ -219,6 +219,8 @@ def imported_factory_kind(summary: ModuleSummary, spelled: Optional[str], target
     """The kind of resource an imported function (`open_log`, `helpers.open_log`)
     returns fresh, by its module's summary; None when unknown. `target` is
     what the name imports where it is used (see named_function)."""
+    if target and target != spelled and callable(getattr(summary, "imported_factory_kind", None)):
+        return summary.imported_factory_kind(target)  # type: ignore[attr-defined]
     function = named_function(summary, spelled, target)
     return function.resource or None if function is not None else None
 
