@@ -158,6 +158,9 @@ class SummaryStore:
         self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
         self.parsed: List[str] = []
+        # Set by an in-process run: checks a file it has still to check now,
+        # if it can; whether it did (gclint/runner.py).
+        self.early: Optional[Callable[[str], bool]] = None
 
     def summary_of(self, path: str) -> Optional[ModuleSummary]:
         """The summary of the module in `path`, None when it cannot be read or parsed."""
@@ -366,12 +369,28 @@ class SummaryStore:
         if key in self._by_text:
             return self._by_text[key]
         summary = self.cache.get_summary(key) if self.cache is not None else None
+        if summary is None and self._checked_early(path):
+            summary = self._by_text.get(key)
         if summary is None:
             summary = self._parse(path, text)
             if summary is not None and self.cache is not None:
                 self.cache.put_summary(key, summary)
         self._by_text[key] = summary
         return summary
+
+    def _checked_early(self, path: str) -> bool:
+        """A file the run will check anyway is checked now, and its summary
+        made from that parse. Its rules' questions start judgements of
+        their own, which see only final verdicts, never the waiting ones
+        of a judgement under way."""
+        if self.early is None:
+            return False
+        under_way = self._judging, self._assumed, self._tentative
+        self._judging, self._assumed, self._tentative = set(), set(), {}
+        try:
+            return self.early(path)
+        finally:
+            self._judging, self._assumed, self._tentative = under_way
 
     def _parse(self, path: str, text: str) -> Optional[ModuleSummary]:
         from gclint.analysis import FileAnalysis

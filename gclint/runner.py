@@ -192,7 +192,7 @@ def _lint_files(
     misses.sort(key=sizes.__getitem__, reverse=True)
     misses = dependency_order(misses, settings, cache)  # and imported modules before their importers
     with collector_tuned():
-        for path, (findings, error) in _map(misses, settings, jobs, cache):
+        for path, (findings, error) in _map(misses, settings, jobs, cache, sizes):
             result.findings.extend(findings)
             if error:
                 result.errors.append(error)
@@ -227,11 +227,65 @@ def _cached(path: str, settings: Settings, cache: Optional[Cache]) -> Optional[L
 FileOutcome = Tuple[str, Outcome]  # a file, and what came of it
 
 
-def _map(files: Sequence[str], settings: Settings, jobs: int, cache: Optional[Cache]) -> Iterator[FileOutcome]:
+def _map(files: Sequence[str], settings: Settings, jobs: int, cache: Optional[Cache], sizes: Dict[str, int]) -> Iterator[FileOutcome]:
     jobs = max(1, min(jobs, len(files)))
     if jobs == 1:
-        return ((f, lint_file(f, settings, cache)) for f in files)
+        return _in_order(files, settings, cache, sizes)
     return _pooled(files, settings, cache, jobs)
+
+
+def _in_order(files: Sequence[str], settings: Settings, cache: Optional[Cache], sizes: Dict[str, int]) -> Iterator[FileOutcome]:
+    """Files one after the other in this process. A file still to come
+    whose summary another file's rules ask for is checked then, so its one
+    parse serves both (modules in an import cycle cannot all come after
+    the modules they import)."""
+    early = _EarlyChecks(files, settings, cache, sizes)
+    store = project_store(settings, cache)
+    store.early = early.check
+    try:
+        for path in files:
+            yield path, early.outcome(path)
+    finally:
+        store.early = None
+
+
+class _EarlyChecks:
+    """The files of an in-process run, each checked once: in its turn, or
+    earlier when asked. Never more source is being checked at once than
+    the run's largest file, so the peak memory stays that file's."""
+
+    def __init__(self, files: Sequence[str], settings: Settings, cache: Optional[Cache], sizes: Dict[str, int]) -> None:
+        self.settings, self.cache = settings, cache
+        self.pending = {os.path.abspath(f): f for f in files}
+        self.sizes = {os.path.abspath(f): size for f, size in sizes.items()}
+        self.bound = max(self.sizes.values(), default=0)
+        self.open = 0  # bytes of the files being checked now
+        self.done: Dict[str, Outcome] = {}
+
+    def outcome(self, path: str) -> Outcome:
+        key = os.path.abspath(path)
+        if key in self.done:
+            return self.done.pop(key)
+        self.pending.pop(key, None)
+        return self._run(path, key)
+
+    def check(self, path: str) -> bool:
+        """Check `path` now if it is still to come and fits; whether it was."""
+        key = os.path.abspath(path)
+        original = self.pending.get(key)
+        if original is None or self.open + self.sizes.get(key, 0) > self.bound:
+            return False
+        del self.pending[key]
+        self.done[key] = self._run(original, key)
+        return True
+
+    def _run(self, path: str, key: str) -> Outcome:
+        size = self.sizes.get(key, 0)
+        self.open += size
+        try:
+            return lint_file(path, self.settings, self.cache)
+        finally:
+            self.open -= size
 
 
 def _pooled(files: Sequence[str], settings: Settings, cache: Optional[Cache], jobs: int) -> Iterator[FileOutcome]:

@@ -565,3 +565,38 @@ def test_a_factory_imported_in_a_parenthesised_list_is_followed(tmp_path):
         "pkg/user.py": "from .logs import (\n    other,\n    make_log,\n)\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
     })
     assert found(root / "pkg" / "user.py", DEFAULT) == [(7, "GCL301")]
+
+
+CYCLE_RUN = {
+    "pkg/__init__.py": "",
+    "pkg/a.py": "from .b import helper\n\ndef make(path):\n    return open(path)\n\ndef use():\n    f = helper()\n    return f.read()\n",
+    "pkg/b.py": "from .a import make\n\ndef helper():\n    return make('x')\n\ndef leak():\n    f = make('y')\n    f.read()\n",
+}
+
+
+@pytest.mark.parametrize("largest, parses", [(300, 2), (0, 3)], ids=["room-for-both", "only-one-tree-at-a-time"])
+def test_a_run_parses_each_module_of_an_import_cycle_once(tmp_path, monkeypatch, largest, parses):
+    # a's rules ask about b's helper before b's turn: b is checked then, and
+    # b's own question about a is answered from a's tree being checked. Not
+    # when a's and b's source together outweigh the run's largest file: the
+    # peak memory stays that file's, and b is parsed for its summary, then
+    # again in its turn.
+    files = dict(CYCLE_RUN, **({"pkg/big.py": "X = '" + "x" * largest + "'\n"} if largest else {}))
+    root = write(tmp_path / "src", files)
+    import gclint.engine as engine
+    from gclint.project import project_store
+
+    parsed = []
+    real = engine.parse
+    monkeypatch.setattr(engine, "parse", lambda text, *a, **k: parsed.append(len(text)) or real(text, *a, **k))
+    cache = Cache(str(tmp_path / "cache"), "s")
+    paths = sorted(str(p) for p in root.rglob("*.py"))
+    result = lint_files(paths, DEFAULT, cache=cache)
+    expected = [("a.py", 7, "GCL301"), ("b.py", 7, "GCL301")]
+    assert sorted((f.path.rsplit("/", 1)[-1], f.line, f.code) for f in result.findings) == expected
+    assert len(parsed) == parses
+    assert _names(project_store(DEFAULT, cache).parsed) == ([] if parses == 2 else ["b.py"])
+    # The same findings as each file checked alone, with its own store.
+    alone_found = sorted((p.rsplit("/", 1)[-1], f.line, f.code) for p in paths
+                         for f in lint_source(open(p, "rb").read(), p, DEFAULT, SummaryStore(DEFAULT)))
+    assert alone_found == expected
