@@ -309,7 +309,7 @@ def _until_broken(
     """Run files from `todo` until it is empty or the pool breaks; returns
     (as the generator's value) the files in flight when it broke."""
     before = set(multiprocessing.active_children())
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started, initargs=(settings, cache)) as pool:
         try:
             return (yield from _drain(pool, todo, settings, cache, jobs))
         except BaseException:  # Ctrl-C, or the caller stopped early: do not wait for the workers
@@ -326,7 +326,7 @@ def _drain(
         while todo and len(running) < 2 * jobs:
             path = todo.popleft()
             with _no_interrupt_while_workers_start():
-                running[pool.submit(lint_file, path, settings, cache)] = path
+                running[pool.submit(_worker_lint, path)] = path
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             try:
@@ -373,7 +373,19 @@ def _no_interrupt_while_workers_start() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _worker_started() -> None:
+# A worker's run: its settings and cache, given once when it starts, so that
+# one summary store serves every file it checks (a cache sent with each
+# file would arrive as a new object each time, with a new, empty store).
+_WORKER_RUN: Dict[str, Tuple[Settings, Optional[Cache]]] = {}
+
+
+def _worker_lint(path: str) -> Outcome:
+    settings, cache = _WORKER_RUN["run"]
+    return lint_file(path, settings, cache)
+
+
+def _worker_started(settings: Settings, cache: Optional[Cache]) -> None:
+    _WORKER_RUN["run"] = (settings, cache)
     # Ctrl-C reaches the whole process group; the parent alone decides what
     # it means (it stops the workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

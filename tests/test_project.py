@@ -600,3 +600,27 @@ def test_a_run_parses_each_module_of_an_import_cycle_once(tmp_path, monkeypatch,
     alone_found = sorted((p.rsplit("/", 1)[-1], f.line, f.code) for p in paths
                          for f in lint_source(open(p, "rb").read(), p, DEFAULT, SummaryStore(DEFAULT)))
     assert alone_found == expected
+
+
+@pytest.mark.skipif(__import__("multiprocessing").get_start_method() != "fork", reason="counts stores made in forked workers")
+def test_each_worker_keeps_one_summary_store_for_all_its_files(tmp_path, monkeypatch):
+    # The settings and cache reach a worker once, when it starts: sent with
+    # each file, the cache arrived as a new object with a new, empty store,
+    # and every file judged and read its imports afresh.
+    files = {"pkg/__init__.py": "", "pkg/logs.py": "def make_log(path):\n    return open(path)\n"}
+    files.update({f"pkg/user{i}.py": "from .logs import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n" for i in range(8)})
+    root = write(tmp_path / "src", files)
+    made = tmp_path / "stores.txt"
+    real_init = SummaryStore.__init__
+
+    def counting(self, *args, **kwargs):
+        with open(made, "a") as out:
+            out.write(f"{__import__('os').getpid()}\n")
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(SummaryStore, "__init__", counting)
+    paths = sorted(str(p) for p in (root / "pkg").glob("user*.py"))
+    result = lint_files(paths, DEFAULT, jobs=2)
+    assert sorted(f.path.rsplit("/", 1)[-1] for f in result.findings) == sorted(p.rsplit("/", 1)[-1] for p in paths)
+    workers = made.read_text().split()
+    assert len(workers) == len(set(workers)) <= 2
