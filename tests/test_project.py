@@ -370,17 +370,24 @@ def test_a_file_naming_only_an_imported_factory_is_checked_by_the_resource_rules
     assert found(root / "pkg" / "user.py") == [(4, "GCL301")]
 
 
-def test_a_module_that_becomes_a_factory_rechecks_a_file_the_pre_filter_skipped(tmp_path, monkeypatch):
-    root = write(tmp_path / "src", {
-        "pkg/__init__.py": "",
-        "pkg/logs.py": "def make_log(path):\n    return path\n",
-        "pkg/user.py": "from .logs import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n",
-    })
+USER_OF = "from .{0} import make_log\n\ndef read(path):\n    f = make_log(path)\n    return f.read()\n"
+
+
+@pytest.mark.parametrize("files, edited, rechecked", [
+    ({"pkg/logs.py": "def make_log(path):\n    return path\n", "pkg/user.py": USER_OF.format("logs")},
+     "logs.py", ["logs.py", "user.py"]),
+    # Two imports away: the user recorded what ruling mid out read.
+    ({"pkg/logs.py": "def make_log(path):\n    return path\n", "pkg/mid.py": "from .logs import make_log\n",
+      "pkg/user.py": USER_OF.format("mid")},
+     "logs.py", ["logs.py", "mid.py", "user.py"]),
+], ids=["imported-directly", "two-imports-away"])
+def test_a_module_that_becomes_a_factory_rechecks_a_file_the_pre_filter_skipped(tmp_path, monkeypatch, files, edited, rechecked):
+    root = write(tmp_path / "src", {"pkg/__init__.py": "", **files})
     assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
-    (root / "pkg" / "logs.py").write_text("def make_log(path):\n    return open(path)\n")
+    (root / "pkg" / edited).write_text("def make_log(path):\n    return open(path)\n")
     checked = _linted_files(monkeypatch)
     assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 4, "GCL301")]
-    assert sorted(checked) == ["logs.py", "user.py"]
+    assert sorted(checked) == rechecked
 
 
 # -- imports inside functions: followed, in their own scope only
@@ -442,30 +449,23 @@ def _names(paths):
     return sorted(p.rsplit("/", 1)[-1] for p in paths)
 
 
-def test_a_module_naming_no_factory_is_ruled_out_from_its_imports_without_a_parse(tmp_path):
+@pytest.mark.parametrize("made, findings, parsed", [
+    ("path", [], []),
+    ("open(path)", [(4, "GCL301")], ["base.py", "mid.py"]),
+], ids=["no-factory-down-the-chain", "a-factory-two-imports-away"])
+def test_a_module_naming_no_factory_is_parsed_only_when_an_import_may_be_a_factory(tmp_path, made, findings, parsed):
+    # mid names no factory and imports base: it is ruled out from base's
+    # text when base names none, and parsed and followed when base does.
     root = write(tmp_path, {
         "pkg/__init__.py": "",
-        "pkg/base.py": "def make(path):\n    return path\n",
-        "pkg/mid.py": "from .base import make\n\ndef twice(path):\n    return make(make(path))\n",
-        "pkg/user.py": "from .mid import twice\n\ndef read(path):\n    f = twice(path)\n    return f.read()\n",
-    })
-    store = SummaryStore(DEFAULT)
-    user = root / "pkg" / "user.py"
-    assert lint_source(user.read_bytes(), str(user), DEFAULT, store) == []
-    assert store.parsed == []  # mid imports a project module, but none that could make it a factory's home
-
-
-def test_a_module_importing_a_possible_factory_is_still_parsed_and_followed(tmp_path):
-    root = write(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/base.py": "def make(path):\n    return open(path)\n",
+        "pkg/base.py": f"def make(path):\n    return {made}\n",
         "pkg/mid.py": "from .base import make\n\ndef again(path):\n    return make(path)\n",
         "pkg/user.py": "from .mid import again\n\ndef read(path):\n    f = again(path)\n    return f.read()\n",
     })
     store = SummaryStore(DEFAULT)
     user = root / "pkg" / "user.py"
-    assert [(f.line, f.code) for f in lint_source(user.read_bytes(), str(user), DEFAULT, store)] == [(4, "GCL301")]
-    assert _names(store.parsed) == ["base.py", "mid.py"]
+    assert [(f.line, f.code) for f in lint_source(user.read_bytes(), str(user), DEFAULT, store)] == findings
+    assert _names(store.parsed) == parsed
 
 
 CYCLE = {
@@ -491,20 +491,6 @@ def test_modules_in_an_import_cycle_are_judged_as_parsing_them_would(tmp_path, f
         path = root / "pkg" / name
         results[name] = sorted((f.line, f.code) for f in lint_source(path.read_bytes(), str(path), DEFAULT, store))
     assert results == {"via_d.py": [(4, "GCL301")], "via_e.py": [(4, "GCL301")]}
-
-
-def test_a_module_deep_in_a_chain_that_becomes_a_factory_rechecks_the_importers(tmp_path, monkeypatch):
-    root = write(tmp_path / "src", {
-        "pkg/__init__.py": "",
-        "pkg/base.py": "def make(path):\n    return path\n",
-        "pkg/mid.py": "from .base import make\n",
-        "pkg/user.py": "from .mid import make\n\ndef read(path):\n    f = make(path)\n    return f.read()\n",
-    })
-    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == []
-    (root / "pkg" / "base.py").write_text("def make(path):\n    return open(path)\n")
-    checked = _linted_files(monkeypatch)
-    assert _run(root, Cache(str(tmp_path / "cache"), "s")) == [("user.py", 4, "GCL301")]
-    assert sorted(checked) == ["base.py", "mid.py", "user.py"]
 
 
 def test_the_module_being_checked_is_not_parsed_again_for_its_own_summary(tmp_path):
