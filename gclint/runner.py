@@ -249,10 +249,17 @@ def _in_order(files: Sequence[str], settings: Settings, cache: Optional[Cache], 
         store.early = None
 
 
+# Files checked early inside one another at most (a chain of cycle members
+# asking each about the next would otherwise nest as deep as the chain).
+_EARLY_DEPTH = 6
+
+
 class _EarlyChecks:
     """The files of an in-process run, each checked once: in its turn, or
     earlier when asked. Never more source is being checked at once than
-    the run's largest file, so the peak memory stays that file's."""
+    the run's largest file, so the peak memory stays that file's, and
+    never more than a few files inside one another (each is a walk and
+    its rules on the stack of the one that asked)."""
 
     def __init__(self, files: Sequence[str], settings: Settings, cache: Optional[Cache], sizes: Dict[str, int]) -> None:
         self.settings, self.cache = settings, cache
@@ -260,6 +267,7 @@ class _EarlyChecks:
         self.sizes = {os.path.abspath(f): size for f, size in sizes.items()}
         self.bound = max(self.sizes.values(), default=0)
         self.open = 0  # bytes of the files being checked now
+        self.depth = 0  # early checks under way, one inside the other
         self.done: Dict[str, Outcome] = {}
 
     def outcome(self, path: str) -> Outcome:
@@ -273,10 +281,14 @@ class _EarlyChecks:
         """Check `path` now if it is still to come and fits; whether it was."""
         key = os.path.abspath(path)
         original = self.pending.get(key)
-        if original is None or self.open + self.sizes.get(key, 0) > self.bound:
+        if original is None or self.depth >= _EARLY_DEPTH or self.open + self.sizes.get(key, 0) > self.bound:
             return False
         del self.pending[key]
-        self.done[key] = self._run(original, key)
+        self.depth += 1
+        try:
+            self.done[key] = self._run(original, key)
+        finally:
+            self.depth -= 1
         return True
 
     def _run(self, path: str, key: str) -> Outcome:
