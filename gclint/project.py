@@ -40,7 +40,7 @@ _MAX_HOPS = 8
 _TEXT_MARK = "text:"
 # Imports are followed this many modules deep to rule a module out as a
 # factory's home without parsing it; deeper, it is parsed.
-_MAX_JUDGING = 64
+_MAX_JUDGING = 40
 
 
 class Layout:
@@ -154,6 +154,8 @@ class SummaryStore:
         self._judging: set = set()
         self._assumed: set = set()
         self._tentative: Dict[str, Tuple[int, Tuple[bool, Dict[str, str]]]] = {}
+        self._outer_depth = 0  # modules being judged by the checks an early check runs inside
+        self._marks_now: Dict[str, str] = {}
         # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
         self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
@@ -211,7 +213,7 @@ class SummaryStore:
         only built-in factories. The summaries read are recorded in `used`,
         as the rules' are, so a module that gains a factory re-checks it."""
         key = os.path.abspath(path)
-        found, read = self._scan_imports(key, text) if self._names_factory(text) else self._verdict(key, text)
+        found, read = self._scan_imports(key, text, judging=False)
         for module, digest in read.items():
             if module != key:
                 used.setdefault(module, digest)
@@ -246,12 +248,20 @@ class SummaryStore:
         if key in self._judging:
             self._assumed.add(key)
             return False, {}
-        if len(self._judging) >= _MAX_JUDGING:
+        if len(self._judging) + self._outer_depth >= _MAX_JUDGING:
             return True, {}  # too deep to follow: parsed instead, never wrong
-        outermost = not self._judging
+        if self._judging:
+            return self._judge(key, text)
+        try:
+            return self._outermost(key, text)
+        finally:  # an error too: nothing of this judgement waits for another
+            self._assumed.clear()
+            self._tentative.clear()
+
+    def _outermost(self, key: str, text: Optional[str]) -> Tuple[bool, Dict[str, str]]:
         while True:
             verdict = self._judge(key, text)
-            if not outermost or not self._assumed:
+            if not self._assumed:
                 return verdict
             proved = not any(self._verdicts[k][1][0] for k in self._assumed if k in self._verdicts)
             if proved:
@@ -274,7 +284,7 @@ class SummaryStore:
             elif self._names_factory(text):
                 verdict = (True, {})
             else:
-                found, read = self._scan_imports(key, text)
+                found, read = self._scan_imports(key, text, judging=True)
                 verdict = (found, read if found else {key: self._mark_of(text) if self._marking else "", **read})
         finally:
             self._judging.discard(key)
@@ -283,9 +293,14 @@ class SummaryStore:
         (self._tentative if waiting else self._verdicts)[key] = (hash(text), verdict)
         return verdict
 
-    def _scan_imports(self, path: str, text: str) -> Tuple[bool, Dict[str, str]]:
+    def _scan_imports(self, path: str, text: str, judging: bool) -> Tuple[bool, Dict[str, str]]:
         """Whether the module in `path` with `text` imports a factory, and
-        the summaries and marks that answer read."""
+        the summaries and marks that answer read.
+
+        `judging` (whether the module may be a factory's home, for its
+        importers): a whole module imported that may hold one counts, since
+        the module's own names may use any of its members; the file's own
+        pre-filter asks only whether that module defines one."""
         read: Dict[str, str] = {}
         for target in import_targets(text.encode("utf-8", "surrogateescape")):
             resolved = self.layout.resolve(path, target)
@@ -300,6 +315,8 @@ class SummaryStore:
                 for module, digest in ruled_out.items():
                     read.setdefault(module, digest)
                 continue
+            if judging and not key[1]:
+                return True, read
             if key not in self._exports:
                 self._exports[key] = self._exported_factory(*key)
             found, exported = self._exports[key]
@@ -317,8 +334,11 @@ class SummaryStore:
         return self.cache is not None and self.cache.findings
 
     def _current_mark(self, path: str) -> str:
-        text = self._text(path)
-        return self._mark_of(text) if text is not None else ""
+        key = os.path.abspath(path)
+        if key not in self._marks_now:
+            text = self._text(key)
+            self._marks_now[key] = self._mark_of(text) if text is not None else ""
+        return self._marks_now[key]
 
     def _mark_of(self, text: str) -> str:
         return _TEXT_MARK + self._key(text.lstrip("\ufeff"))
@@ -386,11 +406,13 @@ class SummaryStore:
         if self.early is None:
             return False
         under_way = self._judging, self._assumed, self._tentative
+        self._outer_depth += len(self._judging)  # the stack they hold stays in use
         self._judging, self._assumed, self._tentative = set(), set(), {}
         try:
             return self.early(path)
         finally:
             self._judging, self._assumed, self._tentative = under_way
+            self._outer_depth -= len(self._judging)
 
     def _parse(self, path: str, text: str) -> Optional[ModuleSummary]:
         from gclint.analysis import FileAnalysis
@@ -659,6 +681,9 @@ def run_cache(cache: Optional["Cache"], settings: "Settings") -> Iterator["Cache
 
 
 _IMPORT_LINE = re.compile(rb"(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))")
+# Where an import statement may begin on a line: its start, or after `;`
+# or a compound statement's `:`.
+_STATEMENT_START = re.compile(rb"(?:^[ \t]*|[;:][ \t]*)(?=(?:from|import)\b)")
 # A line that starts a statement, not a name in an import's list.
 _STATEMENT = re.compile(rb"(?:def|class|if|for|while|with|try|return|from|import)\b|\w+[ \t]*=")
 # An import's name list is read this many lines at most.
@@ -757,24 +782,30 @@ def import_targets(data: bytes) -> List[str]:
     """What the import statements of a module's text name ("pkg.mod",
     ".parser.Parser"), at any depth (imports inside functions too), as far
     as a line scan tells: a parenthesised name list and backslash
-    continuations are read to their end, comments left out."""
+    continuations are read to their end, comments left out, and an import
+    after `;` or a compound statement's `:` (`try: import x`) counts too
+    (one in a string only adds a name that resolves to nothing or more)."""
     found = []
     lines = data.splitlines()
     for index, line in enumerate(lines):
         if b"import" not in line:
             continue
-        match = _IMPORT_LINE.match(line.lstrip())
-        if match is not None and _continues(line):
-            match = _IMPORT_LINE.match(_logical_line(lines, index))
-        if match is None:
-            continue
-        module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
-        if plain:
-            found.extend(n.split(" as ")[0].strip() for n in plain.split(","))
-            continue
-        joiner = "" if module.endswith(".") else "."
-        found.extend(module + joiner + n.split(" as ")[0].strip() for n in names.split(",") if n.strip())
+        for start in _STATEMENT_START.finditer(line):
+            match = _IMPORT_LINE.match(line, start.end())
+            if match is not None and start.start() == 0 and _continues(line):
+                match = _IMPORT_LINE.match(_logical_line(lines, index))
+            if match is not None:
+                _add_targets(found, match)
     return found
+
+
+def _add_targets(found: List[str], match: "re.Match[bytes]") -> None:
+    module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
+    if plain:
+        found.extend(n.split(" as ")[0].strip() for n in plain.split(","))
+        return
+    joiner = "" if module.endswith(".") else "."
+    found.extend(module + joiner + n.split(" as ")[0].strip() for n in names.split(",") if n.strip())
 
 
 def _continues(line: bytes) -> bool:

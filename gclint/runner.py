@@ -397,6 +397,8 @@ def _worker_lint(path: str) -> Outcome:
 
 
 def _worker_started(settings: Settings, cache: Optional[Cache]) -> None:
+    if cache is not None:
+        cache.stores = {}  # a forked worker inherits the parent's: it starts its own
     _WORKER_RUN["run"] = (settings, cache)
     # Ctrl-C reaches the whole process group; the parent alone decides what
     # it means (it stops the workers), so no worker prints a traceback.
