@@ -102,6 +102,11 @@ class Layout:
         return self._files[key]
 
 
+def factory_names(factories: Mapping[str, str]) -> Tuple[str, ...]:
+    """The names a factory's home spells (a call, a configured method's def)."""
+    return tuple(sorted({name.rsplit(".", 1)[-1] for name in factories}))
+
+
 def package_base(path: str) -> str:
     """The directory holding the file's top package (its own directory when
     it is not in a package)."""
@@ -140,20 +145,19 @@ class SummaryStore:
         self.settings = settings
         self.layout = Layout(settings.root)
         self.factories = factory_table(settings.extend_resource_factories)
-        # A factory's home names one of these (a call, a configured method's def).
-        self._factory_names = tuple(sorted({n.rsplit(".", 1)[-1] for n in self.factories}))
+        self._factory_names = factory_names(self.factories)
         self.cache = cache
         self._by_text: Dict[str, Optional[ModuleSummary]] = {}
         self._by_file: Dict[str, Optional[ModuleSummary]] = {}
         self._checking: Dict[str, "LocalSummaries"] = {}
-        # Per module file: the hash of the text judged, and whether it may be
-        # a factory's home with what that answer read (see ruled_out).
-        self._verdicts: Dict[str, Tuple[int, Tuple[bool, Dict[str, str]]]] = {}
+        # Per module file: whether it may be a factory's home, and what that
+        # answer read (see ruled_out).
+        self._verdicts: Dict[str, Tuple[bool, Dict[str, str]]] = {}
         # The judgement under way: modules being judged, those taken as
         # none meanwhile, and the verdicts waiting on that (see _verdict).
         self._judging: set = set()
         self._assumed: set = set()
-        self._tentative: Dict[str, Tuple[int, Tuple[bool, Dict[str, str]]]] = {}
+        self._tentative: Dict[str, Tuple[bool, Dict[str, str]]] = {}
         self._outer_depth = 0  # modules being judged by the checks an early check runs inside
         self._marks_now: Dict[str, str] = {}
         # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
@@ -229,10 +233,10 @@ class SummaryStore:
         be one by importing one, so its imports are judged the same way.
         Only a module naming a factory, or importing a possible one, is
         parsed, to see which of its names are."""
-        home, read = self._verdict(os.path.abspath(path), None)
+        home, read = self._verdict(os.path.abspath(path))
         return None if home else read
 
-    def _verdict(self, key: str, text: Optional[str]) -> Tuple[bool, Dict[str, str]]:
+    def _verdict(self, key: str) -> Tuple[bool, Dict[str, str]]:
         """(whether the module may be a factory's home, what that read).
 
         Modules in an import cycle are judged together: one being judged
@@ -243,45 +247,45 @@ class SummaryStore:
         a possible home (that is never taken back: it is only ever found
         by parsing). So each verdict is what parsing every module would say."""
         known = self._verdicts.get(key) or self._tentative.get(key)
-        if known is not None and (text is None or known[0] == hash(text)):
-            return known[1]
+        if known is not None:
+            return known
         if key in self._judging:
             self._assumed.add(key)
             return False, {}
         if len(self._judging) + self._outer_depth >= _MAX_JUDGING:
             return True, {}  # too deep to follow: parsed instead, never wrong
         if self._judging:
-            return self._judge(key, text)
+            return self._judge(key)
         try:
-            return self._outermost(key, text)
+            return self._outermost(key)
         finally:  # an error too: nothing of this judgement waits for another
             self._assumed.clear()
             self._tentative.clear()
 
-    def _outermost(self, key: str, text: Optional[str]) -> Tuple[bool, Dict[str, str]]:
+    def _outermost(self, key: str) -> Tuple[bool, Dict[str, str]]:
         while True:
-            verdict = self._judge(key, text)
+            verdict = self._judge(key)
             if not self._assumed:
                 return verdict
-            proved = not any(self._verdicts[k][1][0] for k in self._assumed if k in self._verdicts)
+            proved = not any(self._verdicts[k][0] for k in self._assumed if k in self._verdicts)
             if proved:
                 together: Dict[str, str] = {}
-                for _, (_, read) in self._tentative.values():
+                for _, read in self._tentative.values():
                     together.update(read)
-                for k, (digest, (home, read)) in self._tentative.items():
-                    self._verdicts[k] = (digest, (home, {**together, **read}))
+                for k, (home, read) in self._tentative.items():
+                    self._verdicts[k] = (home, {**together, **read})
             self._assumed.clear()
             self._tentative.clear()
             if proved:
-                return self._verdicts[key][1]
+                return self._verdicts[key]
 
-    def _judge(self, key: str, text: Optional[str]) -> Tuple[bool, Dict[str, str]]:
+    def _judge(self, key: str) -> Tuple[bool, Dict[str, str]]:
         self._judging.add(key)
         try:
-            text = self._text(key) if text is None else text
+            text = self._text(key)
             if text is None:
                 verdict: Tuple[bool, Dict[str, str]] = (False, {key: ""})  # unreadable: no summary either
-            elif self._names_factory(text):
+            elif any(n in text for n in self._factory_names):
                 verdict = (True, {})
             else:
                 found, read = self._scan_imports(key, text, judging=True)
@@ -290,7 +294,7 @@ class SummaryStore:
             self._judging.discard(key)
         # A "none" made after a module was taken as none waits for that to be proved.
         waiting = not verdict[0] and self._assumed
-        (self._tentative if waiting else self._verdicts)[key] = (hash(text), verdict)
+        (self._tentative if waiting else self._verdicts)[key] = verdict
         return verdict
 
     def _scan_imports(self, path: str, text: str, judging: bool) -> Tuple[bool, Dict[str, str]]:
@@ -324,9 +328,6 @@ class SummaryStore:
             if found:
                 return True, read
         return False, read
-
-    def _names_factory(self, text: str) -> bool:
-        return any(n in text for n in self._factory_names)
 
     @property
     def _marking(self) -> bool:
@@ -705,7 +706,7 @@ def dependency_order(files: Sequence[str], settings: "Settings", cache: Optional
 
     layout = Layout(settings.root)
     wanted = {os.path.abspath(f): f for f in files}
-    names = tuple({n.rsplit(".", 1)[-1].encode() for n in factory_table(settings.extend_resource_factories)})
+    names = tuple(n.encode() for n in factory_names(factory_table(settings.extend_resource_factories)))
     imported: set = set()
     home: Dict[str, bool] = {}
 
