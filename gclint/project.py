@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, LocalSummaries, ModuleSummary, ParamRef
 from gclint.safeio import TooLarge, read_regular_file
@@ -52,6 +52,7 @@ class Layout:
         # Answers already looked up on the file system, for this run.
         self._files: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], Optional[str]] = {}
         self._bases: Dict[str, str] = {}
+        self._entries: Dict[str, FrozenSet[str]] = {}
 
     def resolve(self, importer: str, target: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """(module file, names left inside it) for what `importer` imports
@@ -78,6 +79,17 @@ class Layout:
                 stem = os.path.join(base, *module)
                 found.extend((stem + ".py", os.path.join(stem, "__init__.py")))
         return tuple(found)
+
+    def submodules(self, importer: str, target: str) -> FrozenSet[str]:
+        """The names of the modules and directories inside the package
+        `importer` imports as `target`, in every base it may be found in."""
+        _, parts, bases = self._start(importer, target)
+        found: Set[str] = set()
+        for directory in (os.path.join(b, *parts) for b in bases):
+            if directory not in self._entries:
+                self._entries[directory] = _entries(directory)
+            found.update(self._entries[directory])
+        return frozenset(found)
 
     def _start(self, importer: str, target: str) -> Tuple[int, List[str], Tuple[str, ...]]:
         level = len(target) - len(target.lstrip("."))
@@ -114,6 +126,20 @@ def package_base(path: str) -> str:
     while os.path.isfile(os.path.join(directory, "__init__.py")) and os.path.dirname(directory) != directory:
         directory = os.path.dirname(directory)
     return directory
+
+
+def _entries(directory: str) -> FrozenSet[str]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return frozenset()
+    return frozenset(n[:-3] if n.endswith(".py") else n for n in names if (n[:-3] if n.endswith(".py") else n).isidentifier())
+
+
+def _spells_an_attribute(names: Iterable[str], text: str) -> bool:
+    """Whether `text` may spell one of `names` as an attribute (`.name`,
+    spaces or a line continuation allowed after the dot)."""
+    return any(re.search(r"\.[\s\\]*" + n + r"\b", text) for n in names if n in text)
 
 
 def _unique(items: Iterable[str]) -> Tuple[str, ...]:
@@ -160,8 +186,8 @@ class SummaryStore:
         self._tentative: Dict[str, Tuple[bool, Dict[str, str]]] = {}
         self._outer_depth = 0  # modules being judged by the checks an early check runs inside
         self._marks_now: Dict[str, str] = {}
-        # (module file, member or ()) -> whether it is or defines a factory, and the summaries read.
-        self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[bool, Dict[str, str]]] = {}
+        # (module file, member or ()) -> the names of it that are factories, and the summaries read.
+        self._exports: Dict[Tuple[str, Tuple[str, ...]], Tuple[Tuple[str, ...], Dict[str, str]]] = {}
         # Files whose summary was computed by parsing them (for tests and the bench).
         self.parsed: List[str] = []
         # Set by an in-process run: checks a file it has still to check now,
@@ -217,7 +243,7 @@ class SummaryStore:
         only built-in factories. The summaries read are recorded in `used`,
         as the rules' are, so a module that gains a factory re-checks it."""
         key = os.path.abspath(path)
-        found, read = self._scan_imports(key, text, judging=False)
+        found, read = self._scan_imports(key, text)
         for module, digest in read.items():
             if module != key:
                 used.setdefault(module, digest)
@@ -288,7 +314,7 @@ class SummaryStore:
             elif any(n in text for n in self._factory_names):
                 verdict = (True, {})
             else:
-                found, read = self._scan_imports(key, text, judging=True)
+                found, read = self._scan_imports(key, text)
                 verdict = (found, read if found else {key: self._mark_of(text) if self._marking else "", **read})
         finally:
             self._judging.discard(key)
@@ -297,14 +323,11 @@ class SummaryStore:
         (self._tentative if waiting else self._verdicts)[key] = verdict
         return verdict
 
-    def _scan_imports(self, path: str, text: str, judging: bool) -> Tuple[bool, Dict[str, str]]:
+    def _scan_imports(self, path: str, text: str) -> Tuple[bool, Dict[str, str]]:
         """Whether the module in `path` with `text` imports a factory, and
-        the summaries and marks that answer read.
-
-        `judging` (whether the module may be a factory's home, for its
-        importers): a whole module imported that may hold one counts, since
-        the module's own names may use any of its members; the file's own
-        pre-filter asks only whether that module defines one."""
+        the summaries and marks that answer read: a name imported that is
+        one, or a whole module imported whose factory the text spells
+        (`conn.make_conn`, `x.Base` inheriting a factory method)."""
         read: Dict[str, str] = {}
         for target in import_targets(text.encode("utf-8", "surrogateescape")):
             resolved = self.layout.resolve(path, target)
@@ -314,18 +337,18 @@ class SummaryStore:
             if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == path:
                 continue
             key = (os.path.abspath(resolved[0]), resolved[1])
+            if not key[1] and os.path.basename(key[0]) == "__init__.py" and _spells_an_attribute(self.layout.submodules(path, target), text):
+                return True, read  # a package reaches into its submodules (`pkg.sub.make`), which it need not import
             ruled_out = self.ruled_out(key[0])
             if ruled_out is not None:
                 for module, digest in ruled_out.items():
                     read.setdefault(module, digest)
                 continue
-            if judging and not key[1]:
-                return True, read
             if key not in self._exports:
                 self._exports[key] = self._exported_factory(*key)
-            found, exported = self._exports[key]
+            names, exported = self._exports[key]
             read.update(exported)
-            if found:
+            if any(n in text for n in names):
                 return True, read
         return False, read
 
@@ -351,20 +374,21 @@ class SummaryStore:
         for candidate in self.layout.candidates(importer, target):
             used.setdefault(candidate, "")
 
-    def _exported_factory(self, path: str, inside: Tuple[str, ...]) -> Tuple[bool, Dict[str, str]]:
+    def _exported_factory(self, path: str, inside: Tuple[str, ...]) -> Tuple[Tuple[str, ...], Dict[str, str]]:
+        """The names a module's importers may reach a factory by, and the
+        summaries that answer read: the member imported (`inside`) if it
+        is one; for a whole module, each of its names that is one, as its
+        importers read them (bases and imports followed). A summary reaches
+        another module's members only as `module.name`, so an importer that
+        can use one spells its name."""
         read: Dict[str, str] = {}
         summary = self.summary_of(path)
         read[path] = summary.digest() if summary is not None else ""
         if summary is None:
-            return False, read
+            return (), read
         view = ModuleView(self, path, summary, read, 1)
-        if inside:
-            return _is_factory(view, inside[0]), read
-        # A whole module: its own factories, and functions returning another
-        # module's (followed); methods inherited from other modules' bases are
-        # not looked for here (that would read every base of every class).
-        own = any(c.factory_methods or c.configured for c in summary.classes)
-        return own or any(f.resource or (f.returns_call and _is_factory(view, f.name)) for f in summary.functions), read
+        names = inside or _unique([*(c.name for c in summary.classes), *(f.name for f in summary.functions), *(b for b, _ in summary.imports)])
+        return tuple(n for n in names if _is_factory(view, n)), read
 
     def view(self, path: str, summary: ModuleSummary, used: Dict[str, str]) -> "ModuleView":
         return ModuleView(self, path, summary, used, 0)

@@ -645,10 +645,53 @@ USES_GET = "import socket\nfrom .wrap import get\n\n\ndef run():\n    s = get()\
       "pkg/f.py": USES_GET}, "f.py", 6),
     ({"pkg/conn.py": SOCKET_FACTORY, "pkg/wrap.py": "try: from .conn import make_conn\nexcept ImportError: raise\n\n\ndef get():\n    return make_conn()\n",
       "pkg/f.py": USES_GET}, "f.py", 6),
-], ids=["base-through-a-module-import", "import-after-semicolon", "import-after-try-colon"])
+    # A whole module imported and its factory used by name (`conn.make_conn`).
+    ({"pkg/conn.py": SOCKET_FACTORY, "pkg/wrap.py": "from . import conn\n\n\ndef get():\n    return conn.make_conn()\n",
+      "pkg/f.py": USES_GET}, "f.py", 6),
+    # A whole package imported, its submodule's factory reached through it.
+    ({"pkg/tools/__init__.py": "", "pkg/tools/conn.py": SOCKET_FACTORY,
+      "pkg/wrap.py": "from . import tools\n\n\ndef get():\n    return tools.conn.make_conn()\n", "pkg/f.py": USES_GET}, "f.py", 6),
+], ids=["base-through-a-module-import", "import-after-semicolon", "import-after-try-colon", "module-member", "package-submodule"])
 def test_a_module_is_not_ruled_out_when_parsing_it_finds_a_factory(tmp_path, files, user, line):
     root = write(tmp_path, {"pkg/__init__.py": "", **files})
     paths = sorted(str(p) for p in root.rglob("*.py"))
     assert [(f.path.rsplit("/", 1)[-1], f.line, f.code) for f in lint_files(paths, DEFAULT).findings] == [(user, line, "GCL301")]
     path = root / "pkg" / user  # and checked alone, with a store of its own
     assert [(f.line, f.code) for f in lint_source(path.read_bytes(), str(path), DEFAULT, SummaryStore(DEFAULT))] == [(line, "GCL301")]
+
+
+@pytest.mark.parametrize("imported", ["from . import conn", "from . import tools"], ids=["module", "package"])
+def test_a_whole_module_import_whose_factories_go_unnamed_is_ruled_out_unparsed(tmp_path, imported):
+    # util imports a module (or a package with a factory in a submodule)
+    # but spells none of its factories: it is no factory's home, and the
+    # pre-filter of its importer tells that without parsing it.
+    files = {"pkg/__init__.py": "", "pkg/conn.py": SOCKET_FACTORY, "pkg/tools/__init__.py": "", "pkg/tools/conn.py": SOCKET_FACTORY,
+             "pkg/util.py": imported + "\n\nNAME = 'x'\n\n\ndef helper():\n    return 1\n",
+             "pkg/f.py": "from .util import helper\n\n\ndef run():\n    return helper()\n"}
+    root = write(tmp_path, files)
+    store = SummaryStore(DEFAULT)
+    path = root / "pkg" / "f.py"
+    assert lint_source(path.read_bytes(), str(path), DEFAULT, store) == []
+    assert store.ruled_out(str(root / "pkg" / "util.py")) is not None
+    assert "util.py" not in _names(store.parsed)
+
+
+
+BASE_WITH_FACTORY = "import socket\n\n\nclass Base2:\n    def make(self):\n        return socket.socket()\n"
+USES_MAKE = "\n\n\nclass C({base}):\n    def run(self):\n        s = self.make()\n        s.send(b'x')\n"
+
+
+@pytest.mark.parametrize("files", [
+    {"pkg/y.py": BASE_WITH_FACTORY, "pkg/x.py": "from .y import Base2\n\n\nclass Base(Base2):\n    pass\n",
+     "pkg/m.py": "from . import x" + USES_MAKE.format(base="x.Base")},
+    {"pkg/tools/__init__.py": "", "pkg/tools/conn.py": BASE_WITH_FACTORY,
+     "pkg/m.py": "from . import tools" + USES_MAKE.format(base="tools.conn.Base2")},
+], ids=["inherited-by-a-module's-class", "in-a-package's-submodule"])
+def test_a_file_whose_base_through_a_whole_module_import_has_a_factory_is_checked(tmp_path, files):
+    # m names no factory; its class's base, reached through a whole module
+    # or package imported, has one. The pre-filter asked only whether that
+    # module's own classes had a factory method, and skipped m.
+    root = write(tmp_path, {"pkg/__init__.py": "", **files})
+    path = root / "pkg" / "m.py"
+    assert [(f.line, f.code) for f in lint_source(path.read_bytes(), str(path), DEFAULT, SummaryStore(DEFAULT))] == [(6, "GCL301")]
+    assert [(f.path.rsplit("/", 1)[-1], f.line) for f in lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT).findings] == [("m.py", 6)]
