@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from gclint.analysis.summaries import TRIVIAL_BASES, ClassSummary, FunctionSummary, LocalSummaries, ModuleSummary, ParamRef
+from gclint.rule import spells_name
 from gclint.safeio import TooLarge, read_regular_file
 
 if TYPE_CHECKING:
@@ -311,7 +312,7 @@ class SummaryStore:
             text = self._text(key)
             if text is None:
                 verdict: Tuple[bool, Dict[str, str]] = (False, {key: ""})  # unreadable: no summary either
-            elif any(n in text for n in self._factory_names):
+            elif any(spells_name(text, n) for n in self._factory_names):
                 verdict = (True, {})
             else:
                 found, read = self._scan_imports(key, text)
@@ -348,7 +349,7 @@ class SummaryStore:
                 self._exports[key] = self._exported_factory(*key)
             names, exported = self._exports[key]
             read.update(exported)
-            if any(n in text for n in names):
+            if any(spells_name(text, n) for n in names):
                 return True, read
         return False, read
 

@@ -22,6 +22,22 @@ if TYPE_CHECKING:
 _REGISTRY: Dict[str, Type["Rule"]] = {}
 
 
+def spells_name(text: str, name: str) -> bool:
+    """Whether `text` holds `name` as a whole identifier (not `reopen` for
+    `open`): how code names a function, class or attribute."""
+    start = text.find(name)
+    while start >= 0:
+        end = start + len(name)
+        if not (start and _identifier_char(text[start - 1])) and not (end < len(text) and _identifier_char(text[end])):
+            return True
+        start = text.find(name, end)
+    return False
+
+
+def _identifier_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]

@@ -34,6 +34,25 @@ def test_a_factory_added_to_the_table_becomes_a_trigger():
     assert "DbfilenameShelf" not in factory_triggers(table, frozenset({"process"}))
 
 
+@pytest.mark.parametrize("source, triggered", [
+    ("def reopen(opener):\n    return opener.opened\n", False),  # `open` only inside longer names
+    ("import socketserver\n\nPOOLS = 'ThreadPoolExecutors'\n", False),
+    ("f = open(p)\n", True),
+    ("fd = os.open(p, 0)\n", True),
+    ("data = Path(p).open().read()\n", True),
+    ("from io import open as io_open\n", True),
+    ("s = mod.socket(\n)\n", True),
+    ("x = [open]\n", True),
+    ("é_open = 1\nopen\n", True),
+], ids=["longer-names", "prefixes", "call", "attribute", "method", "import", "before-a-bracket", "in-a-list", "after-unicode-name"])
+def test_the_resource_rules_are_triggered_by_a_factory_named_as_a_whole_name(source, triggered):
+    # A file that holds a factory's name only inside longer names (reopen,
+    # opener, socketserver) cannot call it; it is not parsed for these rules.
+    for rule in (ResourceNotClosed, ResourceUsedInline, ProcessNotWaited):
+        expected = triggered and rule is not ProcessNotWaited
+        assert rule.triggered_by(source) is expected, rule.code
+
+
 def _statement(source):
     return cst.parse_module(dedent(source)).body[0]
 

@@ -15,7 +15,7 @@ import libcst as cst
 
 from gclint.model import Invalid, Severity
 from gclint.names import dotted
-from gclint.rule import Rule
+from gclint.rule import Rule, spells_name
 from gclint.analysis.resources import (
     FACTORY_TRIGGERS,
     READERS,
@@ -53,7 +53,13 @@ from gclint.tree import children, descendants, is_scope
 
 
 class _ProjectFactoryTriggers:
-    """Makes a rule look at files that name only a configured factory."""
+    """Makes a rule look at files that name only a configured factory; a
+    factory is named by its last part as a whole identifier (`open`, not
+    `reopen` or `opener`)."""
+
+    @classmethod
+    def triggered_by(cls, text: str, options=None) -> bool:
+        return any(spells_name(text, t) for t in (*cls.TRIGGERS, *cls.configured_triggers(options)))
 
     @classmethod
     def configured_triggers(cls, options) -> Tuple[str, ...]:
