@@ -179,7 +179,7 @@ def _hopping_codegen() -> Iterator[None]:
             if state.depth % _HOP_EVERY:
                 original(node, state, **kwargs)
             else:
-                _on_fresh_thread(lambda: original(node, state, **kwargs))
+                on_fresh_thread(lambda: original(node, state, **kwargs), "gclint-deep-positions")
         finally:
             state.depth -= 1
 
@@ -191,16 +191,17 @@ def _hopping_codegen() -> Iterator[None]:
             cst.CSTNode._codegen = original  # type: ignore[method-assign]
 
 
-def _on_fresh_thread(work: Callable[[], None]) -> None:
-    """Run `work` on a new thread and wait; its exception is raised here."""
-    handoff: "Handoff[None]" = Handoff()
-    thread = threading.Thread(target=handoff.run, args=(work,), name="gclint-deep-positions", daemon=True)
+def on_fresh_thread(work: Callable[[], T], name: str) -> T:
+    """Run `work` on a new thread (fresh recursion counters) and wait;
+    its result is returned, its exception raised here."""
+    handoff: "Handoff[T]" = Handoff()
+    thread = threading.Thread(target=handoff.run, args=(work,), name=name, daemon=True)
     try:
         thread.start()
     except KeyboardInterrupt:
         handoff.wait_if_started(thread)
         raise
-    handoff.result()
+    return handoff.result()
 
 
 class Handoff(Generic[T]):

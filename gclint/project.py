@@ -215,6 +215,10 @@ class SummaryStore:
         finally:
             del self._checking[key]
 
+    def walking(self) -> Tuple[str, ...]:
+        """The files whose trees are being walked now (see checking)."""
+        return tuple(self._checking)
+
     def digest_of(self, path: str) -> str:
         summary = self.summary_of(path)
         return summary.digest() if summary is not None else ""

@@ -12,6 +12,7 @@ What is checked (the rules the README states):
 """
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -29,7 +30,8 @@ from gclint.cache import Cache
 from gclint.config import Settings
 from gclint.engine import lint_source
 from gclint.model import Finding, Severity
-from gclint.project import dependency_order, project_store, run_cache
+from gclint.positions import on_fresh_thread
+from gclint.project import SummaryStore, dependency_order, project_store, run_cache
 from gclint.safeio import TooLarge, read_regular_file
 
 Outcome = Tuple[List[Finding], Optional[str]]
@@ -239,8 +241,8 @@ def _in_order(files: Sequence[str], settings: Settings, cache: Optional[Cache], 
     whose summary another file's rules ask for is checked then, so its one
     parse serves both (modules in an import cycle cannot all come after
     the modules they import)."""
-    early = _EarlyChecks(files, settings, cache, sizes)
     store = project_store(settings, cache)
+    early = _EarlyChecks(files, settings, cache, sizes, store)
     store.early = early.check
     try:
         for path in files:
@@ -249,24 +251,27 @@ def _in_order(files: Sequence[str], settings: Settings, cache: Optional[Cache], 
         store.early = None
 
 
-# Files checked early inside one another at most (a chain of cycle members
-# asking each about the next would otherwise nest as deep as the chain).
+# Files checked early inside one another on one thread's stack; the next
+# one goes on a fresh thread (the standard library's 147-module import
+# cycle nests 20 deep). At most this many threads: a chain of cycle members
+# asking each about the next would otherwise nest as deep as the chain.
 _EARLY_DEPTH = 6
+_EARLY_THREADS = 8
 
 
 class _EarlyChecks:
     """The files of an in-process run, each checked once: in its turn, or
-    earlier when asked. Never more source is being checked at once than
+    earlier when asked. Never more source is held as trees at once than
     the run's largest file, so the peak memory stays that file's, and
-    never more than a few files inside one another (each is a walk and
-    its rules on the stack of the one that asked)."""
+    never more than a few files inside one another on one stack (each is
+    a walk and its rules on the stack of the one that asked). A file
+    asking before its own parse (its pre-filter) holds no tree yet."""
 
-    def __init__(self, files: Sequence[str], settings: Settings, cache: Optional[Cache], sizes: Dict[str, int]) -> None:
-        self.settings, self.cache = settings, cache
+    def __init__(self, files: Sequence[str], settings: Settings, cache: Optional[Cache], sizes: Dict[str, int], store: SummaryStore) -> None:
+        self.settings, self.cache, self.store = settings, cache, store
         self.pending = {os.path.abspath(f): f for f in files}
         self.sizes = {os.path.abspath(f): size for f, size in sizes.items()}
         self.bound = max(self.sizes.values(), default=0)
-        self.open = 0  # bytes of the files being checked now
         self.depth = 0  # early checks under way, one inside the other
         self.done: Dict[str, Outcome] = {}
 
@@ -275,29 +280,24 @@ class _EarlyChecks:
         if key in self.done:
             return self.done.pop(key)
         self.pending.pop(key, None)
-        return self._run(path, key)
+        return lint_file(path, self.settings, self.cache)
 
     def check(self, path: str) -> bool:
         """Check `path` now if it is still to come and fits; whether it was."""
         key = os.path.abspath(path)
         original = self.pending.get(key)
-        if original is None or self.depth >= _EARLY_DEPTH or self.open + self.sizes.get(key, 0) > self.bound:
+        held = sum(self.sizes.get(k, 0) for k in self.store.walking())
+        if original is None or self.depth >= _EARLY_DEPTH * _EARLY_THREADS or held + self.sizes.get(key, 0) > self.bound:
             return False
         del self.pending[key]
+        fresh = self.depth and self.depth % _EARLY_DEPTH == 0
         self.depth += 1
         try:
-            self.done[key] = self._run(original, key)
+            work = functools.partial(lint_file, original, self.settings, self.cache)
+            self.done[key] = on_fresh_thread(work, "gclint-early-check") if fresh else work()
         finally:
             self.depth -= 1
         return True
-
-    def _run(self, path: str, key: str) -> Outcome:
-        size = self.sizes.get(key, 0)
-        self.open += size
-        try:
-            return lint_file(path, self.settings, self.cache)
-        finally:
-            self.open -= size
 
 
 def _pooled(files: Sequence[str], settings: Settings, cache: Optional[Cache], jobs: int) -> Iterator[FileOutcome]:

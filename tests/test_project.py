@@ -627,6 +627,43 @@ def test_a_long_chain_of_cycle_members_is_checked_early_only_a_few_deep(tmp_path
     assert sorted(f.path.rsplit("/", 1)[-1] for f in result.findings) == sorted(f"m{i}.py" for i in range(n))
 
 
+def test_a_chain_deeper_than_one_stack_allows_is_checked_early_on_fresh_threads(tmp_path, monkeypatch):
+    # 20 cycle members, each asking about the next before its turn: every
+    # one is checked early, six inside one another per thread, so each is
+    # parsed once (the standard library's largest import cycle nests 20
+    # deep; stopping at six parsed the rest twice).
+    import gclint.engine as engine
+    from gclint.project import project_store
+
+    n = 20
+    files = {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 100_000 + "'\n"}  # room for all their trees
+    for i in range(n):
+        files[f"pkg/m{i}.py"] = (f"from .m{(i + 1) % n} import make{(i + 1) % n}\n\ndef make{i}(p):\n    return open(p)\n\n"
+                                 f"def use{i}(p):\n    f = make{(i + 1) % n}(p)\n    return f.read()\n")
+    root = write(tmp_path / "src", files)
+    parsed = []
+    real = engine.parse
+    monkeypatch.setattr(engine, "parse", lambda text, *a, **k: parsed.append(len(text)) or real(text, *a, **k))
+    cache = Cache(str(tmp_path / "cache"), "s")
+    result = lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT, cache=cache)
+    assert result.errors == []
+    assert sorted(f.path.rsplit("/", 1)[-1] for f in result.findings) == sorted(f"m{i}.py" for i in range(n))
+    assert (len(parsed), project_store(DEFAULT, cache).parsed) == (n, [])
+
+
+def test_an_early_check_counts_only_the_trees_being_walked(tmp_path):
+    # The run's largest file asks about t from its pre-filter, before it is
+    # parsed: t fits (no tree is held). Asked from its walk, t would not.
+    root = write(tmp_path, {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 1000 + "'\n", "pkg/t.py": SOCKET_FACTORY})
+    big, t = str(root / "pkg" / "big.py"), str(root / "pkg" / "t.py")
+    store = SummaryStore(DEFAULT)
+    early = runner._EarlyChecks([big, t], DEFAULT, None, {big: 1007, t: len(SOCKET_FACTORY)}, store)
+    with store.checking(big, None):
+        assert early.check(t) is False
+    assert early.check(t) is True
+    assert early.check(t) is False  # once only
+
+
 # -- found by a second reading: shapes where ruling a module out must not hold
 
 SOCKET_FACTORY = "import socket\n\n\ndef make_conn():\n    return socket.socket()\n"
