@@ -295,6 +295,9 @@ class _EarlyChecks:
         try:
             work = functools.partial(lint_file, original, self.settings, self.cache)
             self.done[key] = on_fresh_thread(work, "gclint-early-check") if fresh else work()
+        except RuntimeError:  # no thread to be had (lint_file itself never raises): checked in its turn
+            self.pending[key] = original
+            return False
         finally:
             self.depth -= 1
         return True
