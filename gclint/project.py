@@ -336,14 +336,16 @@ class SummaryStore:
         read: Dict[str, str] = {}
         for target in import_targets(text.encode("utf-8", "surrogateescape")):
             resolved = self.layout.resolve(path, target)
+            if (resolved is None or not resolved[1]) and _spells_an_attribute(self.layout.submodules(path, target), text):
+                # A package (a namespace one too) reaches into its submodules
+                # (`pkg.sub.make`), which it need not import itself.
+                return True, read
             if resolved is None:
                 self.note_absent(path, target, read)
                 continue
             if len(resolved[1]) > 1 or os.path.abspath(resolved[0]) == path:
                 continue
             key = (os.path.abspath(resolved[0]), resolved[1])
-            if not key[1] and os.path.basename(key[0]) == "__init__.py" and _spells_an_attribute(self.layout.submodules(path, target), text):
-                return True, read  # a package reaches into its submodules (`pkg.sub.make`), which it need not import
             ruled_out = self.ruled_out(key[0])
             if ruled_out is not None:
                 for module, digest in ruled_out.items():
@@ -710,10 +712,18 @@ def run_cache(cache: Optional["Cache"], settings: "Settings") -> Iterator["Cache
         shutil.rmtree(directory, ignore_errors=True)
 
 
-_IMPORT_LINE = re.compile(rb"(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w., \t]*)|import[ \t]+([\w., \t]+))")
+# A name is ASCII word characters and the bytes of UTF-8 encoded non-ASCII
+# ones (`öffne`); spaces, tabs and form feeds may separate the parts of a
+# dotted name (`from . conn import x`, `import pkg . conn`).
+_IMPORT_LINE = re.compile(
+    rb"(?:from[ \t\f]+((?:\.[ \t\f]*)*(?:[\w\x80-\xff][\w\x80-\xff. \t\f]*?)?)(?:[ \t\f]+|(?<=\.))import[ \t\f]+\(?([\w\x80-\xff., \t\f]*)"
+    rb"|import[ \t\f]+([\w\x80-\xff., \t\f]+))"
+)
+_SPACE = re.compile(rb"[ \t\f]+")
+_AS = re.compile(rb"[ \t\f]+as[ \t\f]+")
 # Where an import statement may begin on a line: its start, or after `;`
 # or a compound statement's `:`.
-_STATEMENT_START = re.compile(rb"(?:^[ \t]*|[;:][ \t]*)(?=(?:from|import)\b)")
+_STATEMENT_START = re.compile(rb"(?:^[ \t\f]*|[;:][ \t\f]*)(?=(?:from|import)\b)")
 # A line that starts a statement, not a name in an import's list.
 _STATEMENT = re.compile(rb"(?:def|class|if|for|while|with|try|return|from|import)\b|\w+[ \t]*=")
 # An import's name list is read this many lines at most.
@@ -822,20 +832,34 @@ def import_targets(data: bytes) -> List[str]:
             continue
         for start in _STATEMENT_START.finditer(line):
             match = _IMPORT_LINE.match(line, start.end())
-            if match is not None and start.start() == 0 and _continues(line):
-                match = _IMPORT_LINE.match(_logical_line(lines, index))
+            if match is not None and _continues(line[start.end():]):
+                match = _IMPORT_LINE.match(_logical_line([line[start.end():], *lines[index + 1:index + _MAX_CONTINUED]], 0))
             if match is not None:
                 _add_targets(found, match)
     return found
 
 
 def _add_targets(found: List[str], match: "re.Match[bytes]") -> None:
-    module, names, plain = (g.decode("latin-1") if g else "" for g in match.groups())
+    module, names, plain = _SPACE.sub(b"", match.group(1) or b""), match.group(2), match.group(3)
     if plain:
-        found.extend(n.split(" as ")[0].strip() for n in plain.split(","))
+        for part in plain.split(b","):
+            name, *alias = _AS.split(part.strip(), 1)
+            dotted = _decoded(_SPACE.sub(b"", name))
+            if not alias:  # `import a.b.c` binds `a`: every `a.x` may be reached through it
+                parts = dotted.split(".")
+                found.extend(".".join(parts[:cut]) for cut in range(1, len(parts)))
+            found.append(dotted)
         return
-    joiner = "" if module.endswith(".") else "."
-    found.extend(module + joiner + n.split(" as ")[0].strip() for n in names.split(",") if n.strip())
+    prefix = _decoded(module)
+    joiner = "" if prefix.endswith(".") else "."
+    for part in (names or b"").split(b","):
+        name = _SPACE.sub(b"", _AS.split(part.strip(), 1)[0])
+        if name:
+            found.append(prefix + joiner + _decoded(name))
+
+
+def _decoded(name: bytes) -> str:
+    return name.decode("utf-8", "replace")
 
 
 def _continues(line: bytes) -> bool:

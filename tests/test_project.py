@@ -732,3 +732,59 @@ def test_a_file_whose_base_through_a_whole_module_import_has_a_factory_is_checke
     path = root / "pkg" / "m.py"
     assert [(f.line, f.code) for f in lint_source(path.read_bytes(), str(path), DEFAULT, SummaryStore(DEFAULT))] == [(6, "GCL301")]
     assert [(f.path.rsplit("/", 1)[-1], f.line) for f in lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT).findings] == [("m.py", 6)]
+
+
+MAKE_CONN = "def make_conn(p):\n    return open(p)\n"
+USES_MAKE_CONN = "\n\n\ndef f(p):\n    res = {call}\n    res.read()\n"
+
+
+@pytest.mark.parametrize("files, user, line", [
+    # `import pkg.util` binds `pkg`: any `pkg.x` is reachable through it.
+    ({"pkg/__init__.py": "", "pkg/util.py": "X = 1\n", "pkg/conn.py": BASE_WITH_FACTORY,
+      "main.py": "import pkg.util" + USES_MAKE.format(base="pkg.conn.Base2")}, "main.py", 6),
+    ({"pkg/__init__.py": "", "pkg/util.py": "X = 1\n", "pkg/conn.py": MAKE_CONN,
+      "mid.py": "import pkg.util\n\n\ndef get(p):\n    return pkg.conn.make_conn(p)\n",
+      "main.py": "from mid import get" + USES_MAKE_CONN.format(call="get(p)")}, "main.py", 5),
+    # A namespace package (no __init__.py) reaches its modules too.
+    ({"ns/conn.py": BASE_WITH_FACTORY, "main.py": "import ns" + USES_MAKE.format(base="ns.conn.Base2")}, "main.py", 6),
+    # Import statements the line scan missed.
+    ({"conn.py": MAKE_CONN, "main.py": "from conn import make_conn\tas\tmc" + USES_MAKE_CONN.format(call="mc(p)")}, "main.py", 5),
+    ({"pkg/__init__.py": "", "pkg/conn.py": MAKE_CONN,
+      "pkg/main.py": "from . conn import make_conn" + USES_MAKE_CONN.format(call="make_conn(p)")}, "main.py", 5),
+    ({"conn.py": MAKE_CONN, "main.py": "try: from conn import (\n    make_conn,\n)\nexcept ImportError: raise" + USES_MAKE_CONN.format(call="make_conn(p)")}, "main.py", 8),
+    ({"conn.py": MAKE_CONN, "main.py": "\x0cfrom conn import make_conn" + USES_MAKE_CONN.format(call="make_conn(p)")}, "main.py", 5),
+    ({"conn.py": "def öffne(p):\n    return open(p)\n", "main.py": "from conn import öffne" + USES_MAKE_CONN.format(call="öffne(p)")}, "main.py", 5),
+], ids=["dotted-import-binds-the-package", "dotted-import-in-a-middle-module", "namespace-package", "tabs-around-as",
+        "space-after-the-dot", "parenthesised-after-try", "form-feed", "non-ascii-name"])
+def test_the_pre_filter_follows_every_import_the_summaries_do(tmp_path, files, user, line):
+    # Found by a second reading: each shape lost its finding (the file or a
+    # module it imports from was ruled out) while the summaries resolve it.
+    root = write(tmp_path, files)
+    found = lint_files(sorted(str(p) for p in root.rglob("*.py")), Settings(root=str(root))).findings
+    assert [(f.path.rsplit("/", 1)[-1], f.line, f.code) for f in found] == [(user, line, "GCL301")]
+
+
+def test_an_early_check_with_no_thread_to_be_had_is_left_for_its_turn(tmp_path, monkeypatch):
+    # Starting a thread can fail (a limit on threads or memory): the file
+    # asked about is parsed for its summary instead, and every file keeps
+    # its findings.
+    import threading
+
+    real_start = threading.Thread.start
+
+    def failing(self):
+        if self.name == "gclint-early-check":
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", failing)
+    n = 20
+    files = {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 100_000 + "'\n"}
+    for i in range(n):
+        files[f"pkg/m{i}.py"] = (f"from .m{(i + 1) % n} import make{(i + 1) % n}\n\ndef make{i}(p):\n    return open(p)\n\n"
+                                 f"def use{i}(p):\n    f = make{(i + 1) % n}(p)\n    return f.read()\n")
+    root = write(tmp_path, files)
+    result = lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT)
+    assert result.errors == []
+    assert sorted((f.path.rsplit("/", 1)[-1], f.code) for f in result.findings) == sorted((f"m{i}.py", "GCL301") for i in range(n))
+
