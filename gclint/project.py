@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
@@ -137,10 +138,10 @@ def _entries(directory: str) -> FrozenSet[str]:
     return frozenset(n[:-3] if n.endswith(".py") else n for n in names if (n[:-3] if n.endswith(".py") else n).isidentifier())
 
 
-def _spells_an_attribute(names: Iterable[str], text: str) -> bool:
-    """Whether `text` may spell one of `names` as an attribute (`.name`,
+def _spelled_attributes(names: Iterable[str], text: str) -> List[str]:
+    """Those of `names` that `text` may spell as an attribute (`.name`,
     spaces or a line continuation allowed after the dot)."""
-    return any(re.search(r"\.[\s\\]*" + n + r"\b", text) for n in names if n in text)
+    return sorted(n for n in names if n in text and re.search(r"\.[\s\\]*" + n + r"\b", text))
 
 
 def _unique(items: Iterable[str]) -> Tuple[str, ...]:
@@ -334,12 +335,19 @@ class SummaryStore:
         one, or a whole module imported whose factory the text spells
         (`conn.make_conn`, `x.Base` inheriting a factory method)."""
         read: Dict[str, str] = {}
-        for target in import_targets(text.encode("utf-8", "surrogateescape")):
+        targets = deque(import_targets(text.encode("utf-8", "surrogateescape")))
+        seen = set(targets)
+        while targets:
+            target = targets.popleft()
             resolved = self.layout.resolve(path, target)
-            if (resolved is None or not resolved[1]) and _spells_an_attribute(self.layout.submodules(path, target), text):
-                # A package (a namespace one too) reaches into its submodules
-                # (`pkg.sub.make`), which it need not import itself.
-                return True, read
+            if resolved is None or not resolved[1]:
+                # A package (a namespace one too) reaches into its modules
+                # (`pkg.sub.make`) without importing them: each one spelled
+                # is judged as if imported whole.
+                for sub in _spelled_attributes(self.layout.submodules(path, target), text):
+                    if target + "." + sub not in seen:
+                        seen.add(target + "." + sub)
+                        targets.append(target + "." + sub)
             if resolved is None:
                 self.note_absent(path, target, read)
                 continue
