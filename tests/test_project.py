@@ -612,19 +612,28 @@ def test_each_worker_keeps_one_summary_store_for_all_its_files(tmp_path, monkeyp
     assert len(processes) == len(set(processes)) <= 3  # one store each: this process and two workers
 
 
+def _cycle_chain(n):
+    """n modules in one import cycle, each using the next one's factory
+    (asking about it before its turn), and a big file that leaves room
+    for all their trees at once."""
+    files = {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 100_000 + "'\n"}
+    for i in range(n):
+        files[f"pkg/m{i}.py"] = (f"from .m{(i + 1) % n} import make{(i + 1) % n}\n\ndef make{i}(p):\n    return open(p)\n\n"
+                                 f"def use{i}(p):\n    f = make{(i + 1) % n}(p)\n    return f.read()\n")
+    return files
+
+
+def _each_module_found_once(result, n):
+    assert result.errors == []
+    assert sorted((f.path.rsplit("/", 1)[-1], f.code) for f in result.findings) == sorted((f"m{i}.py", "GCL301") for i in range(n))
+
+
 def test_a_long_chain_of_cycle_members_is_checked_early_only_a_few_deep(tmp_path):
     # Each module's rules ask about the next module's factory before its
     # turn. Checked early one inside another, 200 of them overflowed the
     # stack (one file lost to an internal error); a few deep, then parsed.
-    files = {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 100_000 + "'\n"}
-    n = 200
-    for i in range(n):
-        files[f"pkg/m{i}.py"] = (f"from .m{(i + 1) % n} import make{(i + 1) % n}\n\ndef make{i}(p):\n    return open(p)\n\n"
-                                 f"def use{i}(p):\n    f = make{(i + 1) % n}(p)\n    return f.read()\n")
-    root = write(tmp_path, files)
-    result = lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT)
-    assert result.errors == []
-    assert sorted(f.path.rsplit("/", 1)[-1] for f in result.findings) == sorted(f"m{i}.py" for i in range(n))
+    root = write(tmp_path, _cycle_chain(200))
+    _each_module_found_once(lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT), 200)
 
 
 def test_a_chain_deeper_than_one_stack_allows_is_checked_early_on_fresh_threads(tmp_path, monkeypatch):
@@ -636,18 +645,12 @@ def test_a_chain_deeper_than_one_stack_allows_is_checked_early_on_fresh_threads(
     from gclint.project import project_store
 
     n = 20
-    files = {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 100_000 + "'\n"}  # room for all their trees
-    for i in range(n):
-        files[f"pkg/m{i}.py"] = (f"from .m{(i + 1) % n} import make{(i + 1) % n}\n\ndef make{i}(p):\n    return open(p)\n\n"
-                                 f"def use{i}(p):\n    f = make{(i + 1) % n}(p)\n    return f.read()\n")
-    root = write(tmp_path / "src", files)
+    root = write(tmp_path / "src", _cycle_chain(n))
     parsed = []
     real = engine.parse
     monkeypatch.setattr(engine, "parse", lambda text, *a, **k: parsed.append(len(text)) or real(text, *a, **k))
     cache = Cache(str(tmp_path / "cache"), "s")
-    result = lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT, cache=cache)
-    assert result.errors == []
-    assert sorted(f.path.rsplit("/", 1)[-1] for f in result.findings) == sorted(f"m{i}.py" for i in range(n))
+    _each_module_found_once(lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT, cache=cache), n)
     assert (len(parsed), project_store(DEFAULT, cache).parsed) == (n, [])
 
 
@@ -778,13 +781,6 @@ def test_an_early_check_with_no_thread_to_be_had_is_left_for_its_turn(tmp_path, 
         real_start(self)
 
     monkeypatch.setattr(threading.Thread, "start", failing)
-    n = 20
-    files = {"pkg/__init__.py": "", "pkg/big.py": "X = '" + "x" * 100_000 + "'\n"}
-    for i in range(n):
-        files[f"pkg/m{i}.py"] = (f"from .m{(i + 1) % n} import make{(i + 1) % n}\n\ndef make{i}(p):\n    return open(p)\n\n"
-                                 f"def use{i}(p):\n    f = make{(i + 1) % n}(p)\n    return f.read()\n")
-    root = write(tmp_path, files)
-    result = lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT)
-    assert result.errors == []
-    assert sorted((f.path.rsplit("/", 1)[-1], f.code) for f in result.findings) == sorted((f"m{i}.py", "GCL301") for i in range(n))
+    root = write(tmp_path, _cycle_chain(20))
+    _each_module_found_once(lint_files(sorted(str(p) for p in root.rglob("*.py")), DEFAULT), 20)
 
