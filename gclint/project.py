@@ -100,6 +100,11 @@ class Layout:
             start = os.path.dirname(os.path.abspath(importer))
             for _ in range(level - 1):
                 start = os.path.dirname(start)
+            top = self._package_base(importer)
+            if os.path.commonpath([start, top]) != top:
+                # Beyond the top-level package (Python refuses it too): never
+                # a module, nor a directory, outside the tree being checked.
+                return level, parts, ()
             return level, parts, (start,)
         return level, parts, _unique((self._package_base(importer), *self.roots))
 

@@ -363,3 +363,25 @@ def test_internal_errors_reach_run_result_errors(repo, monkeypatch):
     monkeypatch.setattr("gclint.runner.lint_source", broken)
     result = lint_files([str(repo / "a.py")], Settings())
     assert result.findings == [] and "internal error in gclint" in result.errors[0]
+
+
+def test_a_relative_import_beyond_the_top_package_reads_nothing_outside_the_tree(tmp_path):
+    # `from ...outside.secretmod import make_conn` in pkg/m.py climbs above
+    # the project: Python refuses it, and gclint read (and parsed) the file
+    # it named there, and listed the directory.
+    from gclint.project import Layout
+
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secretmod.py").write_text("def make_conn(p):\n    return open(p)\n")
+    pkg = tmp_path / "proj" / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    m = pkg / "m.py"
+    m.write_text("from ...outside.secretmod import make_conn\n\n\ndef f(p):\n    r = make_conn(p)\n    r.read()\n")
+    layout = Layout(str(tmp_path / "proj"))
+    assert layout.resolve(str(m), "...outside.secretmod.make_conn") is None
+    assert layout.submodules(str(m), "...outside") == frozenset()
+    assert layout.candidates(str(m), "...outside.secretmod.make_conn") == ()
+    assert lint_files([str(pkg / "__init__.py"), str(m)], Settings(root=str(tmp_path / "proj"))).findings == []
+    # Up to the directory holding the top package, they still resolve.
+    assert layout.resolve(str(m), "..pkg.m") == (str(m), ())
