@@ -136,17 +136,19 @@ def package_base(path: str) -> str:
 
 
 def _entries(directory: str) -> FrozenSet[str]:
+    """The names a directory's modules and subdirectories are imported by."""
     try:
         names = os.listdir(directory)
     except OSError:
         return frozenset()
-    return frozenset(n[:-3] if n.endswith(".py") else n for n in names if (n[:-3] if n.endswith(".py") else n).isidentifier())
+    stems = (n[:-3] if n.endswith(".py") else n for n in names)
+    return frozenset(n for n in stems if n.isidentifier())
 
 
 def _spelled_attributes(names: Iterable[str], text: str) -> List[str]:
     """Those of `names` that `text` may spell as an attribute (`.name`,
     spaces or a line continuation allowed after the dot)."""
-    return sorted(n for n in names if n in text and re.search(r"\.[\s\\]*" + n + r"\b", text))
+    return [n for n in names if n in text and re.search(r"\.[\s\\]*" + n + r"\b", text)]
 
 
 def _unique(items: Iterable[str]) -> Tuple[str, ...]:
@@ -349,10 +351,9 @@ class SummaryStore:
                 # A package (a namespace one too) reaches into its modules
                 # (`pkg.sub.make`) without importing them: each one spelled
                 # is judged as if imported whole.
-                for sub in _spelled_attributes(self.layout.submodules(path, target), text):
-                    if target + "." + sub not in seen:
-                        seen.add(target + "." + sub)
-                        targets.append(target + "." + sub)
+                inner = {f"{target}.{sub}" for sub in _spelled_attributes(self.layout.submodules(path, target), text)}
+                targets.extend(sorted(inner - seen))
+                seen |= inner
             if resolved is None:
                 self.note_absent(path, target, read)
                 continue
@@ -846,7 +847,7 @@ def import_targets(data: bytes) -> List[str]:
         for start in _STATEMENT_START.finditer(line):
             match = _IMPORT_LINE.match(line, start.end())
             if match is not None and _continues(line[start.end():]):
-                match = _IMPORT_LINE.match(_logical_line([line[start.end():], *lines[index + 1:index + _MAX_CONTINUED]], 0))
+                match = _IMPORT_LINE.match(_logical_line([line[start.end():], *lines[index + 1:index + _MAX_CONTINUED]]))
             if match is not None:
                 _add_targets(found, match)
     return found
@@ -882,13 +883,13 @@ def _continues(line: bytes) -> bool:
     return code.endswith(b"\\") or (b"(" in code and b")" not in code)
 
 
-def _logical_line(lines: Sequence[bytes], start: int) -> bytes:
-    """The import statement that starts at `start`, its lines joined and
+def _logical_line(lines: Sequence[bytes]) -> bytes:
+    """The import statement that starts `lines`, its lines joined and
     comments dropped; a name list that is never closed (a syntax error)
     ends where the next statement begins."""
-    parenthesised = b"(" in lines[start].split(b"#", 1)[0]
+    parenthesised = b"(" in lines[0].split(b"#", 1)[0]
     parts: List[bytes] = []
-    for line in lines[start:start + _MAX_CONTINUED]:
+    for line in lines:
         code = line.split(b"#", 1)[0].strip()
         if parts and parenthesised and _STATEMENT.match(code):
             break
